@@ -1,0 +1,46 @@
+/*
+ * alloc.c - implements ks_alloc.h: allocation wrappers with an optional
+ * fault-injection countdown used by out-of-memory tests.
+ */
+#include "ks_alloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long fail_after = -1; /* <0: never fail; else allocations left */
+
+static int should_fail(void) {
+  if (fail_after < 0) return 0;
+  if (fail_after == 0) return 1;
+  fail_after--;
+  return 0;
+}
+
+void ks_alloc_fail_after(long n) { fail_after = n; }
+
+void *ks_malloc(size_t n) {
+  if (should_fail()) return NULL;
+  return malloc(n ? n : 1);
+}
+
+void *ks_calloc(size_t count, size_t size) {
+  if (size && count > SIZE_MAX / size) return NULL;
+  if (should_fail()) return NULL;
+  return calloc(count ? count : 1, size ? size : 1);
+}
+
+void *ks_realloc(void *p, size_t n) {
+  if (should_fail()) return NULL;
+  return realloc(p, n ? n : 1);
+}
+
+void ks_free(void *p) { free(p); }
+
+char *ks_strndup(const char *s, size_t n) {
+  char *d = ks_malloc(n + 1);
+  if (!d) return NULL;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
