@@ -166,6 +166,34 @@ int ks_segment_doc_id(const ks_segment *seg, uint32_t doc, const char **id,
 int ks_segment_doc_json(const ks_segment *seg, uint32_t doc, ks_buf *out,
                         ks_err *err);
 
+/* Sequential reader of all stored documents (merge, check): decompresses
+ * each block once. */
+typedef struct ks_sto_iter {
+  const ks_segment *seg;
+  uint32_t block;            /* next block to load */
+  uint32_t doc;              /* number of the next document */
+  ks_buf raw;                /* current block, decompressed */
+  const uint8_t *p, *end;    /* cursor in raw */
+} ks_sto_iter;
+void ks_sto_iter_init(ks_sto_iter *it, const ks_segment *seg);
+/* Next document's JSON (borrowed until the next call). KS_OK, KS_DONE,
+ * KS_ECORRUPT, KS_ENOMEM. */
+int ks_sto_iter_next(ks_sto_iter *it, const char **json, size_t *len,
+                     ks_err *err);
+void ks_sto_iter_free(ks_sto_iter *it);
+
+/* ---- integrity ------------------------------------------------------------ */
+
+/* Walk the whole segment: CRC of every file, every dictionary entry (keys
+ * strictly increasing), every postings list fully decoded (doc numbers
+ * increasing and < ndocs, df/cf match, skip entries match the blocks,
+ * positions increasing and < field length), field lengths summing to the
+ * totals, every stored document decompressing. `report` (may be NULL)
+ * gets one line per finding. Returns KS_OK or the first error. */
+int ks_segment_check(const ks_segment *seg,
+                     void (*report)(void *ctx, const char *line), void *ctx,
+                     ks_err *err);
+
 /* ---- manifest ------------------------------------------------------------ */
 
 /* Snapshot of an index's MANIFEST (docs/format/manifest.md). */
@@ -187,9 +215,10 @@ typedef struct ks_manifest {
 /* Read DIR/MANIFEST. KS_OK, KS_NOTFOUND (no MANIFEST: not an index),
  * KS_EIO, KS_ECORRUPT, KS_EVERSION, KS_ENOMEM. */
 int ks_manifest_read(const char *dir, ks_manifest *m, ks_err *err);
-/* Atomically replace DIR/MANIFEST: write MANIFEST.tmp, fsync, rename,
- * fsync the directory. KS_OK or KS_EIO. */
-int ks_manifest_write(const char *dir, const ks_manifest *m, ks_err *err);
+/* Atomically replace DIR/MANIFEST: write MANIFEST.tmp, fsync (if
+ * do_fsync), rename, fsync the directory (if do_fsync). KS_OK or KS_EIO. */
+int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
+                      ks_err *err);
 void ks_manifest_free(ks_manifest *m);
 
 #endif /* KS_SEGMENT_INT_H */

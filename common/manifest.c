@@ -1,0 +1,107 @@
+/*
+ * manifest.c - implements the manifest part of segment_int.h: reading and
+ * atomically replacing DIR/MANIFEST. Spec: docs/format/manifest.md.
+ *
+ * Commit protocol (the only way an index changes): the writer first makes
+ * every new segment file durable (fsync), then writes MANIFEST.tmp, fsyncs
+ * it, renames it over MANIFEST and fsyncs the directory. rename(2) is
+ * atomic, so a reader sees either the old or the new MANIFEST, and the old
+ * one only names files that still exist until the writer removes them
+ * after the rename.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ks_alloc.h"
+#include "ks_buf.h"
+#include "segment_priv.h"
+
+#define MAN_FIXED 32 /* generation u64, next_segno, tok_version, stems, bigrams, min_stem, nsegs */
+#define MAN_SEG 16   /* segno, ndocs, ndeleted, reserved */
+
+int ks_manifest_read(const char *dir, ks_manifest *m, ks_err *err) {
+  memset(m, 0, sizeof *m);
+  char *path = ks_path("%s/MANIFEST", dir);
+  if (!path) return ks_err_set(err, KS_ENOMEM, "[manifest][read] out of memory");
+  ks_map map;
+  int rc = ks_map_open(&map, path, err);
+  ks_free(path);
+  if (rc == KS_NOTFOUND)
+    return ks_err_set(err, KS_NOTFOUND, "[manifest][read] %s: not a kosearch index "
+                      "(no MANIFEST)", dir);
+  if (rc) return rc;
+  rc = ks_map_check(&map, KS_MAGIC_MAN, MAN_FIXED, 1, err);
+  if (!rc) {
+    const uint8_t *p = map.data + KS_FILE_HEADER;
+    m->generation = ks_load_u64(p);
+    m->next_segno = ks_load_u32(p + 8);
+    m->tok_version = ks_load_u32(p + 12);
+    m->tok.stems = (int)ks_load_u32(p + 16);
+    m->tok.bigrams = (int)ks_load_u32(p + 20);
+    m->tok.min_stem = (int)ks_load_u32(p + 24);
+    m->nsegs = ks_load_u32(p + 28);
+    if ((uint64_t)KS_FILE_HEADER + MAN_FIXED + (uint64_t)m->nsegs * MAN_SEG +
+            KS_FILE_FOOTER != map.size) {
+      rc = ks_err_set(err, KS_ECORRUPT, "[manifest][read] %s: size does not match "
+                      "%u segments", map.path, m->nsegs);
+    } else if (m->nsegs > 0 && !(m->segs = ks_calloc(m->nsegs, sizeof *m->segs))) {
+      rc = ks_err_set(err, KS_ENOMEM, "[manifest][read] out of memory");
+    } else {
+      p += MAN_FIXED;
+      for (uint32_t i = 0; i < m->nsegs && !rc; i++, p += MAN_SEG) {
+        m->segs[i].segno = ks_load_u32(p);
+        m->segs[i].ndocs = ks_load_u32(p + 4);
+        m->segs[i].ndeleted = ks_load_u32(p + 8);
+        if (m->segs[i].segno >= m->next_segno || m->segs[i].ndeleted > m->segs[i].ndocs ||
+            (i > 0 && m->segs[i].segno <= m->segs[i - 1].segno))
+          rc = ks_err_set(err, KS_ECORRUPT, "[manifest][read] %s: bad segment entry %u",
+                          map.path, i);
+      }
+    }
+  }
+  ks_map_close(&map);
+  if (rc) ks_manifest_free(m);
+  return rc;
+}
+
+int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
+                      ks_err *err) {
+  char *tmp = ks_path("%s/MANIFEST.tmp", dir);
+  char *dst = ks_path("%s/MANIFEST", dir);
+  int rc = (tmp && dst) ? KS_OK : ks_err_set(err, KS_ENOMEM, "[manifest][write] out of memory");
+  ks_wfile w;
+  if (!rc) rc = ks_wfile_open(&w, tmp, KS_MAGIC_MAN, err);
+  if (!rc) {
+    ks_wfile_u64(&w, m->generation);
+    ks_wfile_u32(&w, m->next_segno);
+    ks_wfile_u32(&w, m->tok_version);
+    ks_wfile_u32(&w, (uint32_t)m->tok.stems);
+    ks_wfile_u32(&w, (uint32_t)m->tok.bigrams);
+    ks_wfile_u32(&w, (uint32_t)m->tok.min_stem);
+    ks_wfile_u32(&w, m->nsegs);
+    for (uint32_t i = 0; i < m->nsegs; i++) {
+      ks_wfile_u32(&w, m->segs[i].segno);
+      ks_wfile_u32(&w, m->segs[i].ndocs);
+      ks_wfile_u32(&w, m->segs[i].ndeleted);
+      ks_wfile_u32(&w, 0);
+    }
+    rc = ks_wfile_finish(&w, do_fsync, err);
+    if (rc) unlink(tmp);
+  }
+  if (!rc && rename(tmp, dst) != 0) {
+    rc = ks_err_set(err, KS_EIO, "[manifest][write] rename %s: %s", tmp, strerror(errno));
+    unlink(tmp);
+  }
+  if (!rc && do_fsync) rc = ks_fsync_dir(dir, err);
+  ks_free(tmp);
+  ks_free(dst);
+  return rc;
+}
+
+void ks_manifest_free(ks_manifest *m) {
+  ks_free(m->segs);
+  m->segs = NULL;
+  m->nsegs = 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * segment_priv.h - the ks_segment structure and format constants shared by
+ * the files that read a segment (internal to common/).
+ *
+ * One banner per file that uses it: segment.c (open, .len, .del),
+ * dict.c (.tid), postings.c (.doc, .pos), docstore.c (.sto),
+ * segment_check.c (integrity walk). Byte layouts: docs/format/ (one file per kind).
+ */
+#ifndef KS_SEGMENT_PRIV_H
+#define KS_SEGMENT_PRIV_H
+
+#include "file_int.h"
+#include "segment_int.h"
+
+/* Magics (8 bytes, no NUL) */
+#define KS_MAGIC_TID "KSIDXTID"
+#define KS_MAGIC_DOC "KSIDXDOC"
+#define KS_MAGIC_POS "KSIDXPOS"
+#define KS_MAGIC_LEN "KSIDXLEN"
+#define KS_MAGIC_STO "KSIDXSTO"
+#define KS_MAGIC_DEL "KSIDXDEL"
+#define KS_MAGIC_MAN "KSIDXMAN"
+
+#define KS_TID_TRAILER 40      /* nterms, nblocks, index_off, keys_off, tpb, 0 */
+#define KS_TID_INDEX_ENTRY 32  /* block_off, doc_offset, pos_offset, key_off, key_len */
+#define KS_TID_TERMS_PER_BLOCK 32
+#define KS_SKIP_ENTRY 20       /* last_doc, doc_off, pos_off, max_tf, min_len */
+#define KS_DATA_TRAILER 8      /* .doc/.pos: u64 data_end */
+#define KS_STO_TRAILER 32      /* ndocs, nblocks, index_off, idoff_off, ids_off */
+#define KS_STO_INDEX_ENTRY 20  /* first_doc, raw_len, offset(u64), comp_len */
+#define KS_STO_BLOCK_TARGET (16 * 1024) /* raw bytes per stored block */
+
+struct ks_segment {
+  uint32_t segno;
+  char *dir;
+  ks_map tid, doc, pos, len, sto, del;
+  uint32_t ndocs, nlive;
+  /* .len */
+  const uint8_t *lens;        /* ndocs * KS_NFIELDS u32 */
+  uint64_t total[KS_NFIELDS]; /* live totals */
+  /* .tid */
+  uint64_t nterms, nblocks;
+  const uint8_t *tid_index;   /* nblocks * KS_TID_INDEX_ENTRY */
+  const uint8_t *tid_keys;    /* start of the key area */
+  const uint8_t *tid_blocks_end; /* end of the block area (= index start) */
+  uint64_t keys_len;
+  /* .doc / .pos data areas */
+  uint64_t doc_end, pos_end;
+  /* .sto */
+  uint32_t sto_nblocks;
+  const uint8_t *sto_index;   /* nblocks * KS_STO_INDEX_ENTRY */
+  const uint8_t *sto_idoffs;  /* (ndocs + 1) u32 */
+  const uint8_t *sto_ids;
+  uint64_t sto_ids_len;
+  uint64_t sto_data_end;      /* = index_off */
+  /* .del */
+  const uint8_t *delbits;     /* NULL when nothing is deleted */
+};
+
+/* dict.c: validate the .tid trailer and set the tid_* fields. */
+int ks_dict_attach(ks_segment *seg, ks_err *err);
+/* docstore.c: validate the .sto trailer and set the sto_* fields. */
+int ks_docstore_attach(ks_segment *seg, ks_err *err);
+
+#endif /* KS_SEGMENT_PRIV_H */

@@ -1,0 +1,352 @@
+/*
+ * memindex.c - implements memindex_int.h.
+ *
+ * Per term, postings are a varint stream
+ *   (doc - next_expected_doc) tf pos_0 (pos_1 - pos_0) ... (pos_tf-1 - pos_tf-2)
+ * written into a chain of slices of growing size (16 .. 2048 bytes) in a
+ * pool of 1 MiB pages. The last 4 bytes of a full slice hold the address
+ * (page << 20 | offset) of the next slice. A term only keeps its head and
+ * tail addresses, so a term that occurs once costs one 16-byte slice.
+ *
+ * Invariants: terms[i].tail lies inside the slice that ends at
+ * terms[i].slice_end - 4; slices never cross a page boundary.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ks_alloc.h"
+#include "ks_buf.h"
+#include "ks_tok.h"
+#include "memindex_int.h"
+
+#define PAGE_BITS 20
+#define PAGE_SIZE (1u << PAGE_BITS)
+#define MAX_PAGES 4095u
+#define NLEVELS 8
+static const uint32_t slice_size[NLEVELS] = {16, 32, 64, 128, 256, 512, 1024, 2048};
+
+typedef struct term {
+  uint32_t key_off;     /* offset of the key in keys */
+  uint32_t hash;        /* full hash of the key */
+  uint32_t head;        /* address of the first slice */
+  uint32_t tail;        /* address of the next byte to write */
+  uint32_t slice_end;   /* address just past the current slice's data */
+  uint32_t next_doc;    /* last doc with a posting + 1 (0: none yet) */
+  uint8_t keylen;
+  uint8_t level;        /* size level of the current slice */
+} term;
+
+struct ks_memindex {
+  uint8_t **pages;
+  uint32_t npages, pages_cap;
+  uint32_t page_used;   /* bytes used in the last page */
+  term *terms;
+  uint32_t nterms, terms_cap;
+  uint32_t *slots;      /* hash table: term index + 1, 0 = empty */
+  uint32_t nslots;      /* power of two */
+  ks_buf keys;
+  uint64_t *occ;        /* current document: term << 32 | pos */
+  size_t nocc, occ_cap;
+  uint32_t doc;
+};
+
+static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[mem] out of memory"); }
+
+int ks_memindex_new(ks_memindex **out, ks_err *err) {
+  *out = NULL;
+  ks_memindex *mi = ks_calloc(1, sizeof *mi);
+  if (!mi) return oom(err);
+  mi->nslots = 1u << 14;
+  mi->slots = ks_calloc(mi->nslots, sizeof *mi->slots);
+  if (!mi->slots) {
+    ks_free(mi);
+    return oom(err);
+  }
+  *out = mi;
+  return KS_OK;
+}
+
+void ks_memindex_free(ks_memindex *mi) {
+  if (!mi) return;
+  for (uint32_t i = 0; i < mi->npages; i++) ks_free(mi->pages[i]);
+  ks_free(mi->pages);
+  ks_free(mi->terms);
+  ks_free(mi->slots);
+  ks_buf_free(&mi->keys);
+  ks_free(mi->occ);
+  ks_free(mi);
+}
+
+size_t ks_memindex_bytes(const ks_memindex *mi) {
+  return (size_t)mi->npages * PAGE_SIZE + (size_t)mi->terms_cap * sizeof(term) +
+         (size_t)mi->nslots * sizeof(uint32_t) + mi->keys.cap +
+         mi->occ_cap * sizeof(uint64_t) + (size_t)mi->pages_cap * sizeof(void *);
+}
+
+uint64_t ks_memindex_nterms(const ks_memindex *mi) { return mi->nterms; }
+
+static inline uint8_t *addr_ptr(const ks_memindex *mi, uint32_t a) {
+  return mi->pages[a >> PAGE_BITS] + (a & (PAGE_SIZE - 1));
+}
+
+/* Allocate a slice of `size` bytes; returns its address or UINT32_MAX. */
+static uint32_t alloc_slice(ks_memindex *mi, uint32_t size) {
+  if (mi->npages == 0 || mi->page_used + size > PAGE_SIZE) {
+    if (mi->npages >= MAX_PAGES) return UINT32_MAX;
+    if (mi->npages == mi->pages_cap) {
+      uint32_t cap = mi->pages_cap ? mi->pages_cap * 2 : 64;
+      uint8_t **p = ks_realloc(mi->pages, cap * sizeof *p);
+      if (!p) return UINT32_MAX;
+      mi->pages = p;
+      mi->pages_cap = cap;
+    }
+    uint8_t *page = ks_malloc(PAGE_SIZE);
+    if (!page) return UINT32_MAX;
+    mi->pages[mi->npages++] = page;
+    mi->page_used = 0;
+  }
+  uint32_t a = ((mi->npages - 1) << PAGE_BITS) | mi->page_used;
+  mi->page_used += size;
+  return a;
+}
+
+static uint32_t hash_key(const char *key, size_t len) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)key[i]) * 16777619u;
+  return h ^ (h >> 15);
+}
+
+static int grow_slots(ks_memindex *mi) {
+  uint32_t n = mi->nslots * 2;
+  uint32_t *s = ks_calloc(n, sizeof *s);
+  if (!s) return -1;
+  for (uint32_t t = 0; t < mi->nterms; t++) {
+    uint32_t i = mi->terms[t].hash & (n - 1);
+    while (s[i]) i = (i + 1) & (n - 1);
+    s[i] = t + 1;
+  }
+  ks_free(mi->slots);
+  mi->slots = s;
+  mi->nslots = n;
+  return 0;
+}
+
+/* Term index of key, creating it if new; UINT32_MAX on out of memory. */
+static uint32_t intern(ks_memindex *mi, const char *key, size_t keylen) {
+  uint32_t h = hash_key(key, keylen);
+  uint32_t i = h & (mi->nslots - 1);
+  for (;;) {
+    uint32_t s = mi->slots[i];
+    if (!s) break;
+    term *t = &mi->terms[s - 1];
+    if (t->hash == h && t->keylen == keylen &&
+        memcmp(mi->keys.data + t->key_off, key, keylen) == 0)
+      return s - 1;
+    i = (i + 1) & (mi->nslots - 1);
+  }
+  if (mi->nterms == mi->terms_cap) {
+    uint32_t cap = mi->terms_cap ? mi->terms_cap * 2 : 4096;
+    term *p = ks_realloc(mi->terms, (size_t)cap * sizeof *p);
+    if (!p) return UINT32_MAX;
+    mi->terms = p;
+    mi->terms_cap = cap;
+  }
+  uint32_t head = alloc_slice(mi, slice_size[0]);
+  if (head == UINT32_MAX || mi->keys.len > UINT32_MAX - keylen ||
+      ks_buf_append(&mi->keys, key, keylen))
+    return UINT32_MAX;
+  term *t = &mi->terms[mi->nterms];
+  t->key_off = (uint32_t)(mi->keys.len - keylen);
+  t->keylen = (uint8_t)keylen;
+  t->hash = h;
+  t->head = t->tail = head;
+  t->slice_end = head + slice_size[0] - 4;
+  t->level = 0;
+  t->next_doc = 0;
+  mi->slots[i] = ++mi->nterms;
+  if (mi->nterms * 2 > mi->nslots && grow_slots(mi)) return UINT32_MAX;
+  return mi->nterms - 1;
+}
+
+void ks_memindex_begin_doc(ks_memindex *mi, uint32_t doc) {
+  mi->doc = doc;
+  mi->nocc = 0;
+}
+
+void ks_memindex_cancel_doc(ks_memindex *mi) { mi->nocc = 0; }
+
+int ks_memindex_add(ks_memindex *mi, const char *key, size_t keylen,
+                    uint32_t pos, ks_err *err) {
+  uint32_t t = intern(mi, key, keylen);
+  if (t == UINT32_MAX) return oom(err);
+  if (mi->nocc == mi->occ_cap) {
+    size_t cap = mi->occ_cap ? mi->occ_cap * 2 : 1024;
+    uint64_t *p = ks_realloc(mi->occ, cap * sizeof *p);
+    if (!p) return oom(err);
+    mi->occ = p;
+    mi->occ_cap = cap;
+  }
+  mi->occ[mi->nocc++] = (uint64_t)t << 32 | pos;
+  return KS_OK;
+}
+
+/* Append bytes to a term's slice chain. 0 or -1 (pool exhausted). */
+static int put_bytes(ks_memindex *mi, term *t, const uint8_t *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (t->tail == t->slice_end) {
+      uint8_t lvl = t->level + 1 < NLEVELS ? t->level + 1 : t->level;
+      uint32_t s = alloc_slice(mi, slice_size[lvl]);
+      if (s == UINT32_MAX) return -1;
+      uint8_t *link = addr_ptr(mi, t->slice_end);
+      ks_store_u32(link, s);
+      t->level = lvl;
+      t->tail = s;
+      t->slice_end = s + slice_size[lvl] - 4;
+    }
+    *addr_ptr(mi, t->tail) = b[i];
+    t->tail++;
+  }
+  return 0;
+}
+
+static int put_varint(ks_memindex *mi, term *t, uint64_t v) {
+  uint8_t tmp[10];
+  return put_bytes(mi, t, tmp, ks_varint_encode(tmp, v));
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int ks_memindex_end_doc(ks_memindex *mi, ks_err *err) {
+  qsort(mi->occ, mi->nocc, sizeof *mi->occ, cmp_u64);
+  size_t i = 0;
+  while (i < mi->nocc) {
+    uint32_t tid = (uint32_t)(mi->occ[i] >> 32);
+    size_t j = i;
+    uint32_t tf = 0;
+    uint64_t prev = UINT64_MAX;
+    for (; j < mi->nocc && (uint32_t)(mi->occ[j] >> 32) == tid; j++)
+      if (mi->occ[j] != prev) {
+        tf++;
+        prev = mi->occ[j];
+      }
+    term *t = &mi->terms[tid];
+    if (put_varint(mi, t, mi->doc - t->next_doc) || put_varint(mi, t, tf))
+      goto full;
+    uint32_t last = 0;
+    prev = UINT64_MAX;
+    for (size_t k = i; k < j; k++) {
+      if (mi->occ[k] == prev) continue;
+      uint32_t p = (uint32_t)mi->occ[k];
+      if (put_varint(mi, t, prev == UINT64_MAX ? p : p - last)) goto full;
+      last = p;
+      prev = mi->occ[k];
+    }
+    t->next_doc = mi->doc + 1;
+    i = j;
+  }
+  mi->nocc = 0;
+  return KS_OK;
+full:
+  return ks_err_set(err, KS_ENOMEM, "[mem] in-memory postings pool exhausted "
+                    "(lower the memory budget)");
+}
+
+/* ---- writing a segment -------------------------------------------------- */
+
+typedef struct reader {
+  const ks_memindex *mi;
+  uint32_t at, slice_end, end;
+  uint8_t level;
+} reader;
+
+static int read_byte(reader *r, uint8_t *b) {
+  if (r->at == r->end) return -1;
+  if (r->at == r->slice_end) {
+    r->at = ks_load_u32(addr_ptr(r->mi, r->slice_end));
+    if (r->level + 1 < NLEVELS) r->level++;
+    r->slice_end = r->at + slice_size[r->level] - 4;
+  }
+  *b = *addr_ptr(r->mi, r->at);
+  r->at++;
+  return 0;
+}
+
+static int read_varint(reader *r, uint64_t *v) {
+  uint64_t x = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    uint8_t b;
+    if (read_byte(r, &b)) return -1;
+    x |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = x;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+typedef struct sort_ent {
+  const uint8_t *key; /* into mi->keys */
+  uint32_t len, id;
+} sort_ent;
+
+static int cmp_ents(const void *a, const void *b) {
+  const sort_ent *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->key, y->key, n);
+  return c ? c : (int)x->len - (int)y->len;
+}
+
+int ks_memindex_write(ks_memindex *mi, ks_segw *w, ks_err *err) {
+  sort_ent *ents = ks_malloc((size_t)mi->nterms * sizeof *ents + 1);
+  uint32_t *pos = NULL;
+  size_t pos_cap = 0;
+  if (!ents) return oom(err);
+  for (uint32_t i = 0; i < mi->nterms; i++) {
+    ents[i].key = mi->keys.data + mi->terms[i].key_off;
+    ents[i].len = mi->terms[i].keylen;
+    ents[i].id = i;
+  }
+  qsort(ents, mi->nterms, sizeof *ents, cmp_ents);
+  int rc = KS_OK;
+  for (uint32_t k = 0; k < mi->nterms && !rc; k++) {
+    const term *t = &mi->terms[ents[k].id];
+    rc = ks_segw_begin_term(w, (const char *)mi->keys.data + t->key_off, t->keylen, err);
+    reader r = {mi, t->head, t->head + slice_size[0] - 4, t->tail, 0};
+    uint64_t doc = 0;
+    while (!rc && r.at != r.end) {
+      uint64_t gap, tf, p;
+      if (read_varint(&r, &gap) || read_varint(&r, &tf) || tf == 0 || tf > UINT32_MAX) {
+        rc = ks_err_set(err, KS_ECORRUPT, "[mem] internal postings damaged");
+        break;
+      }
+      doc += gap;
+      if (tf > pos_cap) {
+        size_t cap = pos_cap ? pos_cap : 256;
+        while (cap < tf) cap *= 2;
+        uint32_t *np = ks_realloc(pos, cap * sizeof *np);
+        if (!np) {
+          rc = oom(err);
+          break;
+        }
+        pos = np;
+        pos_cap = cap;
+      }
+      uint64_t acc = 0;
+      for (uint64_t j = 0; j < tf && !rc; j++) {
+        if (read_varint(&r, &p)) rc = ks_err_set(err, KS_ECORRUPT, "[mem] internal postings damaged");
+        acc = j == 0 ? p : acc + p;
+        pos[j] = (uint32_t)acc;
+      }
+      if (!rc) rc = ks_segw_add(w, (uint32_t)doc, (uint32_t)tf, pos, err);
+      doc++;
+    }
+    if (!rc) rc = ks_segw_end_term(w, err);
+  }
+  ks_free(pos);
+  ks_free(ents);
+  return rc;
+}

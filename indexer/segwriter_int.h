@@ -1,0 +1,61 @@
+/*
+ * segwriter_int.h - writing one immutable segment (indexer-internal).
+ *
+ * Two writers, both used by a flush of the in-memory index and by merge:
+ *   ks_segw  the term dictionary (.tid), postings (.doc), positions (.pos)
+ *            and field lengths (.len), fed terms in strictly increasing key
+ *            order and, per term, documents in increasing order;
+ *   ks_stow  stored documents (.sto), fed documents in doc-number order.
+ * Files are written under their final names; they only become part of the
+ * index when a MANIFEST naming them is committed (manifest.c), and are
+ * removed by ks_*_abort or by the next writer's garbage collection.
+ * Formats: docs/format/.
+ */
+#ifndef KS_SEGWRITER_INT_H
+#define KS_SEGWRITER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ks_buf.h"
+#include "ks_error.h"
+
+typedef struct ks_segw ks_segw;
+
+/* Start segment `segno` in `dir` with `ndocs` documents whose field
+ * lengths are lens[doc * KS_NFIELDS + field] (copied). KS_OK, KS_EIO,
+ * KS_ENOMEM. */
+int ks_segw_open(ks_segw **out, const char *dir, uint32_t segno,
+                 uint32_t ndocs, const uint32_t *lens, int do_fsync,
+                 ks_err *err);
+/* Begin a term; keys must be strictly increasing (KS_EINVAL otherwise). */
+int ks_segw_begin_term(ks_segw *w, const char *key, size_t keylen,
+                       ks_err *err);
+/* Add one posting of the current term: doc (> previous doc, < ndocs),
+ * tf >= 1 and tf strictly increasing positions. */
+int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos,
+                ks_err *err);
+/* Finish the current term (a term with no postings is dropped). */
+int ks_segw_end_term(ks_segw *w, ks_err *err);
+/* Write trailers, .len, fsync and close all files. The ks_segw is freed
+ * whatever the result; on error its files are removed. */
+int ks_segw_finish(ks_segw *w, ks_err *err);
+/* Free and remove the files (error paths). NULL allowed. */
+void ks_segw_abort(ks_segw *w);
+uint64_t ks_segw_nterms(const ks_segw *w);
+uint64_t ks_segw_npostings(const ks_segw *w);
+
+typedef struct ks_stow ks_stow;
+
+/* Start the .sto file of segment `segno`. */
+int ks_stow_open(ks_stow **out, const char *dir, uint32_t segno, int do_fsync,
+                 ks_err *err);
+/* Append the next document's id and stored JSON. */
+int ks_stow_add(ks_stow *w, const char *id, size_t idlen, const char *json,
+                size_t jsonlen, ks_err *err);
+uint32_t ks_stow_ndocs(const ks_stow *w);
+/* Write block index, id table, trailer; fsync; close; free. */
+int ks_stow_finish(ks_stow *w, ks_err *err);
+void ks_stow_abort(ks_stow *w);  /* NULL allowed */
+
+#endif /* KS_SEGWRITER_INT_H */

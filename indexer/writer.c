@@ -1,0 +1,583 @@
+/*
+ * writer.c - implements ks_idx.h: the index writer (document validation,
+ * analysis into the in-memory index, flushes, duplicate ids, merge and the
+ * atomic commit).
+ *
+ * Life of a document: ks_writer_add validates it, analyzes title then text
+ * into the memindex (title positions first; text positions continue after
+ * a gap of one so that no phrase spans title and text), appends its stored
+ * JSON to the current segment's .sto writer and its field lengths to
+ * `lens`. When the memindex exceeds the memory budget, the current
+ * segment's term files are written (flush) and a new segment starts.
+ *
+ * Commit (the only step that changes what readers see):
+ *   1. flush; 2. merge all flushed segments into one (opts.merge), dropping
+ *   documents replaced by a later duplicate id, or else write .del files;
+ *   3. ks_manifest_write (temp + fsync + rename + dir fsync);
+ *   4. delete files no longer named by the MANIFEST.
+ * Files of uncommitted segments are removed by ks_writer_close, and any
+ * left by a crash are removed by the next ks_writer_open (garbage
+ * collection under the lock), so a crash anywhere before step 3 leaves the
+ * previous commit untouched and readable.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file_int.h"
+#include "ks_alloc.h"
+#include "ks_buf.h"
+#include "ks_idx.h"
+#include "memindex_int.h"
+#include "merge_int.h"
+#include "segment_int.h"
+#include "segwriter_int.h"
+
+#define MAX_ID_BYTES 1024
+
+typedef struct flushed {
+  uint32_t segno;
+  uint32_t ndocs;
+  uint64_t base;        /* global number of its first document */
+} flushed;
+
+struct ks_writer {
+  char *dir;
+  ks_writer_opts opts;
+  int lock_fd;
+  ks_manifest old;      /* the commit being replaced (may have 0 segs) */
+  int have_old;
+  uint32_t next_segno;
+  ks_tok *tok;
+  ks_err *cb_err;       /* analysis callback error sink */
+  /* current segment */
+  ks_memindex *mi;
+  ks_stow *sto;
+  uint32_t cur_segno;
+  uint32_t cur_ndocs;
+  ks_buf lens;          /* u32 per (doc, field) of the current segment */
+  uint32_t doclen[KS_NFIELDS]; /* lengths of the document being added */
+  uint32_t pos_base[KS_NFIELDS];
+  uint32_t pos_max[KS_NFIELDS];
+  int any_tok[KS_NFIELDS];
+  /* all segments written by this writer */
+  flushed *segs;
+  uint32_t nsegs, segs_cap;
+  uint64_t ndocs_total; /* global documents, incl. replaced */
+  ks_buf deleted;       /* bitmap over global documents */
+  /* id -> global doc: open addressing over `ids` */
+  ks_buf ids;           /* id bytes */
+  uint64_t *id_ent;     /* per slot: 0 empty, else (doc+1) ; id offset/len */
+  uint32_t *id_off, *id_len;
+  size_t id_slots, id_count;
+  int committed, broken;
+  ks_writer_stats st;
+};
+
+static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[idx][add] out of memory"); }
+
+void ks_writer_opts_default(ks_writer_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->mem_budget = (size_t)256 << 20;
+  o->merge = 1;
+  o->max_doc_bytes = (size_t)64 << 20;
+  ks_tok_config_default(&o->tok);
+  o->fsync = 1;
+}
+
+/* ---- directory handling ------------------------------------------------- */
+
+/* Is `name` a file this engine writes ("NNNNNN.ext", MANIFEST, LOCK...)?
+ * Sets *segno for segment files (else UINT32_MAX). */
+static int own_file(const char *name, uint32_t *segno) {
+  *segno = UINT32_MAX;
+  if (!strcmp(name, "MANIFEST") || !strcmp(name, "MANIFEST.tmp") || !strcmp(name, "LOCK"))
+    return 1;
+  size_t n = strlen(name);
+  if (n != 10 || name[6] != '.') return 0;
+  for (int i = 0; i < 6; i++)
+    if (!isdigit((unsigned char)name[i])) return 0;
+  const char *ext = name + 7;
+  if (strcmp(ext, "tid") && strcmp(ext, "doc") && strcmp(ext, "pos") &&
+      strcmp(ext, "len") && strcmp(ext, "sto") && strcmp(ext, "del"))
+    return 0;
+  *segno = (uint32_t)strtoul(name, NULL, 10);
+  return 1;
+}
+
+/* Remove segment files (and MANIFEST.tmp) not named by `keep`. */
+static void collect_garbage(const char *dir, const ks_manifest *keep) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    uint32_t segno;
+    if (!own_file(e->d_name, &segno)) continue;
+    int drop = !strcmp(e->d_name, "MANIFEST.tmp");
+    if (segno != UINT32_MAX) {
+      drop = 1;
+      for (uint32_t i = 0; keep && i < keep->nsegs; i++)
+        if (keep->segs[i].segno == segno) drop = 0;
+    }
+    if (drop) {
+      char *p = ks_path("%s/%s", dir, e->d_name);
+      if (p) unlink(p);
+      ks_free(p);
+    }
+  }
+  closedir(d);
+}
+
+/* 1 if dir contains something that is not ours. */
+static int has_foreign_files(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  struct dirent *e;
+  int foreign = 0;
+  while ((e = readdir(d))) {
+    uint32_t segno;
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (!own_file(e->d_name, &segno)) foreign = 1;
+  }
+  closedir(d);
+  return foreign;
+}
+
+int ks_writer_open(const char *dir, const ks_writer_opts *opts,
+                   ks_writer **out, ks_err *err) {
+  *out = NULL;
+  ks_writer *w = ks_calloc(1, sizeof *w);
+  if (!w) return oom(err);
+  w->lock_fd = -1;
+  if (opts) w->opts = *opts;
+  else ks_writer_opts_default(&w->opts);
+  if (w->opts.mem_budget < ((size_t)1 << 20)) w->opts.mem_budget = (size_t)1 << 20;
+  int rc = KS_OK;
+  if (!(w->dir = ks_strndup(dir, strlen(dir)))) rc = oom(err);
+  if (!rc && mkdir(dir, 0777) != 0 && errno != EEXIST)
+    rc = ks_err_set(err, KS_EIO, "[idx][open] cannot create %s: %s", dir, strerror(errno));
+  if (!rc) {
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+      rc = ks_err_set(err, KS_EINVAL, "[idx][open] %s is not a directory", dir);
+  }
+  if (!rc) {
+    char *lp = ks_path("%s/LOCK", dir);
+    if (!lp) rc = oom(err);
+    else if ((w->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+      rc = ks_err_set(err, KS_EIO, "[idx][open] %s: %s", lp, strerror(errno));
+    else if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0)
+      rc = ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer", dir);
+    ks_free(lp);
+  }
+  if (!rc) {
+    int r = ks_manifest_read(dir, &w->old, err);
+    if (r == KS_OK) {
+      w->have_old = 1;
+      w->next_segno = w->old.next_segno;
+    } else if (r == KS_NOTFOUND) {
+      ks_err_clear(err);
+      if (has_foreign_files(dir))
+        rc = ks_err_set(err, KS_EINVAL, "[idx][open] %s is not empty and is not a "
+                        "kosearch index; refusing to write into it", dir);
+      w->next_segno = 1;
+    } else {
+      char msg[sizeof err->msg];
+      snprintf(msg, sizeof msg, "%s", err ? err->msg : "[idx][open] cannot read MANIFEST");
+      rc = ks_err_set(err, r, "%s (remove the directory to rebuild the index)", msg);
+    }
+  }
+  if (!rc) collect_garbage(dir, w->have_old ? &w->old : NULL);
+  if (!rc) rc = ks_tok_new(&w->opts.tok, &w->tok, err);
+  if (rc) {
+    ks_writer_close(w);
+    return rc;
+  }
+  *out = w;
+  return KS_OK;
+}
+
+/* ---- duplicate ids ------------------------------------------------------ */
+
+static uint32_t id_hash(const char *s, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+  return h;
+}
+
+/* Record id -> doc; if the id was seen, return the previous doc in *prev
+ * (else UINT64_MAX). */
+static int id_put(ks_writer *w, const char *id, size_t n, uint64_t doc, uint64_t *prev) {
+  *prev = UINT64_MAX;
+  if ((w->id_count + 1) * 2 > w->id_slots) {
+    size_t ns = w->id_slots ? w->id_slots * 2 : 1u << 16;
+    uint64_t *ent = ks_calloc(ns, sizeof *ent);
+    uint32_t *off = ks_malloc(ns * sizeof *off), *len = ks_malloc(ns * sizeof *len);
+    if (!ent || !off || !len) {
+      ks_free(ent); ks_free(off); ks_free(len);
+      return -1;
+    }
+    for (size_t i = 0; i < w->id_slots; i++) {
+      if (!w->id_ent[i]) continue;
+      size_t j = id_hash((char *)w->ids.data + w->id_off[i], w->id_len[i]) & (ns - 1);
+      while (ent[j]) j = (j + 1) & (ns - 1);
+      ent[j] = w->id_ent[i];
+      off[j] = w->id_off[i];
+      len[j] = w->id_len[i];
+    }
+    ks_free(w->id_ent); ks_free(w->id_off); ks_free(w->id_len);
+    w->id_ent = ent; w->id_off = off; w->id_len = len;
+    w->id_slots = ns;
+  }
+  size_t j = id_hash(id, n) & (w->id_slots - 1);
+  while (w->id_ent[j]) {
+    if (w->id_len[j] == n && !memcmp(w->ids.data + w->id_off[j], id, n)) {
+      *prev = w->id_ent[j] - 1;
+      w->id_ent[j] = doc + 1;
+      return 0;
+    }
+    j = (j + 1) & (w->id_slots - 1);
+  }
+  if (w->ids.len + n > UINT32_MAX || ks_buf_append(&w->ids, id, n)) return -1;
+  w->id_ent[j] = doc + 1;
+  w->id_off[j] = (uint32_t)(w->ids.len - n);
+  w->id_len[j] = (uint32_t)n;
+  w->id_count++;
+  return 0;
+}
+
+static int mark_deleted(ks_writer *w, uint64_t doc) {
+  size_t need = (size_t)(doc / 8) + 1;
+  if (w->deleted.len < need) {
+    if (ks_buf_reserve(&w->deleted, need - w->deleted.len)) return -1;
+    memset(w->deleted.data + w->deleted.len, 0, need - w->deleted.len);
+    w->deleted.len = need;
+  }
+  w->deleted.data[doc / 8] |= (uint8_t)(1u << (doc % 8));
+  return 0;
+}
+
+/* ---- adding documents ---------------------------------------------------- */
+
+static int tok_cb(void *ctx, const ks_token *t) {
+  ks_writer *w = ctx;
+  char key[KS_TOK_MAX_TERM + 2];
+  size_t kl = ks_term_key(key, t->field, t->term, t->len);
+  uint32_t pos = w->pos_base[t->field] + t->pos;
+  if (pos < w->pos_base[t->field])
+    return ks_err_set(w->cb_err, KS_ELIMIT, "[idx][add] more than 2^32 positions");
+  if (!w->any_tok[t->field] || pos > w->pos_max[t->field]) w->pos_max[t->field] = pos;
+  w->any_tok[t->field] = 1;
+  w->doclen[t->field]++;
+  return ks_memindex_add(w->mi, key, kl, pos, w->cb_err);
+}
+
+static int start_segment(ks_writer *w, ks_err *err) {
+  int rc = ks_memindex_new(&w->mi, err);
+  if (rc) return rc;
+  w->cur_segno = w->next_segno++;
+  w->cur_ndocs = 0;
+  ks_buf_reset(&w->lens);
+  return ks_stow_open(&w->sto, w->dir, w->cur_segno, w->opts.fsync, err);
+}
+
+static int flush_segment(ks_writer *w, ks_err *err) {
+  if (!w->mi) return KS_OK;
+  ks_segw *sw = NULL;
+  int rc = ks_segw_open(&sw, w->dir, w->cur_segno, w->cur_ndocs,
+                        (const uint32_t *)w->lens.data, w->opts.fsync, err);
+  if (!rc) rc = ks_memindex_write(w->mi, sw, err);
+  if (!rc) {
+    w->st.terms = ks_segw_nterms(sw);
+    w->st.postings = ks_segw_npostings(sw);
+    rc = ks_segw_finish(sw, err);
+    sw = NULL;
+  }
+  ks_segw_abort(sw);
+  if (!rc) rc = ks_stow_finish(w->sto, err);
+  else ks_stow_abort(w->sto);
+  w->sto = NULL;
+  ks_memindex_free(w->mi);
+  w->mi = NULL;
+  if (rc) return rc;
+  if (w->nsegs == w->segs_cap) {
+    uint32_t cap = w->segs_cap ? w->segs_cap * 2 : 8;
+    flushed *p = ks_realloc(w->segs, cap * sizeof *p);
+    if (!p) return oom(err);
+    w->segs = p;
+    w->segs_cap = cap;
+  }
+  w->segs[w->nsegs].segno = w->cur_segno;
+  w->segs[w->nsegs].ndocs = w->cur_ndocs;
+  w->segs[w->nsegs].base = w->ndocs_total - w->cur_ndocs;
+  w->nsegs++;
+  w->st.segments_flushed = w->nsegs;
+  return KS_OK;
+}
+
+static int contains_nul(const char *s, size_t n) { return n && memchr(s, 0, n) != NULL; }
+
+/* Build {"id":...,"title":...,"text":...} for documents given without JSON. */
+static int json_escape(ks_buf *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  int rc = ks_buf_put_u8(b, '"');
+  for (size_t i = 0; i < n && !rc; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      rc = ks_buf_put_u8(b, '\\');
+      if (!rc) rc = ks_buf_put_u8(b, c);
+    } else if (c < 0x20) {
+      char e[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+      rc = ks_buf_append(b, e, 6);
+    } else {
+      rc = ks_buf_put_u8(b, c);
+    }
+  }
+  if (!rc) rc = ks_buf_put_u8(b, '"');
+  return rc;
+}
+
+static int validate(const ks_writer *w, const ks_doc *d, ks_err *err) {
+  size_t bad;
+  if (!d->id || d->id_len == 0)
+    return ks_err_set(err, KS_EINPUT, "document has no id");
+  if (d->id_len > MAX_ID_BYTES)
+    return ks_err_set(err, KS_EINPUT, "id is longer than %d bytes", MAX_ID_BYTES);
+  if (!d->text)
+    return ks_err_set(err, KS_EINPUT, "document has no text");
+  if (d->text_len == 0)
+    return ks_err_set(err, KS_EINPUT, "empty document (text is empty)");
+  if (d->text_len + d->title_len > w->opts.max_doc_bytes)
+    return ks_err_set(err, KS_ELIMIT, "document too large (%zu bytes; limit %zu)",
+                      d->text_len + d->title_len, w->opts.max_doc_bytes);
+  if (contains_nul(d->id, d->id_len) || contains_nul(d->title, d->title_len) ||
+      contains_nul(d->text, d->text_len))
+    return ks_err_set(err, KS_EINPUT, "document contains a NUL byte");
+  if (!ks_utf8_valid(d->id, d->id_len, &bad))
+    return ks_err_set(err, KS_EUTF8, "invalid UTF-8 in id at byte %zu", bad);
+  if (d->title && !ks_utf8_valid(d->title, d->title_len, &bad))
+    return ks_err_set(err, KS_EUTF8, "invalid UTF-8 in title at byte %zu", bad);
+  if (!ks_utf8_valid(d->text, d->text_len, &bad))
+    return ks_err_set(err, KS_EUTF8, "invalid UTF-8 in text at byte %zu", bad);
+  return KS_OK;
+}
+
+int ks_writer_add(ks_writer *w, const ks_doc *d, ks_err *err) {
+  if (w->broken || w->committed)
+    return ks_err_set(err, KS_EINVAL, "[idx][add] writer is %s",
+                      w->committed ? "already committed" : "unusable after an earlier error");
+  int rc = validate(w, d, err);
+  if (rc) return rc;
+  if (w->ndocs_total >= 0xffffffffull * 16)
+    return ks_err_set(err, KS_ELIMIT, "[idx][add] too many documents");
+  if (!w->mi && (rc = start_segment(w, err))) goto fatal;
+  ks_memindex_begin_doc(w->mi, w->cur_ndocs);
+  memset(w->doclen, 0, sizeof w->doclen);
+  memset(w->pos_base, 0, sizeof w->pos_base);
+  memset(w->any_tok, 0, sizeof w->any_tok);
+  w->cb_err = err;
+  if (d->title && d->title_len) {
+    rc = ks_tok_run(w->tok, KS_TOK_DOCUMENT, d->title, d->title_len, tok_cb, w, err);
+    for (int f = 0; f < KS_NFIELDS && !rc; f++)
+      if (w->any_tok[f]) w->pos_base[f] = w->pos_max[f] + 2;
+  }
+  if (!rc) rc = ks_tok_run(w->tok, KS_TOK_DOCUMENT, d->text, d->text_len, tok_cb, w, err);
+  if (rc == KS_EUTF8 || rc == KS_ELIMIT) { /* rejected, nothing recorded */
+    ks_memindex_cancel_doc(w->mi);
+    return rc;
+  }
+  if (!rc) rc = ks_memindex_end_doc(w->mi, err);
+  if (rc) goto fatal;
+  /* Stored form. */
+  ks_buf json = KS_BUF_INIT;
+  const char *js = d->json;
+  size_t jl = d->json_len;
+  if (!js || !jl) {
+    rc = ks_buf_append(&json, "{\"id\":", 6);
+    if (!rc) rc = json_escape(&json, d->id, d->id_len);
+    if (!rc) rc = ks_buf_append(&json, ",\"title\":", 9);
+    if (!rc) rc = json_escape(&json, d->title ? d->title : "", d->title ? d->title_len : 0);
+    if (!rc) rc = ks_buf_append(&json, ",\"text\":", 8);
+    if (!rc) rc = json_escape(&json, d->text, d->text_len);
+    if (!rc) rc = ks_buf_put_u8(&json, '}');
+    if (rc) { ks_buf_free(&json); rc = oom(err); goto fatal; }
+    js = (const char *)json.data;
+    jl = json.len;
+  }
+  rc = ks_stow_add(w->sto, d->id, d->id_len, js, jl, err);
+  ks_buf_free(&json);
+  if (rc) goto fatal;
+  for (int f = 0; f < KS_NFIELDS; f++)
+    if (ks_buf_put_u32(&w->lens, w->doclen[f])) { rc = oom(err); goto fatal; }
+  uint64_t prev, doc = w->ndocs_total;
+  if (id_put(w, d->id, d->id_len, doc, &prev) ||
+      (prev != UINT64_MAX && mark_deleted(w, prev))) {
+    rc = oom(err);
+    goto fatal;
+  }
+  if (prev != UINT64_MAX) w->st.docs_replaced++;
+  w->cur_ndocs++;
+  w->ndocs_total++;
+  w->st.docs_added++;
+  w->st.bytes_in += d->text_len + d->title_len;
+  if (ks_memindex_bytes(w->mi) + w->lens.cap + w->ids.cap >= w->opts.mem_budget ||
+      w->cur_ndocs >= KS_MAX_DOCS - 1) {
+    if ((rc = flush_segment(w, err))) goto fatal;
+  }
+  return KS_OK;
+fatal:
+  w->broken = 1;
+  return rc;
+}
+
+/* ---- commit ----------------------------------------------------------------- */
+
+static int seg_deleted(const ks_writer *w, const flushed *s, uint32_t d) {
+  uint64_t g = s->base + d;
+  return g / 8 < w->deleted.len && ((w->deleted.data[g / 8] >> (g % 8)) & 1);
+}
+
+/* Copy the deletion bits of segment s into a fresh bitmap (NULL if none). */
+static uint8_t *seg_bitmap(const ks_writer *w, const flushed *s, uint32_t *count) {
+  *count = 0;
+  for (uint32_t d = 0; d < s->ndocs; d++) *count += (uint32_t)seg_deleted(w, s, d);
+  if (*count == 0) return NULL;
+  uint8_t *bm = ks_calloc(((size_t)s->ndocs + 7) / 8 + 1, 1);
+  if (!bm) return NULL;
+  for (uint32_t d = 0; d < s->ndocs; d++)
+    if (seg_deleted(w, s, d)) bm[d / 8] |= (uint8_t)(1u << (d % 8));
+  return bm;
+}
+
+static int write_del(const ks_writer *w, uint32_t segno, uint32_t ndocs,
+                     const uint8_t *bm, uint32_t count, ks_err *err) {
+  char *path = ks_path("%s/%06u.del", w->dir, segno);
+  if (!path) return oom(err);
+  ks_wfile f;
+  int rc = ks_wfile_open(&f, path, "KSIDXDEL", err);
+  ks_free(path);
+  if (rc) return rc;
+  ks_wfile_u32(&f, ndocs);
+  ks_wfile_u32(&f, count);
+  ks_wfile_write(&f, bm, ((size_t)ndocs + 7) / 8);
+  return ks_wfile_finish(&f, w->opts.fsync, err);
+}
+
+static uint64_t dir_bytes(const char *dir, const ks_manifest *m) {
+  static const char *exts[] = {"tid", "doc", "pos", "len", "sto", "del"};
+  uint64_t total = 0;
+  struct stat sb;
+  char *p = ks_path("%s/MANIFEST", dir);
+  if (p && stat(p, &sb) == 0) total += (uint64_t)sb.st_size;
+  ks_free(p);
+  for (uint32_t i = 0; i < m->nsegs; i++)
+    for (int k = 0; k < 6; k++) {
+      p = ks_path("%s/%06u.%s", dir, m->segs[i].segno, exts[k]);
+      if (p && stat(p, &sb) == 0) total += (uint64_t)sb.st_size;
+      ks_free(p);
+    }
+  return total;
+}
+
+int ks_writer_commit(ks_writer *w, ks_err *err) {
+  if (w->broken || w->committed)
+    return ks_err_set(err, KS_EINVAL, "[idx][commit] writer is %s",
+                      w->committed ? "already committed" : "unusable after an earlier error");
+  int rc = flush_segment(w, err);
+  ks_manifest m;
+  memset(&m, 0, sizeof m);
+  if (!rc && !(m.segs = ks_calloc(w->nsegs + 1, sizeof *m.segs))) rc = oom(err);
+  uint32_t total_del = 0;
+  for (uint32_t i = 0; i < w->nsegs && !rc; i++)
+    for (uint32_t d = 0; d < w->segs[i].ndocs; d++)
+      total_del += (uint32_t)seg_deleted(w, &w->segs[i], d);
+  if (!rc && w->opts.merge && (w->nsegs > 1 || total_del > 0)) {
+    ks_merge_input *in = ks_calloc(w->nsegs, sizeof *in);
+    uint32_t cnt;
+    if (!in) rc = oom(err);
+    for (uint32_t i = 0; i < w->nsegs && !rc; i++) {
+      in[i].segno = w->segs[i].segno;
+      in[i].deleted = seg_bitmap(w, &w->segs[i], &cnt);
+      if (cnt && !in[i].deleted) rc = oom(err);
+    }
+    ks_merge_result res;
+    uint32_t out = w->next_segno++;
+    if (!rc) rc = ks_merge_segments(w->dir, in, w->nsegs, out, w->opts.fsync, &res, err);
+    for (uint32_t i = 0; in && i < w->nsegs; i++) ks_free((void *)in[i].deleted);
+    ks_free(in);
+    if (!rc) {
+      m.nsegs = res.ndocs > 0 ? 1 : 0;
+      m.segs[0].segno = out;
+      m.segs[0].ndocs = res.ndocs;
+      w->st.terms = res.nterms;
+      w->st.postings = res.npostings;
+    }
+  } else if (!rc) {
+    for (uint32_t i = 0; i < w->nsegs && !rc; i++) {
+      uint32_t cnt;
+      uint8_t *bm = seg_bitmap(w, &w->segs[i], &cnt);
+      if (cnt && !bm) { rc = oom(err); break; }
+      if (bm) rc = write_del(w, w->segs[i].segno, w->segs[i].ndocs, bm, cnt, err);
+      ks_free(bm);
+      m.segs[m.nsegs].segno = w->segs[i].segno;
+      m.segs[m.nsegs].ndocs = w->segs[i].ndocs;
+      m.segs[m.nsegs].ndeleted = cnt;
+      m.nsegs++;
+    }
+    if (w->nsegs > 1) w->st.terms = w->st.postings = 0; /* not known without a walk */
+  }
+  if (!rc) {
+    m.generation = (w->have_old ? w->old.generation : 0) + 1;
+    m.next_segno = w->next_segno;
+    m.tok_version = KS_TOK_VERSION;
+    m.tok = w->opts.tok;
+    rc = ks_manifest_write(w->dir, &m, w->opts.fsync, err);
+  }
+  if (!rc) {
+    w->committed = 1;
+    collect_garbage(w->dir, &m);
+    w->st.docs_live = w->st.docs_added - w->st.docs_replaced;
+    w->st.segments = m.nsegs;
+    w->st.index_bytes = dir_bytes(w->dir, &m);
+  } else {
+    w->broken = 1;
+  }
+  ks_free(m.segs);
+  return rc;
+}
+
+void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st) {
+  *st = w->st;
+  st->docs_live = w->st.docs_added - w->st.docs_replaced;
+  st->mem_used = (w->mi ? ks_memindex_bytes(w->mi) : 0) + w->lens.cap + w->ids.cap +
+                 w->id_slots * (sizeof(uint64_t) + 2 * sizeof(uint32_t)) + w->deleted.cap;
+}
+
+void ks_writer_close(ks_writer *w) {
+  if (!w) return;
+  ks_memindex_free(w->mi);
+  ks_stow_abort(w->sto);
+  if (!w->committed && w->lock_fd >= 0) {
+    /* Remove this writer's uncommitted segment files. */
+    collect_garbage(w->dir, w->have_old ? &w->old : NULL);
+  }
+  ks_tok_free(w->tok);
+  ks_manifest_free(&w->old);
+  ks_free(w->segs);
+  ks_buf_free(&w->lens);
+  ks_buf_free(&w->deleted);
+  ks_buf_free(&w->ids);
+  ks_free(w->id_ent);
+  ks_free(w->id_off);
+  ks_free(w->id_len);
+  if (w->lock_fd >= 0) close(w->lock_fd);
+  ks_free(w->dir);
+  ks_free(w);
+}
