@@ -10,7 +10,8 @@
  * and allocates nothing.
  *
  * Entry: varint prefix_len, varint suffix_len, suffix bytes, varint df,
- *        varint cf - df, varint doc_length, varint pos_length.
+ *        varint cf - df, varint doc_length, varint pos_length,
+ *        varint max_tf, varint min_len (term-level score bounds).
  * A term's .doc/.pos offsets are the previous term's offset + length
  * (block start offsets come from the index).
  */
@@ -71,7 +72,7 @@ static int key_cmp(const uint8_t *a, size_t alen, const char *b, size_t blen) {
 /* Decode one entry at it->p into it->key/info. 0 or -1 (corrupt). */
 static int decode_entry(ks_dict_iter *it) {
   const uint8_t *end = it->seg->tid_blocks_end;
-  uint64_t prefix, suffix, df, cfx, dlen, plen;
+  uint64_t prefix, suffix, df, cfx, dlen, plen, maxtf, minlen;
   if (ks_get_varint(&it->p, end, &prefix) || ks_get_varint(&it->p, end, &suffix))
     return -1;
   if (prefix > it->keylen || prefix + suffix > KS_TOK_MAX_TERM + 1 ||
@@ -81,9 +82,14 @@ static int decode_entry(ks_dict_iter *it) {
   it->p += suffix;
   it->keylen = (size_t)(prefix + suffix);
   if (ks_get_varint(&it->p, end, &df) || ks_get_varint(&it->p, end, &cfx) ||
-      ks_get_varint(&it->p, end, &dlen) || ks_get_varint(&it->p, end, &plen))
+      ks_get_varint(&it->p, end, &dlen) || ks_get_varint(&it->p, end, &plen) ||
+      ks_get_varint(&it->p, end, &maxtf) || ks_get_varint(&it->p, end, &minlen))
     return -1;
-  if (df == 0 || df > it->seg->ndocs || cfx > UINT64_MAX - df) return -1;
+  if (df == 0 || df > it->seg->ndocs || cfx > UINT64_MAX - df || maxtf == 0 ||
+      maxtf > UINT32_MAX || minlen > UINT32_MAX)
+    return -1;
+  it->info.max_tf = (uint32_t)maxtf;
+  it->info.min_len = (uint32_t)minlen;
   it->info.df = (uint32_t)df;
   it->info.cf = df + cfx;
   it->info.doc_offset = it->prev_doc_end;

@@ -3,7 +3,9 @@
  * segment's .doc and .pos files. Spec: docs/format/postings.md.
  *
  * A term's .doc data is a skip table (one KS_SKIP_ENTRY per block of
- * KS_BLOCK_SIZE documents) followed by the blocks. Block b holds n values
+ * KS_BLOCK_SIZE documents) followed by the blocks; a term with a single
+ * block (df <= KS_BLOCK_SIZE, most terms) has no table: its bounds are the
+ * term-level max_tf/min_len of its dictionary entry. Block b holds n values
  * of (doc gap - 1) as one Stream VByte run, then n values of (tf - 1) as a
  * second run; the gap of the block's first document is taken from the
  * previous block's last_doc (-1 for block 0), so any block decodes on its
@@ -13,7 +15,8 @@
  * of sum(tf) values, starting at the skip entry's pos_off.
  *
  * Invariants after a successful block load: docs[] strictly increasing,
- * docs[n-1] == skip.last_doc < segment ndocs, tfs[] >= 1.
+ * docs[n-1] == skip.last_doc < segment ndocs, every tf >= 1 and the
+ * largest tf == skip.max_tf (so a pruning algorithm may trust max_tf).
  */
 #include <string.h>
 
@@ -29,6 +32,14 @@ static int corrupt(const ks_postings *cur, ks_err *err, const char *what) {
 }
 
 void ks_postings_skip(const ks_postings *cur, uint32_t b, ks_skip_entry *e) {
+  if (cur->nblocks == 1) { /* no table: the term's own bounds */
+    e->last_doc = cur->last_doc;
+    e->doc_off = 0;
+    e->pos_off = 0;
+    e->max_tf = cur->info.max_tf;
+    e->min_len = cur->info.min_len;
+    return;
+  }
   const uint8_t *p = cur->skips + (size_t)b * KS_SKIP_ENTRY;
   e->last_doc = ks_load_u32(p);
   e->doc_off = ks_load_u32(p + 4);
@@ -43,7 +54,7 @@ static int load_block(ks_postings *cur, uint32_t b, ks_err *err) {
   uint64_t start = e.doc_off;
   uint64_t end = cur->info.doc_length;
   if (b + 1 < cur->nblocks) end = ks_load_u32(cur->skips + (size_t)(b + 1) * KS_SKIP_ENTRY + 4);
-  uint64_t table = (uint64_t)cur->nblocks * KS_SKIP_ENTRY;
+  uint64_t table = cur->nblocks > 1 ? (uint64_t)cur->nblocks * KS_SKIP_ENTRY : 0;
   if (start < table || start > end || end > cur->info.doc_length)
     return corrupt(cur, err, "block offsets out of range");
   uint32_t n = (b + 1 == cur->nblocks) ? cur->info.df - b * KS_BLOCK_SIZE : KS_BLOCK_SIZE;
@@ -55,14 +66,20 @@ static int load_block(ks_postings *cur, uint32_t b, ks_err *err) {
   if (!used2 || p + used + used2 != pend) return corrupt(cur, err, "bad frequency block");
   uint64_t prev = 0;
   if (b > 0) prev = (uint64_t)ks_load_u32(cur->skips + (size_t)(b - 1) * KS_SKIP_ENTRY) + 1;
+  uint32_t max_tf = 0, bad_tf = 0;
   for (uint32_t i = 0; i < n; i++) {
     prev += cur->docs[i];
     cur->docs[i] = (uint32_t)prev;
     prev++;
-    cur->tfs[i]++;
+    uint32_t tf = ++cur->tfs[i];
+    bad_tf |= (tf == 0);
+    if (tf > max_tf) max_tf = tf;
   }
-  if (prev - 1 != e.last_doc || e.last_doc >= cur->seg->ndocs || cur->tfs[n - 1] == 0)
+  if (cur->nblocks == 1) e.last_doc = (uint32_t)(prev - 1);
+  if (prev - 1 != e.last_doc || e.last_doc >= cur->seg->ndocs || bad_tf ||
+      max_tf != e.max_tf)
     return corrupt(cur, err, "block does not match its skip entry");
+  cur->last_doc = e.last_doc;
   cur->block = b;
   cur->block_n = n;
   cur->i = 0;
@@ -85,10 +102,11 @@ int ks_postings_open(ks_postings *cur, const ks_segment *seg,
       info->doc_length > seg->doc_end - info->doc_offset ||
       info->pos_offset > seg->pos_end ||
       info->pos_length > seg->pos_end - info->pos_offset ||
-      (uint64_t)cur->nblocks * KS_SKIP_ENTRY > info->doc_length)
+      (cur->nblocks > 1 && (uint64_t)cur->nblocks * KS_SKIP_ENTRY > info->doc_length))
     return corrupt(cur, err, "term location out of range");
   cur->skips = seg->doc.data + info->doc_offset;
-  cur->data = cur->skips + (size_t)cur->nblocks * KS_SKIP_ENTRY;
+  cur->data = cur->skips + (cur->nblocks > 1 ? (size_t)cur->nblocks * KS_SKIP_ENTRY : 0);
+  cur->last_doc = 0;
   cur->pos_data = seg->pos.data + info->pos_offset;
   int rc = load_block(cur, 0, err);
   if (rc) return rc;
@@ -173,7 +191,7 @@ static int load_positions(ks_postings *cur, ks_err *err) {
     cur->positions = p;
     cur->positions_cap = cap;
   }
-  uint64_t start = ks_load_u32(cur->skips + (size_t)b * KS_SKIP_ENTRY + 8);
+  uint64_t start = cur->nblocks > 1 ? ks_load_u32(cur->skips + (size_t)b * KS_SKIP_ENTRY + 8) : 0;
   uint64_t end = cur->info.pos_length;
   if (b + 1 < cur->nblocks) end = ks_load_u32(cur->skips + (size_t)(b + 1) * KS_SKIP_ENTRY + 8);
   if (start > end || end > cur->info.pos_length)

@@ -16,6 +16,7 @@
 
 #include "ks_alloc.h"
 #include "ks_buf.h"
+#include "codec_int.h"
 #include "segment_priv.h"
 
 static int open_kind(ks_segment *seg, ks_map *m, const char *ext,
@@ -82,7 +83,13 @@ static int attach_deletions(ks_segment *seg, int verify_all, ks_err *err) {
   /* Field totals on disk cover every document; keep live totals. */
   for (uint32_t d = 0; d < ndocs; d++)
     if (seg->delbits[d >> 3] & (1u << (d & 7)))
-      for (int f = 0; f < KS_NFIELDS; f++) seg->total[f] -= ks_segment_doclen(seg, d, f);
+      for (int f = 0; f < KS_NFIELDS; f++) {
+        uint32_t l = ks_segment_doclen(seg, d, f);
+        if (l > seg->total[f])
+          return ks_err_set(err, KS_ECORRUPT, "[seg][open] %s: field totals smaller "
+                            "than the lengths of deleted documents", seg->len.path);
+        seg->total[f] -= l;
+      }
   return KS_OK;
 }
 
@@ -108,7 +115,7 @@ int ks_segment_open(const char *dir, uint32_t segno, int verify_all,
     for (int i = 0; i < 2 && !rc; i++) {
       const ks_map *m = maps[i];
       uint64_t e = ks_load_u64(m->data + m->size - KS_FILE_FOOTER - KS_DATA_TRAILER);
-      if (e < KS_FILE_HEADER || e > m->size - KS_FILE_FOOTER - KS_DATA_TRAILER)
+      if (e < KS_FILE_HEADER || e + KS_CODEC_PAD > m->size - KS_FILE_FOOTER - KS_DATA_TRAILER)
         rc = ks_err_set(err, KS_ECORRUPT, "[seg][open] %s: bad data end", m->path);
       *ends[i] = e;
     }

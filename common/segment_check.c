@@ -5,9 +5,9 @@
  * Beyond the CRCs (ks_segment_open with verify_all), it re-derives from the
  * data everything the readers trust: dictionary order and block index keys,
  * every postings list decoded end to end (doc order and range, df, cf, the
- * skip entries' max_tf and min_len), positions (increasing, below the
- * field length, decodable), per-field lengths equal to the sum of term
- * frequencies in that field, the id table and every stored document.
+ * term-level and skip-entry max_tf and min_len), positions (increasing,
+ * decodable), per-field lengths equal to the sum of term frequencies in
+ * that field, field totals, the id table and every stored document.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +36,7 @@ static int check_term(const ks_segment *seg, const ks_dict_iter *it, uint64_t *s
   int field = (unsigned char)it->key[0];
   uint64_t df = 0, cf = 0;
   uint32_t block_max_tf = 0, block_min_len = UINT32_MAX, block = 0;
+  uint32_t term_max_tf = 0, term_min_len = UINT32_MAX;
   while (!rc) {
     const uint32_t *pos;
     uint32_t n;
@@ -54,6 +55,8 @@ static int check_term(const ks_segment *seg, const ks_dict_iter *it, uint64_t *s
     sums[(size_t)cur.doc * KS_NFIELDS + (size_t)field] += cur.tf;
     if (cur.tf > block_max_tf) block_max_tf = cur.tf;
     if (len < block_min_len) block_min_len = len;
+    if (cur.tf > term_max_tf) term_max_tf = cur.tf;
+    if (len < term_min_len) term_min_len = len;
     uint32_t b = cur.block;
     int r = ks_postings_next(&cur, err);
     if (r == KS_DONE || cur.block != b) {
@@ -72,6 +75,9 @@ static int check_term(const ks_segment *seg, const ks_dict_iter *it, uint64_t *s
     rc = r;
   }
   ks_postings_close(&cur);
+  if (!rc && (term_max_tf != it->info.max_tf || term_min_len != it->info.min_len))
+    rc = ks_err_set(err, KS_ECORRUPT, "[check] %s: term %llu: score bounds do not match "
+                    "its postings", seg->tid.path, (unsigned long long)it->index);
   if (!rc && (df != it->info.df || cf != it->info.cf))
     rc = ks_err_set(err, KS_ECORRUPT, "[check] %s: term %llu: df/cf do not match its "
                     "postings", seg->tid.path, (unsigned long long)it->index);
@@ -139,6 +145,15 @@ int ks_segment_check(const ks_segment *seg,
                         (unsigned long long)sums[(size_t)d * KS_NFIELDS + f]);
         break;
       }
+  uint64_t totals[KS_NFIELDS] = {0};
+  for (uint32_t d = 0; !rc && d < seg->ndocs; d++)
+    for (int f = 0; f < KS_NFIELDS; f++)
+      if (!ks_segment_is_deleted(seg, d)) totals[f] += ks_segment_doclen(seg, d, f);
+  for (int f = 0; !rc && f < KS_NFIELDS; f++)
+    if (totals[f] != seg->total[f])
+      rc = ks_err_set(err, KS_ECORRUPT, "[check] %s: field %d total %llu differs from "
+                      "the sum of document lengths %llu", seg->len.path, f,
+                      (unsigned long long)seg->total[f], (unsigned long long)totals[f]);
   ks_free(sums);
   if (!rc) say(report, ctx, "segment %06u: %llu terms, %llu postings ok", seg->segno,
                (unsigned long long)nterms, (unsigned long long)npost);

@@ -43,14 +43,17 @@ typedef struct ks_term_info {
   uint64_t doc_length;  /* bytes of the term's data in .doc */
   uint64_t pos_offset;  /* start of the term's positions in .pos */
   uint64_t pos_length;  /* bytes of the term's positions in .pos */
+  uint32_t max_tf;      /* largest tf over all postings (score bound) */
+  uint32_t min_len;     /* smallest field length among its documents */
 } ks_term_info;
 
 /* ---- segment ---------------------------------------------------------- */
 
 /* Open segment `segno` of the index directory `dir`: mmaps its files and
- * checks magic, version, sizes and the CRC of the small files (.len, .tid
- * header/footer). `verify_all` = 1 also checks the CRC32 of every file
- * (reads everything; used by `kosearch check`).
+ * checks magic, version, sizes, trailers and the CRC of .len. `verify_all`
+ * = 1 also checks the CRC32 of every file (reads everything once; the
+ * searcher does this at open so that a damaged file is refused instead of
+ * giving wrong results; merge skips it for files it has just written).
  * Returns KS_OK, KS_EIO, KS_ECORRUPT, KS_EVERSION, KS_ENOMEM.
  * Close with ks_segment_close. */
 int ks_segment_open(const char *dir, uint32_t segno, int verify_all,
@@ -125,6 +128,7 @@ typedef struct ks_postings {
   uint32_t block_n;            /* docs in the current block */
   uint32_t i;                  /* index of the current doc in the block */
   uint32_t doc;                /* current document (valid unless done) */
+  uint32_t last_doc;           /* last document of the current block */
   uint32_t tf;                 /* current term frequency */
   int done;                    /* 1 once exhausted */
   int pos_block;               /* block whose positions are decoded, or -1 */
@@ -186,9 +190,10 @@ void ks_sto_iter_free(ks_sto_iter *it);
 
 /* Walk the whole segment: CRC of every file, every dictionary entry (keys
  * strictly increasing), every postings list fully decoded (doc numbers
- * increasing and < ndocs, df/cf match, skip entries match the blocks,
- * positions increasing and < field length), field lengths summing to the
- * totals, every stored document decompressing. `report` (may be NULL)
+ * increasing and < ndocs, df/cf and term/block score bounds match,
+ * positions increasing), per-document field lengths equal to the sum of
+ * their term frequencies, field totals equal to the sum of the lengths,
+ * every stored document decompressing to a JSON object with an id. `report` (may be NULL)
  * gets one line per finding. Returns KS_OK or the first error. */
 int ks_segment_check(const ks_segment *seg,
                      void (*report)(void *ctx, const char *line), void *ctx,

@@ -4,8 +4,8 @@
  * Per term, postings are a varint stream
  *   (doc - next_expected_doc) tf pos_0 (pos_1 - pos_0) ... (pos_tf-1 - pos_tf-2)
  * written into a chain of slices of growing size (16 .. 2048 bytes) in a
- * pool of 1 MiB pages. The last 4 bytes of a full slice hold the address
- * (page << 20 | offset) of the next slice. A term only keeps its head and
+ * pool of 64 KiB pages. The last 4 bytes of a full slice hold the address
+ * (page << PAGE_BITS | offset) of the next slice. A term only keeps its head and
  * tail addresses, so a term that occurs once costs one 16-byte slice.
  *
  * Invariants: terms[i].tail lies inside the slice that ends at
@@ -19,9 +19,9 @@
 #include "ks_tok.h"
 #include "memindex_int.h"
 
-#define PAGE_BITS 20
+#define PAGE_BITS 16
 #define PAGE_SIZE (1u << PAGE_BITS)
-#define MAX_PAGES 4095u
+#define MAX_PAGES 65535u
 #define NLEVELS 8
 static const uint32_t slice_size[NLEVELS] = {16, 32, 64, 128, 256, 512, 1024, 2048};
 

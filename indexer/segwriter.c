@@ -45,6 +45,7 @@ struct ks_segw {
   uint32_t bdocs[KS_BLOCK_SIZE], btfs[KS_BLOCK_SIZE];
   int64_t block_prev;              /* last doc of the previous block or -1 */
   uint32_t bmax_tf, bmin_len;
+  uint32_t tmax_tf, tmin_len;      /* term-level bounds */
   uint32_t *bpos;                  /* pending block's position deltas */
   size_t bpos_n, bpos_cap;
   uint8_t *scratch;                /* codec output */
@@ -112,6 +113,8 @@ int ks_segw_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err) 
   w->bpos_n = 0;
   w->bmax_tf = 0;
   w->bmin_len = UINT32_MAX;
+  w->tmax_tf = 0;
+  w->tmin_len = UINT32_MAX;
   ks_buf_reset(&w->skips);
   ks_buf_reset(&w->blocks);
   w->doc_start = w->doc.offset;
@@ -189,6 +192,8 @@ int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos,
   if (tf > w->bmax_tf) w->bmax_tf = tf;
   uint32_t len = w->lens[(size_t)doc * KS_NFIELDS + (size_t)w->field];
   if (len < w->bmin_len) w->bmin_len = len;
+  if (tf > w->tmax_tf) w->tmax_tf = tf;
+  if (len < w->tmin_len) w->tmin_len = len;
   w->last_doc = doc;
   w->df++;
   w->cf += tf;
@@ -203,7 +208,9 @@ int ks_segw_end_term(ks_segw *w, ks_err *err) {
   if (w->df == 0) return KS_OK;
   int rc;
   if (w->bn > 0 && (rc = flush_block(w, err))) return rc;
-  /* Block offsets become relative to the term start (after the table). */
+  /* Block offsets become relative to the term start (after the table).
+   * A single-block term gets no table. */
+  if (w->skips.len == KS_SKIP_ENTRY) w->skips.len = 0;
   size_t table = w->skips.len;
   if (w->blocks.len + table > UINT32_MAX)
     return ks_err_set(err, KS_ELIMIT, "[segw][term] postings of one term exceed 4 GiB");
@@ -238,6 +245,8 @@ int ks_segw_end_term(ks_segw *w, ks_err *err) {
   ks_wfile_varint(&w->tid, w->cf - w->df);
   ks_wfile_varint(&w->tid, doc_len);
   ks_wfile_varint(&w->tid, pos_len);
+  ks_wfile_varint(&w->tid, w->tmax_tf);
+  ks_wfile_varint(&w->tid, w->tmin_len);
   memcpy(w->prev_key, w->key, w->keylen);
   w->prev_keylen = w->keylen;
   w->nterms++;

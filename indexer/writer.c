@@ -100,11 +100,11 @@ static int own_file(const char *name, uint32_t *segno) {
   *segno = UINT32_MAX;
   if (!strcmp(name, "MANIFEST") || !strcmp(name, "MANIFEST.tmp") || !strcmp(name, "LOCK"))
     return 1;
-  size_t n = strlen(name);
-  if (n != 10 || name[6] != '.') return 0;
-  for (int i = 0; i < 6; i++)
-    if (!isdigit((unsigned char)name[i])) return 0;
-  const char *ext = name + 7;
+  size_t digits = 0;
+  while (isdigit((unsigned char)name[digits])) digits++;
+  /* "%06u": six digits, more once segment numbers pass 999999 */
+  if (digits < 6 || digits > 10 || name[digits] != '.' || strlen(name) != digits + 4) return 0;
+  const char *ext = name + digits + 1;
   if (strcmp(ext, "tid") && strcmp(ext, "doc") && strcmp(ext, "pos") &&
       strcmp(ext, "len") && strcmp(ext, "sto") && strcmp(ext, "del"))
     return 0;
@@ -533,6 +533,9 @@ int ks_writer_commit(ks_writer *w, ks_err *err) {
     }
     if (w->nsegs > 1) w->st.terms = w->st.postings = 0; /* not known without a walk */
   }
+  /* New segment files' directory entries are durable before the MANIFEST
+   * that names them can be. */
+  if (!rc && w->opts.fsync) rc = ks_fsync_dir(w->dir, err);
   if (!rc) {
     m.generation = (w->have_old ? w->old.generation : 0) + 1;
     m.next_segno = w->next_segno;
