@@ -32,6 +32,9 @@ typedef struct term {
   uint32_t tail;        /* address of the next byte to write */
   uint32_t slice_end;   /* address just past the current slice's data */
   uint32_t next_doc;    /* last doc with a posting + 1 (0: none yet) */
+  uint32_t in_doc;      /* current doc + 1 if it occurs in it, else stale */
+  uint32_t occ_head;    /* first/last occurrence in the current document */
+  uint32_t occ_tail;    /*   (indexes into occ) */
   uint8_t keylen;
   uint8_t level;        /* size level of the current slice */
 } term;
@@ -45,8 +48,11 @@ struct ks_memindex {
   uint32_t *slots;      /* hash table: term index + 1, 0 = empty */
   uint32_t nslots;      /* power of two */
   ks_buf keys;
-  uint64_t *occ;        /* current document: term << 32 | pos */
+  struct occ { uint32_t pos, next; } *occ; /* current document's occurrences,
+                           chained per term in position order; next 0 = end */
   size_t nocc, occ_cap;
+  uint32_t *doc_terms;  /* terms of the current document, first-seen order */
+  size_t ndoc_terms, doc_terms_cap;
   uint32_t doc;
 };
 
@@ -74,13 +80,15 @@ void ks_memindex_free(ks_memindex *mi) {
   ks_free(mi->slots);
   ks_buf_free(&mi->keys);
   ks_free(mi->occ);
+  ks_free(mi->doc_terms);
   ks_free(mi);
 }
 
 size_t ks_memindex_bytes(const ks_memindex *mi) {
   return (size_t)mi->npages * PAGE_SIZE + (size_t)mi->terms_cap * sizeof(term) +
          (size_t)mi->nslots * sizeof(uint32_t) + mi->keys.cap +
-         mi->occ_cap * sizeof(uint64_t) + (size_t)mi->pages_cap * sizeof(void *);
+         mi->occ_cap * sizeof(struct occ) + mi->doc_terms_cap * sizeof(uint32_t) +
+         (size_t)mi->pages_cap * sizeof(void *);
 }
 
 uint64_t ks_memindex_nterms(const ks_memindex *mi) { return mi->nterms; }
@@ -163,6 +171,7 @@ static uint32_t intern(ks_memindex *mi, const char *key, size_t keylen) {
   t->slice_end = head + slice_size[0] - 4;
   t->level = 0;
   t->next_doc = 0;
+  t->in_doc = 0;
   mi->slots[i] = ++mi->nterms;
   if (mi->nterms * 2 > mi->nslots && grow_slots(mi)) return UINT32_MAX;
   return mi->nterms - 1;
@@ -170,23 +179,50 @@ static uint32_t intern(ks_memindex *mi, const char *key, size_t keylen) {
 
 void ks_memindex_begin_doc(ks_memindex *mi, uint32_t doc) {
   mi->doc = doc;
-  mi->nocc = 0;
+  mi->nocc = 1; /* occ[0] is unused: index 0 ends a chain */
+  mi->ndoc_terms = 0;
 }
 
-void ks_memindex_cancel_doc(ks_memindex *mi) { mi->nocc = 0; }
+void ks_memindex_cancel_doc(ks_memindex *mi) {
+  for (size_t i = 0; i < mi->ndoc_terms; i++) mi->terms[mi->doc_terms[i]].in_doc = 0;
+  mi->nocc = 1;
+  mi->ndoc_terms = 0;
+}
 
 int ks_memindex_add(ks_memindex *mi, const char *key, size_t keylen,
                     uint32_t pos, ks_err *err) {
   uint32_t t = intern(mi, key, keylen);
   if (t == UINT32_MAX) return oom(err);
-  if (mi->nocc == mi->occ_cap) {
+  if (mi->nocc >= mi->occ_cap) {
     size_t cap = mi->occ_cap ? mi->occ_cap * 2 : 1024;
-    uint64_t *p = ks_realloc(mi->occ, cap * sizeof *p);
+    struct occ *p = ks_realloc(mi->occ, cap * sizeof *p);
     if (!p) return oom(err);
     mi->occ = p;
     mi->occ_cap = cap;
   }
-  mi->occ[mi->nocc++] = (uint64_t)t << 32 | pos;
+  term *tt = &mi->terms[t];
+  uint32_t k = (uint32_t)mi->nocc;
+  if (tt->in_doc != mi->doc + 1) {
+    if (mi->ndoc_terms == mi->doc_terms_cap) {
+      size_t cap = mi->doc_terms_cap ? mi->doc_terms_cap * 2 : 512;
+      uint32_t *p = ks_realloc(mi->doc_terms, cap * sizeof *p);
+      if (!p) return oom(err);
+      mi->doc_terms = p;
+      mi->doc_terms_cap = cap;
+    }
+    mi->doc_terms[mi->ndoc_terms++] = t;
+    tt->in_doc = mi->doc + 1;
+    tt->occ_head = k;
+  } else {
+    /* Positions arrive in increasing order; a repeat at the same position
+     * is the same occurrence. */
+    if (pos <= mi->occ[tt->occ_tail].pos) return KS_OK;
+    mi->occ[tt->occ_tail].next = k;
+  }
+  mi->occ[k].pos = pos;
+  mi->occ[k].next = 0;
+  tt->occ_tail = k;
+  mi->nocc++;
   return KS_OK;
 }
 
@@ -214,40 +250,22 @@ static int put_varint(ks_memindex *mi, term *t, uint64_t v) {
   return put_bytes(mi, t, tmp, ks_varint_encode(tmp, v));
 }
 
-static int cmp_u64(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 int ks_memindex_end_doc(ks_memindex *mi, ks_err *err) {
-  qsort(mi->occ, mi->nocc, sizeof *mi->occ, cmp_u64);
-  size_t i = 0;
-  while (i < mi->nocc) {
-    uint32_t tid = (uint32_t)(mi->occ[i] >> 32);
-    size_t j = i;
+  for (size_t i = 0; i < mi->ndoc_terms; i++) {
+    term *t = &mi->terms[mi->doc_terms[i]];
     uint32_t tf = 0;
-    uint64_t prev = UINT64_MAX;
-    for (; j < mi->nocc && (uint32_t)(mi->occ[j] >> 32) == tid; j++)
-      if (mi->occ[j] != prev) {
-        tf++;
-        prev = mi->occ[j];
-      }
-    term *t = &mi->terms[tid];
-    if (put_varint(mi, t, mi->doc - t->next_doc) || put_varint(mi, t, tf))
-      goto full;
+    for (uint32_t k = t->occ_head; k; k = mi->occ[k].next) tf++;
+    if (put_varint(mi, t, mi->doc - t->next_doc) || put_varint(mi, t, tf)) goto full;
     uint32_t last = 0;
-    prev = UINT64_MAX;
-    for (size_t k = i; k < j; k++) {
-      if (mi->occ[k] == prev) continue;
-      uint32_t p = (uint32_t)mi->occ[k];
-      if (put_varint(mi, t, prev == UINT64_MAX ? p : p - last)) goto full;
+    for (uint32_t k = t->occ_head; k; k = mi->occ[k].next) {
+      uint32_t p = mi->occ[k].pos;
+      if (put_varint(mi, t, k == t->occ_head ? p : p - last)) goto full;
       last = p;
-      prev = mi->occ[k];
     }
     t->next_doc = mi->doc + 1;
-    i = j;
   }
-  mi->nocc = 0;
+  mi->nocc = 1;
+  mi->ndoc_terms = 0;
   return KS_OK;
 full:
   return ks_err_set(err, KS_ENOMEM, "[mem] in-memory postings pool exhausted "

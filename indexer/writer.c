@@ -168,6 +168,13 @@ int ks_writer_open(const char *dir, const ks_writer_opts *opts,
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
       rc = ks_err_set(err, KS_EINVAL, "[idx][open] %s is not a directory", dir);
   }
+  /* Refuse a foreign directory before creating anything in it. */
+  char *mp = rc ? NULL : ks_path("%s/MANIFEST", dir);
+  if (!rc && !mp) rc = oom(err);
+  if (!rc && access(mp, F_OK) != 0 && has_foreign_files(dir))
+    rc = ks_err_set(err, KS_EINVAL, "[idx][open] %s is not empty and is not a "
+                    "kosearch index; refusing to write into it", dir);
+  ks_free(mp);
   if (!rc) {
     char *lp = ks_path("%s/LOCK", dir);
     if (!lp) rc = oom(err);
@@ -184,9 +191,6 @@ int ks_writer_open(const char *dir, const ks_writer_opts *opts,
       w->next_segno = w->old.next_segno;
     } else if (r == KS_NOTFOUND) {
       ks_err_clear(err);
-      if (has_foreign_files(dir))
-        rc = ks_err_set(err, KS_EINVAL, "[idx][open] %s is not empty and is not a "
-                        "kosearch index; refusing to write into it", dir);
       w->next_segno = 1;
     } else {
       char msg[sizeof err->msg];
@@ -567,7 +571,7 @@ void ks_writer_close(ks_writer *w) {
   if (!w) return;
   ks_memindex_free(w->mi);
   ks_stow_abort(w->sto);
-  if (!w->committed && w->lock_fd >= 0) {
+  if (!w->committed && w->lock_fd >= 0 && w->tok) {
     /* Remove this writer's uncommitted segment files. */
     collect_garbage(w->dir, w->have_old ? &w->old : NULL);
   }

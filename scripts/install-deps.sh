@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libicu-dev zlib1g-dev libstreamvbyte-dev libcjson-dev libcmocka-dev
-      libxapian-dev xapian-tools time)
+      libxapian-dev xapian-tools time jq)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,421 @@
+/*
+ * cmd_search.c - `kosearch search`: run one query (text or JSON output) or
+ * a batch of queries from a TSV file into a TREC run file.
+ *
+ * Output of a single query (docs in README.md, "Searching"):
+ *   text  "RANK. [SCORE] ID  TITLE" then an indented snippet; matched words
+ *         are bold (ANSI) when stdout is a terminal and NO_COLOR is unset,
+ *         else wrapped in « »; a last line gives the number of matches.
+ *   JSON  one object per hit and line: {"rank","id","score","title",
+ *         "snippet"}, matched words wrapped in « » in "snippet".
+ * Batch (--queries): TREC lines "qid Q0 docid rank score kosearch". A
+ * docid containing whitespace or control bytes is written with those bytes
+ * and '%' percent-encoded (%20, %09, %25...); other ids are written as is.
+ * The run file is written to OUT.tmp and renamed when complete.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli_util.h"
+#include "kosearch.h"
+
+#define SNIPPET_CHARS_DEFAULT 160
+#define TITLE_SHOW_BYTES 120
+
+static const char search_help[] =
+    "Usage: kosearch search INDEX [OPTIONS] QUERY...\n"
+    "       kosearch search INDEX --queries FILE.tsv [-k N] [--run OUT.trec]\n"
+    "\n"
+    "Search INDEX. The QUERY words are joined with spaces into one query:\n"
+    "  word        optional word (documents are ranked by BM25)\n"
+    "  \"a b\"       phrase: the words next to each other, in order\n"
+    "  +word       required        -word   excluded (also +\"a b\", -\"a b\")\n"
+    "Quote the query for the shell: kosearch search my.idx '+대통령 \"첨단 산업\" -보스턴'.\n"
+    "A query word starting with - that looks like an option (-k) must come\n"
+    "after '--'. See docs/query.md and docs/ranking.md.\n"
+    "\n"
+    "Options:\n"
+    "  -k N                 number of hits (default 10; 100 with --queries)\n"
+    "  --json               one JSON object per hit and line:\n"
+    "                       {\"rank\",\"id\",\"score\",\"title\",\"snippet\"}\n"
+    "  --k1 X               BM25 k1 (default 1.2)\n"
+    "  --b X                BM25 b (default 0.75)\n"
+    "  --bigram-weight X    weight of the syllable-bigram field (default 0.3)\n"
+    "  --snippet-chars N    snippet length in characters (default 160; 0: none)\n"
+    "  --queries FILE.tsv   batch mode: run every line qid<TAB>query[<TAB>...]\n"
+    "  --run OUT.trec       batch mode: write the TREC run here (default: stdout)\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "Text output: \"RANK. [SCORE] ID  TITLE\" and a snippet, matched words in bold\n"
+    "on a terminal, else marked «like this» (JSON snippets use « » too).\n"
+    "Batch output: \"qid Q0 docid rank score kosearch\" per hit (rank from 1,\n"
+    "score with 6 decimals); whitespace and % in a docid are written as %XX.\n";
+
+typedef struct search_args {
+  const char *index;
+  const char *queries;     /* --queries FILE or NULL */
+  const char *run;         /* --run FILE or NULL (stdout) */
+  char *query;             /* joined QUERY words (heap) */
+  int json;
+  int k_given;
+  uint64_t snippet_chars;
+  ks_search_opts so;
+} search_args;
+
+/* Copy s[0, n) into out (size outsz) for one-line display: control bytes
+ * become spaces, and the text is cut at a character boundary with "…" when
+ * longer than max bytes. */
+static void one_line(const char *s, size_t n, size_t max, char *out, size_t outsz) {
+  size_t cut = n;
+  int dots = 0;
+  if (cut > max) {
+    cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+    dots = 1;
+  }
+  if (cut + 4 > outsz) cut = outsz - 4; /* outsz is always > max + 4 here */
+  size_t j = 0;
+  for (size_t i = 0; i < cut; i++) {
+    unsigned char c = (unsigned char)s[i];
+    out[j++] = (c < 0x20 || c == 0x7F) ? ' ' : (char)c;
+  }
+  if (dots) memcpy(out + j, "\xE2\x80\xA6", 3), j += 3;
+  out[j] = '\0';
+}
+
+/* Replace control characters by spaces in place (snippets in text mode). */
+static void flatten(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 && *s != '\033') *s = ' ';
+}
+
+/* "title" of the stored JSON of doc, as a heap string ("" if none). */
+static char *doc_title(ks_index *ix, uint64_t doc, ks_err *e, int *rc) {
+  char *json = NULL;
+  size_t len = 0;
+  *rc = ks_index_doc_json(ix, doc, &json, &len, e);
+  if (*rc) return NULL;
+  cJSON *j = cJSON_ParseWithLength(json, len);
+  ks_mem_free(json);
+  const cJSON *t = j ? cJSON_GetObjectItemCaseSensitive(j, "title") : NULL;
+  const char *s = cJSON_IsString(t) ? t->valuestring : "";
+  char *out = strdup(s);
+  cJSON_Delete(j);
+  if (!out) *rc = KS_ENOMEM;
+  return out;
+}
+
+static int print_results(ks_index *ix, const search_args *a, ks_results *r,
+                         double ms) {
+  ks_err e;
+  ks_err_clear(&e);
+  int color = !a->json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+  const char *mo = color ? "\033[1m" : "\xC2\xAB";  /* « */
+  const char *mc = color ? "\033[0m" : "\xC2\xBB";  /* » */
+  size_t count = ks_results_count(r);
+  for (size_t i = 0; i < count; i++) {
+    ks_hit h;
+    const char *id;
+    size_t idlen;
+    int rc;
+    if ((rc = ks_results_hit(r, i, &h)) ||
+        (rc = ks_index_doc_id(ix, h.doc, &id, &idlen, &e)))
+      return cli_error("%s", cli_strip_tags(e.msg));
+    char *title = doc_title(ix, h.doc, &e, &rc);
+    if (!title) return cli_error("%s", rc == KS_ENOMEM ? "out of memory" : cli_strip_tags(e.msg));
+    char *snip = NULL;
+    if (a->snippet_chars &&
+        ks_results_snippet(ix, r, i, (size_t)a->snippet_chars, mo, mc, &snip, &e)) {
+      free(title);
+      return cli_error("%s", cli_strip_tags(e.msg));
+    }
+    if (a->json) {
+      cJSON *o = cJSON_CreateObject();
+      char *idz = strndup(id, idlen);
+      if (!o || !idz) {
+        cJSON_Delete(o);
+        free(idz);
+        free(title);
+        ks_mem_free(snip);
+        return cli_error("out of memory");
+      }
+      cJSON_AddNumberToObject(o, "rank", (double)(i + 1));
+      cJSON_AddStringToObject(o, "id", idz);
+      cJSON_AddNumberToObject(o, "score", h.score);
+      cJSON_AddStringToObject(o, "title", title);
+      cJSON_AddStringToObject(o, "snippet", snip ? snip : "");
+      char *s = cJSON_PrintUnformatted(o);
+      if (s) puts(s);
+      free(s);
+      free(idz);
+      cJSON_Delete(o);
+    } else {
+      char idbuf[TITLE_SHOW_BYTES + 8], tbuf[TITLE_SHOW_BYTES + 8];
+      one_line(id, idlen, TITLE_SHOW_BYTES, idbuf, sizeof idbuf);
+      one_line(title, strlen(title), TITLE_SHOW_BYTES, tbuf, sizeof tbuf);
+      printf("%zu. [%.4f] %s%s%s\n", i + 1, h.score, idbuf, tbuf[0] ? "  " : "", tbuf);
+      if (snip && snip[0]) {
+        flatten(snip);
+        printf("   %s\n", snip);
+      }
+    }
+    free(title);
+    ks_mem_free(snip);
+  }
+  if (!a->json) {
+    uint64_t m = ks_results_matches(r);
+    printf("(%llu matching document%s, %zu shown, %.2f ms)\n", (unsigned long long)m,
+           m == 1 ? "" : "s", count, ms);
+  }
+  return CLI_OK;
+}
+
+/* TREC docid: as is, unless it has whitespace/control bytes (see top). */
+static int write_docid(FILE *f, const char *id, size_t n, int *encoded) {
+  int plain = 1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)id[i];
+    if (c <= 0x20 || c == 0x7F) plain = 0;
+  }
+  if (plain) return fwrite(id, 1, n, f) == n ? 0 : -1;
+  *encoded = 1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)id[i];
+    if (c <= 0x20 || c == 0x7F || c == '%') {
+      if (fprintf(f, "%%%02X", c) < 0) return -1;
+    } else if (fputc(c, f) == EOF) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int run_batch(ks_index *ix, const search_args *a) {
+  FILE *qf = fopen(a->queries, "r");
+  if (!qf) return cli_error("%s: cannot open: %s", a->queries, strerror(errno));
+  char *tmp = NULL;
+  FILE *out = stdout;
+  if (a->run && strcmp(a->run, "-") != 0) {
+    size_t n = strlen(a->run) + 5;
+    tmp = malloc(n);
+    if (!tmp) {
+      fclose(qf);
+      return cli_error("out of memory");
+    }
+    snprintf(tmp, n, "%s.tmp", a->run);
+    out = fopen(tmp, "w");
+    if (!out) {
+      int rc = cli_error("%s: cannot create: %s", tmp, strerror(errno));
+      free(tmp);
+      fclose(qf);
+      return rc;
+    }
+  }
+  int rc = CLI_OK, encoded = 0;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t got;
+  unsigned long long lineno = 0, nqueries = 0, nlines = 0, nskipped = 0;
+  double t0 = cli_now();
+  ks_err e;
+  ks_err_clear(&e);
+  while ((got = getline(&line, &cap, qf)) >= 0) {
+    lineno++;
+    size_t len = (size_t)got;
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+    char *p = line;
+    if (lineno == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, len -= 3;
+    if (strspn(p, " \t\v\f") == len) continue; /* blank line */
+    if (memchr(p, '\0', len)) {
+      rc = cli_error("%s:%llu: NUL byte in the line", a->queries, lineno);
+      break;
+    }
+    char *tab = strchr(p, '\t');
+    if (!tab) {
+      rc = cli_error("%s:%llu: expected 'qid<TAB>query', found no tab", a->queries, lineno);
+      break;
+    }
+    *tab = '\0';
+    char *qid = p, *query = tab + 1;
+    char *tab2 = strchr(query, '\t');
+    if (tab2) *tab2 = '\0';
+    if (!qid[0] || strpbrk(qid, " \v\f")) {
+      rc = cli_error("%s:%llu: the query id '%s' is empty or contains spaces", a->queries,
+                     lineno, qid);
+      break;
+    }
+    nqueries++;
+    ks_results *r = NULL;
+    int src = ks_search(ix, query, SIZE_MAX, &a->so, &r, &e);
+    if (src == KS_EQUERY) {
+      nskipped++;
+      cli_warn("%s:%llu: query %s skipped: %s", a->queries, lineno, qid,
+               cli_strip_tags(e.msg));
+      continue;
+    }
+    if (src) {
+      rc = cli_error("%s:%llu: %s", a->queries, lineno, cli_strip_tags(e.msg));
+      break;
+    }
+    size_t count = ks_results_count(r);
+    for (size_t i = 0; i < count && rc == CLI_OK; i++) {
+      ks_hit h;
+      const char *id;
+      size_t idlen;
+      if (ks_results_hit(r, i, &h) || ks_index_doc_id(ix, h.doc, &id, &idlen, &e)) {
+        rc = cli_error("%s", cli_strip_tags(e.msg));
+        break;
+      }
+      if (fprintf(out, "%s Q0 ", qid) < 0 || write_docid(out, id, idlen, &encoded) ||
+          fprintf(out, " %zu %.6f kosearch\n", i + 1, h.score) < 0)
+        rc = cli_error("%s: write failed: %s", tmp ? tmp : "stdout", strerror(errno));
+      nlines++;
+    }
+    ks_results_free(r);
+    if (rc) break;
+  }
+  if (rc == CLI_OK && ferror(qf)) rc = cli_error("%s: read failed: %s", a->queries, strerror(errno));
+  free(line);
+  fclose(qf);
+  if (out != stdout) {
+    if (fclose(out) != 0 && rc == CLI_OK) rc = cli_error("%s: write failed: %s", tmp, strerror(errno));
+    if (rc == CLI_OK && rename(tmp, a->run) != 0)
+      rc = cli_error("cannot rename %s to %s: %s", tmp, a->run, strerror(errno));
+    if (rc != CLI_OK) unlink(tmp);
+    free(tmp);
+  }
+  if (rc == CLI_OK) {
+    double secs = cli_now() - t0;
+    if (encoded)
+      cli_warn("some document ids contain whitespace; they were written percent-encoded (%%XX)");
+    fprintf(stderr, "kosearch: %llu queries (%llu skipped), %llu run lines%s%s, %.2f s (%.2f ms/query)\n",
+            nqueries, nskipped, nlines, a->run ? " written to " : "", a->run ? a->run : "", secs,
+            nqueries ? secs * 1000.0 / (double)nqueries : 0.0);
+  }
+  return rc;
+}
+
+static int all_digits(const char *s) {
+  if (!*s) return 0;
+  for (; *s; s++)
+    if (*s < '0' || *s > '9') return 0;
+  return 1;
+}
+
+static int run_search(int argc, char **argv) {
+  const char *cmd = "search", *val = NULL;
+  search_args a;
+  memset(&a, 0, sizeof a);
+  ks_search_opts_default(&a.so);
+  a.snippet_chars = SNIPPET_CHARS_DEFAULT;
+  char **words = calloc((size_t)argc, sizeof *words);
+  if (!words) return cli_error("out of memory");
+  size_t nw = 0, qlen = 0;
+  int opts_done = 0, r;
+  uint64_t u;
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    int is_opt = !opts_done && s[0] == '-' && s[1] != '\0';
+    if (is_opt && strcmp(s, "--") == 0) { opts_done = 1; continue; }
+    /* "-word" after INDEX is an excluded query word, unless it is -k */
+    if (is_opt && s[1] != '-' && a.index && strncmp(s, "-k", 2) != 0) is_opt = 0;
+    if (is_opt && s[1] == 'k' && s[2] && !all_digits(s + 2) && a.index) is_opt = 0;
+    if (!is_opt) {
+      if (!a.index) a.index = s;
+      else words[nw++] = argv[i], qlen += strlen(s) + 1;
+      continue;
+    }
+    if ((r = cli_opt(argc, argv, &i, cmd, "-k", 1, &val))) {
+      if (r < 0 || cli_parse_u64(cmd, "-k", val, 0, 1000000, &u)) goto usage;
+      a.so.k = (uint32_t)u;
+      a.k_given = 1;
+    } else if (cli_opt(argc, argv, &i, cmd, "--json", 0, NULL)) {
+      a.json = 1;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--k1", 1, &val))) {
+      if (r < 0 || cli_parse_double(cmd, "--k1", val, 0, 1000, &a.so.k1)) goto usage;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--b", 1, &val))) {
+      if (r < 0 || cli_parse_double(cmd, "--b", val, 0, 1, &a.so.b)) goto usage;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--bigram-weight", 1, &val))) {
+      if (r < 0 || cli_parse_double(cmd, "--bigram-weight", val, 0, 1000, &a.so.bigram_weight))
+        goto usage;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--snippet-chars", 1, &val))) {
+      if (r < 0 || cli_parse_u64(cmd, "--snippet-chars", val, 0, 100000, &a.snippet_chars))
+        goto usage;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--queries", 1, &val))) {
+      if (r < 0) goto usage;
+      a.queries = val;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--run", 1, &val))) {
+      if (r < 0) goto usage;
+      a.run = val;
+    } else {
+      free(words);
+      return cli_usage(cmd, "unknown option '%s'", s);
+    }
+  }
+  if (!a.index) {
+    free(words);
+    return cli_usage(cmd, "missing INDEX");
+  }
+  if (a.queries && nw) {
+    free(words);
+    return cli_usage(cmd, "give either QUERY words or --queries FILE, not both");
+  }
+  if (a.run && !a.queries) {
+    free(words);
+    return cli_usage(cmd, "--run needs --queries FILE.tsv");
+  }
+  if (a.queries && a.json) {
+    free(words);
+    return cli_usage(cmd, "--json does not apply to --queries (the output is a TREC run)");
+  }
+  if (!a.queries && nw == 0) {
+    free(words);
+    return cli_usage(cmd, "missing QUERY");
+  }
+  if (a.queries && !a.k_given) a.so.k = 100;
+  a.query = malloc(qlen + 1);
+  if (!a.query) {
+    free(words);
+    return cli_error("out of memory");
+  }
+  a.query[0] = '\0';
+  for (size_t k = 0; k < nw; k++) {
+    if (k) strcat(a.query, " ");
+    strcat(a.query, words[k]);
+  }
+  free(words);
+
+  ks_err e;
+  ks_err_clear(&e);
+  ks_index *ix = NULL;
+  int rc = CLI_OK;
+  if (ks_index_open(a.index, &ix, &e)) {
+    rc = cli_error("%s", cli_strip_tags(e.msg));
+  } else if (a.queries) {
+    rc = run_batch(ix, &a);
+  } else {
+    ks_results *res = NULL;
+    double t0 = cli_now();
+    int src = ks_search(ix, a.query, SIZE_MAX, &a.so, &res, &e);
+    double ms = (cli_now() - t0) * 1000.0;
+    if (src)
+      rc = cli_error("%s", cli_strip_tags(e.msg));
+    else
+      rc = print_results(ix, &a, res, ms);
+    ks_results_free(res);
+  }
+  ks_index_close(ix);
+  free(a.query);
+  return rc;
+usage:
+  free(words);
+  return CLI_USAGE;
+}
+
+const cli_command cli_cmd_search = {"search", "rank documents for a query (or a batch of queries)",
+                                    search_help, run_search};

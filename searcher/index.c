@@ -1,0 +1,241 @@
+/*
+ * index.c - implements the opening half of ks_srch.h: ks_index_open /
+ * ks_index_close, document lookup (ks_index_doc_id, ks_index_doc_json),
+ * ks_mem_free, and the analyzer pool of index_int.h.
+ *
+ * Snapshot rule: the MANIFEST names the segments of one commit. A writer
+ * that commits while we open may delete segment files the old MANIFEST
+ * still lists; when a segment fails to open we re-read the MANIFEST and, if
+ * its generation moved, start over with the new one (at most
+ * KS_INDEX_OPEN_RETRIES times). Once every segment is mmapped the snapshot
+ * stays readable even if the files are unlinked later.
+ */
+#include "index_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ks_alloc.h"
+#include "ks_buf.h"
+
+/* Close every segment opened so far and free the per-segment arrays. */
+static void drop_segments(ks_index *ix) {
+  if (ix->segs) {
+    for (uint32_t s = 0; s < ix->nsegs; s++) ks_segment_close(ix->segs[s]);
+  }
+  ks_free(ix->segs);
+  ks_free(ix->base);
+  ix->segs = NULL;
+  ix->base = NULL;
+  ix->nsegs = 0;
+  ix->nlive = 0;
+  for (int f = 0; f < KS_NFIELDS; f++) ix->field_total[f] = 0;
+}
+
+/* Open every segment listed in ix->man and compute bases and totals.
+ * On failure everything opened here is closed again. */
+static int open_segments(ks_index *ix, ks_err *err) {
+  const ks_manifest *m = &ix->man;
+  ix->segs = ks_calloc(m->nsegs ? m->nsegs : 1, sizeof *ix->segs);
+  ix->base = ks_calloc((size_t)m->nsegs + 1, sizeof *ix->base);
+  if (!ix->segs || !ix->base) {
+    drop_segments(ix);
+    return ks_err_set(err, KS_ENOMEM, "[srch][open] %s: out of memory",
+                      ix->dir);
+  }
+  uint64_t base = 0;
+  for (uint32_t s = 0; s < m->nsegs; s++) {
+    ks_segment *seg = NULL;
+    int rc = ks_segment_open(ix->dir, m->segs[s].segno, 0, &seg, err);
+    if (rc != KS_OK) {
+      drop_segments(ix);
+      return rc;
+    }
+    ix->segs[s] = seg;
+    ix->nsegs = s + 1;
+    if (ks_segment_ndocs(seg) != m->segs[s].ndocs ||
+        ks_segment_ndocs(seg) - ks_segment_nlive(seg) != m->segs[s].ndeleted) {
+      rc = ks_err_set(err, KS_ECORRUPT,
+                      "[srch][open] %s: segment %06u has %u documents (%u "
+                      "deleted) but MANIFEST says %u (%u deleted)",
+                      ix->dir, m->segs[s].segno, ks_segment_ndocs(seg),
+                      ks_segment_ndocs(seg) - ks_segment_nlive(seg),
+                      m->segs[s].ndocs, m->segs[s].ndeleted);
+      drop_segments(ix);
+      return rc;
+    }
+    ix->base[s] = base;
+    base += ks_segment_ndocs(seg);
+    ix->nlive += ks_segment_nlive(seg);
+    for (int f = 0; f < KS_NFIELDS; f++)
+      ix->field_total[f] += ks_segment_field_total(seg, f);
+  }
+  ix->base[m->nsegs] = base;
+  return KS_OK;
+}
+
+static uint64_t manifest_size(const char *dir) {
+  char path[4096];
+  struct stat st;
+  if ((size_t)snprintf(path, sizeof path, "%s/MANIFEST", dir) >= sizeof path)
+    return 0;
+  return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Read the manifest into ix->man and refuse another analyzer version. */
+static int read_manifest(ks_index *ix, ks_err *err) {
+  int rc = ks_manifest_read(ix->dir, &ix->man, err);
+  if (rc != KS_OK) {
+    memset(&ix->man, 0, sizeof ix->man);
+    return rc;
+  }
+  ix->manifest_bytes = manifest_size(ix->dir);
+  if (ix->man.tok_version != KS_TOK_VERSION) {
+    rc = ks_err_set(err, KS_EVERSION,
+                    "[srch][open] %s: index was built with analyzer version "
+                    "%u, this program has version %u: rebuild the index with "
+                    "`kosearch index`",
+                    ix->dir, ix->man.tok_version, (unsigned)KS_TOK_VERSION);
+    ks_manifest_free(&ix->man);
+    memset(&ix->man, 0, sizeof ix->man);
+    return rc;
+  }
+  return KS_OK;
+}
+
+/* Contract: ks_srch.h. */
+int ks_index_open(const char *dir, ks_index **out, ks_err *err) {
+  if (!out) return ks_err_set(err, KS_EINVAL, "[srch][open] out is NULL");
+  *out = NULL;
+  if (!dir || !*dir)
+    return ks_err_set(err, KS_EINVAL, "[srch][open] no index directory");
+  ks_index *ix = ks_calloc(1, sizeof *ix);
+  if (!ix) return ks_err_set(err, KS_ENOMEM, "[srch][open] out of memory");
+  ix->dir = ks_strndup(dir, strlen(dir));
+  if (!ix->dir) {
+    ks_free(ix);
+    return ks_err_set(err, KS_ENOMEM, "[srch][open] out of memory");
+  }
+  if (pthread_mutex_init(&ix->tok_lock, NULL) != 0) {
+    ks_free(ix->dir);
+    ks_free(ix);
+    return ks_err_set(err, KS_ENOMEM, "[srch][open] cannot create a mutex");
+  }
+
+  int rc = read_manifest(ix, err);
+  for (int attempt = 0; rc == KS_OK; attempt++) {
+    rc = open_segments(ix, err);
+    if (rc == KS_OK) break;
+    if ((rc != KS_EIO && rc != KS_NOTFOUND) ||
+        attempt + 1 >= KS_INDEX_OPEN_RETRIES)
+      break;
+    /* A segment vanished: did a writer publish a new commit meanwhile? */
+    uint64_t gen = ix->man.generation;
+    ks_manifest_free(&ix->man);
+    ks_err again;
+    int rc2 = read_manifest(ix, &again);
+    if (rc2 != KS_OK) {
+      if (err) *err = again;
+      rc = rc2;
+      break;
+    }
+    if (ix->man.generation == gen) break; /* same commit: a real error */
+    rc = KS_OK;                            /* retry with the new commit */
+  }
+  if (rc != KS_OK) {
+    ks_index_close(ix);
+    return rc;
+  }
+  *out = ix;
+  return KS_OK;
+}
+
+/* Contract: ks_srch.h. */
+void ks_index_close(ks_index *ix) {
+  if (!ix) return;
+  drop_segments(ix);
+  ks_manifest_free(&ix->man);
+  for (int i = 0; i < ix->ntok; i++) ks_tok_free(ix->tok_pool[i]);
+  pthread_mutex_destroy(&ix->tok_lock);
+  ks_free(ix->dir);
+  ks_free(ix);
+}
+
+/* Contract: index_int.h. Binary search over the segment bases. */
+int ks_index_locate(const ks_index *ix, uint64_t doc, uint32_t *seg,
+                    uint32_t *local, const char *op, ks_err *err) {
+  if (!ix || doc >= ix->base[ix->nsegs])
+    return ks_err_set(err, KS_EINVAL,
+                      "[srch][%s] no document number %llu in this index", op,
+                      (unsigned long long)doc);
+  uint32_t lo = 0, hi = ix->nsegs; /* base[lo] <= doc < base[hi] */
+  while (hi - lo > 1) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (ix->base[mid] <= doc) lo = mid;
+    else hi = mid;
+  }
+  *seg = lo;
+  *local = (uint32_t)(doc - ix->base[lo]);
+  return KS_OK;
+}
+
+/* Contract: ks_srch.h. */
+int ks_index_doc_id(ks_index *ix, uint64_t doc, const char **id, size_t *len,
+                    ks_err *err) {
+  uint32_t s, local;
+  if (!id || !len)
+    return ks_err_set(err, KS_EINVAL, "[srch][doc_id] NULL output");
+  *id = NULL;
+  *len = 0;
+  int rc = ks_index_locate(ix, doc, &s, &local, "doc_id", err);
+  if (rc != KS_OK) return rc;
+  return ks_segment_doc_id(ix->segs[s], local, id, len, err);
+}
+
+/* Contract: ks_srch.h. */
+int ks_index_doc_json(ks_index *ix, uint64_t doc, char **json, size_t *len,
+                      ks_err *err) {
+  uint32_t s, local;
+  if (!json) return ks_err_set(err, KS_EINVAL, "[srch][doc_json] NULL output");
+  *json = NULL;
+  if (len) *len = 0;
+  int rc = ks_index_locate(ix, doc, &s, &local, "doc_json", err);
+  if (rc != KS_OK) return rc;
+  ks_buf b = KS_BUF_INIT;
+  rc = ks_segment_doc_json(ix->segs[s], local, &b, err);
+  if (rc == KS_OK && ks_buf_put_u8(&b, 0) != KS_OK)
+    rc = ks_err_set(err, KS_ENOMEM, "[srch][doc_json] out of memory");
+  if (rc != KS_OK) {
+    ks_buf_free(&b);
+    return rc;
+  }
+  *json = (char *)b.data; /* ks_buf memory comes from ks_malloc */
+  if (len) *len = b.len - 1;
+  return KS_OK;
+}
+
+/* Contract: ks_srch.h. */
+void ks_mem_free(void *p) { ks_free(p); }
+
+/* Contract: index_int.h. */
+int ks_index_tok_acquire(ks_index *ix, ks_tok **tok, ks_err *err) {
+  *tok = NULL;
+  pthread_mutex_lock(&ix->tok_lock);
+  if (ix->ntok > 0) *tok = ix->tok_pool[--ix->ntok];
+  pthread_mutex_unlock(&ix->tok_lock);
+  if (*tok) return KS_OK;
+  return ks_tok_new(&ix->man.tok, tok, err);
+}
+
+/* Contract: index_int.h. */
+void ks_index_tok_release(ks_index *ix, ks_tok *tok) {
+  if (!tok) return;
+  pthread_mutex_lock(&ix->tok_lock);
+  if (ix->ntok < KS_INDEX_TOK_POOL) {
+    ix->tok_pool[ix->ntok++] = tok;
+    tok = NULL;
+  }
+  pthread_mutex_unlock(&ix->tok_lock);
+  ks_tok_free(tok);
+}

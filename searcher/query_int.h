@@ -1,0 +1,188 @@
+/*
+ * query_int.h - the analyzed query and the machinery that evaluates it
+ * (searcher-internal): parser, term statistics, BM25 constants, top-k heap,
+ * exhaustive evaluator and the results object.
+ *
+ * Query model (docs/query.md). A query is a list of clauses; each clause
+ * has an operator (optional / required / excluded) and is either a WORD
+ * clause or a PHRASE clause:
+ *   - a word clause references every term the analyzer emits for its text
+ *     (surfaces, stems, bigrams), each with its count in the clause (qtf);
+ *     it matches a document containing ANY of them;
+ *   - a phrase clause is a sequence of BASE terms (per word position: the
+ *     stem if the analyzer gave one, else the surface) with their offsets
+ *     relative to the first; it matches when the base terms occur at those
+ *     relative positions; its refs are its distinct base terms with counts.
+ * Terms are distinct over the whole query (field + bytes) so each has one
+ * postings cursor per segment and one idf.
+ *
+ * Invariants of a parsed ks_query:
+ *   - every clause has nrefs >= 1 (clauses without terms are dropped);
+ *   - refs[ref0 .. ref0+nrefs) name distinct terms of that clause;
+ *   - a phrase clause has npos >= 1 and positions[pos0].offset == 0;
+ *   - terms[t].drives == 1 iff t is referenced by a non-excluded clause.
+ *
+ * Sections: query_parse.c, lookup.c, bm25.c, topk.c, exhaustive.c,
+ * search.c.
+ */
+#ifndef KS_SEARCHER_QUERY_INT_H
+#define KS_SEARCHER_QUERY_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index_int.h"
+#include "ks_buf.h"
+#include "ks_srch.h"
+#include "ks_tok.h"
+#include "segment_int.h"
+
+/* ---- query_parse.c ------------------------------------------------------- */
+
+enum { KS_Q_OPTIONAL = 0, KS_Q_REQUIRED = 1, KS_Q_EXCLUDED = 2 };
+
+/* Limits that turn absurd queries into KS_EQUERY instead of huge tables. */
+#define KS_QUERY_MAX_TERMS 1024     /* distinct (field, term) pairs */
+#define KS_QUERY_MAX_ENTRIES 65536  /* clause refs + phrase positions */
+
+/* One clause as written, before analysis. */
+typedef struct ks_qspan {
+  int op;            /* KS_Q_* */
+  int phrase;        /* 1: "quoted" */
+  size_t at;         /* byte offset of the clause (its operator, if any) */
+  size_t start, end; /* body bytes [start, end) in the query */
+} ks_qspan;
+
+/* Split a query into clauses (syntax only, docs/query.md). `q` must be
+ * valid UTF-8 (checked by ks_query_parse). Writes at most `cap` spans to
+ * `spans` (may be NULL when cap is 0) and the total number of clauses to
+ * *n. Returns KS_OK or KS_EQUERY (an operator not followed by a word or a
+ * phrase; err names the byte offset). */
+int ks_query_scan(const char *q, size_t len, ks_qspan *spans, size_t cap,
+                  size_t *n, ks_err *err);
+
+typedef struct ks_qterm {
+  uint8_t field;     /* KS_FIELD_WORD or KS_FIELD_BIGRAM */
+  uint8_t drives;    /* 1: used by a non-excluded clause */
+  uint32_t off, len; /* term bytes in ks_query.strings */
+  uint64_t df;       /* documents containing it, over all segments (lookup.c) */
+  double weight;     /* idf * (k1 + 1) * field weight (bm25.c) */
+} ks_qterm;
+
+typedef struct ks_qref {
+  uint32_t term;     /* index into ks_query.terms */
+  uint32_t qtf;      /* occurrences of the term in the clause */
+} ks_qref;
+
+typedef struct ks_qpos {
+  uint32_t term;     /* base term at this phrase position */
+  uint32_t offset;   /* word position relative to the phrase's first word */
+} ks_qpos;
+
+typedef struct ks_qclause {
+  uint8_t op;        /* KS_Q_* */
+  uint8_t phrase;    /* 1: phrase clause */
+  uint32_t ref0, nrefs; /* slice of ks_query.refs */
+  uint32_t pos0, npos;  /* slice of ks_query.positions (phrases only) */
+} ks_qclause;
+
+typedef struct ks_query {
+  ks_qclause *clauses; uint32_t nclauses, clauses_cap;
+  ks_qterm *terms;     uint32_t nterms, terms_cap;
+  ks_qref *refs;       uint32_t nrefs, refs_cap;
+  ks_qpos *positions;  uint32_t npositions, positions_cap;
+  ks_buf strings;      /* term bytes */
+  uint32_t nrequired, noptional, nexcluded; /* clauses by operator */
+  uint32_t max_phrase; /* largest npos of any clause (scratch size) */
+} ks_query;
+
+/* Parse and analyze `len` bytes of `q` with `tok` (KS_TOK_QUERY) into *out
+ * (zeroed first; free with ks_query_free even on error).
+ * Returns KS_OK (possibly with no clauses: nothing indexable), KS_EQUERY
+ * (invalid UTF-8, NUL byte, dangling operator, too many terms), KS_ENOMEM,
+ * KS_EICU. */
+int ks_query_parse(ks_tok *tok, const char *q, size_t len, ks_query *out,
+                   ks_err *err);
+void ks_query_free(ks_query *q);
+
+/* ---- lookup.c ------------------------------------------------------------- */
+
+/* Look every term up in every segment: infos[s * nterms + t] (df = 0 when
+ * absent) and terms[t].df = sum over segments, clamped to ix->nlive.
+ * *infos is ks_malloc'ed (NULL when there is nothing to look up); free with
+ * ks_free. Returns KS_OK, KS_ECORRUPT, KS_ENOMEM. */
+int ks_query_lookup(const ks_index *ix, ks_query *q, ks_term_info **infos,
+                    ks_err *err);
+
+/* ---- bm25.c --------------------------------------------------------------- */
+
+/* Per-query BM25 constants (docs/ranking.md). For a term of field f with
+ * weight w = idf * (k1 + 1) * fw_f, frequency tf and field length dl:
+ *     s = w * tf / (tf + c0[f] + c1[f] * dl)
+ * with c0 = k1 * (1 - b), c1 = k1 * b / avgdl_f. */
+typedef struct ks_bm25 {
+  double k1, b;
+  double field_weight[KS_NFIELDS]; /* word 1, bigram bigram_weight */
+  double c0[KS_NFIELDS], c1[KS_NFIELDS];
+  uint64_t n;                      /* N: live documents */
+} ks_bm25;
+
+void ks_bm25_init(ks_bm25 *bm, double k1, double b, double bigram_weight,
+                  uint64_t nlive, const uint64_t field_total[KS_NFIELDS]);
+/* idf = ln(1 + (N - df + 0.5) / (df + 0.5)). */
+double ks_bm25_idf(uint64_t n, uint64_t df);
+/* Fill q->terms[t].weight from the dfs (after ks_query_lookup). */
+void ks_bm25_weigh(const ks_bm25 *bm, ks_query *q);
+
+static inline double ks_bm25_term(const ks_bm25 *bm, double weight, int field,
+                                  uint32_t tf, uint32_t dl) {
+  double t = (double)tf;
+  return weight * t / (t + bm->c0[field] + bm->c1[field] * (double)dl);
+}
+
+/* ---- topk.c --------------------------------------------------------------- */
+
+/* k-bounded min-heap of hits: the root is the worst kept hit (lowest score;
+ * among equal scores the highest doc number). */
+typedef struct ks_topk {
+  ks_hit *heap;      /* cap entries (ks_malloc'ed) */
+  uint32_t n, cap;   /* kept hits, capacity = min(k, documents) */
+} ks_topk;
+
+/* Returns KS_OK or KS_ENOMEM. cap 0 keeps nothing (count only). */
+int ks_topk_init(ks_topk *t, uint32_t cap, ks_err *err);
+void ks_topk_free(ks_topk *t);
+/* Offer a hit; kept if the heap is not full or it beats the root. */
+void ks_topk_push(ks_topk *t, uint64_t doc, double score);
+/* Sort the kept hits best first (score desc, doc asc) in place; after this
+ * the heap property is gone: only read t->heap[0 .. n). */
+void ks_topk_sort(ks_topk *t);
+
+/* ---- exhaustive.c --------------------------------------------------------- */
+
+/* Evaluate q over every live document of every segment (document at a
+ * time), offering each match to `top` and counting matches in *matches.
+ * `infos` comes from ks_query_lookup, weights from ks_bm25_weigh.
+ * Returns KS_OK, KS_ECORRUPT, KS_ENOMEM. */
+int ks_exhaustive_run(const ks_index *ix, const ks_query *q,
+                      const ks_term_info *infos, const ks_bm25 *bm,
+                      ks_topk *top, uint64_t *matches, ks_err *err);
+
+/* ---- search.c ------------------------------------------------------------- */
+
+/* A query term kept by the results for snippets. */
+typedef struct ks_rterm {
+  uint8_t field;     /* KS_FIELD_WORD / KS_FIELD_BIGRAM */
+  uint32_t off, len; /* bytes in ks_results.strings */
+} ks_rterm;
+
+struct ks_results {
+  ks_hit *hits;          /* best first */
+  size_t n;              /* hits */
+  uint64_t matches;      /* matching documents */
+  ks_rterm *terms;       /* terms of non-excluded clauses */
+  uint32_t nterms;
+  char *strings;         /* their bytes */
+};
+
+#endif /* KS_SEARCHER_QUERY_INT_H */

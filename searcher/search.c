@@ -1,0 +1,157 @@
+/*
+ * search.c - implements the searching half of ks_srch.h: options,
+ * ks_search and the ks_results accessors. Thin orchestration:
+ *
+ *   validate options -> parse + analyze (query_parse.c, with an analyzer
+ *   borrowed from the index pool) -> per-segment lookup and df (lookup.c)
+ *   -> BM25 constants and term weights (bm25.c) -> exhaustive evaluation
+ *   into a k-bounded heap (exhaustive.c, topk.c) -> results, best first.
+ *
+ * Each call owns all its state, so concurrent ks_search calls on one
+ * ks_index are safe (the analyzer pool is mutex-protected).
+ * The results keep the terms of the non-excluded clauses for snippets.
+ */
+#include "query_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ks_alloc.h"
+
+/* Contract: ks_srch.h. */
+void ks_search_opts_default(ks_search_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->k = 10;
+  o->k1 = 1.2;
+  o->b = 0.75;
+  o->bigram_weight = 0.3;
+  o->algorithm = KS_ALGO_EXHAUSTIVE;
+  o->ranking = KS_RANK_BM25;
+}
+
+static int check_opts(const ks_search_opts *o, ks_err *err) {
+  if (!(o->k1 >= 0.0) || !isfinite(o->k1))
+    return ks_err_set(err, KS_EINVAL,
+                      "[srch][search] k1 must be a finite number >= 0 (got %g)",
+                      o->k1);
+  if (!(o->b >= 0.0 && o->b <= 1.0))
+    return ks_err_set(err, KS_EINVAL,
+                      "[srch][search] b must be between 0 and 1 (got %g)",
+                      o->b);
+  if (!(o->bigram_weight >= 0.0) || !isfinite(o->bigram_weight))
+    return ks_err_set(err, KS_EINVAL,
+                      "[srch][search] bigram_weight must be a finite number "
+                      ">= 0 (got %g)",
+                      o->bigram_weight);
+  if (o->algorithm != KS_ALGO_EXHAUSTIVE)
+    return ks_err_set(err, KS_EINVAL, "[srch][search] unknown algorithm %d",
+                      o->algorithm);
+  if (o->ranking != KS_RANK_BM25)
+    return ks_err_set(err, KS_EINVAL, "[srch][search] unknown ranking %d",
+                      o->ranking);
+  return KS_OK;
+}
+
+/* Copy the terms of non-excluded clauses into the results (snippets). */
+static int keep_terms(ks_results *r, const ks_query *q) {
+  uint32_t n = 0;
+  size_t bytes = 0;
+  for (uint32_t t = 0; t < q->nterms; t++) {
+    if (!q->terms[t].drives) continue;
+    n++;
+    bytes += q->terms[t].len;
+  }
+  if (n == 0) return KS_OK;
+  r->terms = ks_calloc(n, sizeof *r->terms);
+  r->strings = ks_malloc(bytes ? bytes : 1);
+  if (!r->terms || !r->strings) return KS_ENOMEM;
+  size_t off = 0;
+  for (uint32_t t = 0; t < q->nterms; t++) {
+    const ks_qterm *qt = &q->terms[t];
+    if (!qt->drives) continue;
+    ks_rterm *rt = &r->terms[r->nterms++];
+    rt->field = qt->field;
+    rt->off = (uint32_t)off;
+    rt->len = qt->len;
+    memcpy(r->strings + off, q->strings.data + qt->off, qt->len);
+    off += qt->len;
+  }
+  return KS_OK;
+}
+
+/* Contract: ks_srch.h. */
+int ks_search(ks_index *ix, const char *query, size_t len,
+              const ks_search_opts *opts, ks_results **out, ks_err *err) {
+  if (!out) return ks_err_set(err, KS_EINVAL, "[srch][search] out is NULL");
+  *out = NULL;
+  if (!ix || !query || !opts)
+    return ks_err_set(err, KS_EINVAL, "[srch][search] NULL argument");
+  int rc = check_opts(opts, err);
+  if (rc != KS_OK) return rc;
+  if (len == SIZE_MAX) len = strlen(query);
+
+  ks_results *r = ks_calloc(1, sizeof *r);
+  if (!r) return ks_err_set(err, KS_ENOMEM, "[srch][search] out of memory");
+  ks_query q;
+  memset(&q, 0, sizeof q);
+  ks_term_info *infos = NULL;
+  ks_topk top = {NULL, 0, 0};
+  ks_tok *tok = NULL;
+
+  rc = ks_index_tok_acquire(ix, &tok, err);
+  if (rc == KS_OK) rc = ks_query_parse(tok, query, len, &q, err);
+  ks_index_tok_release(ix, tok);
+  if (rc == KS_OK && keep_terms(r, &q) != KS_OK)
+    rc = ks_err_set(err, KS_ENOMEM, "[srch][search] out of memory");
+  if (rc == KS_OK && ix->nlive > 0 && (q.nrequired || q.noptional)) {
+    rc = ks_query_lookup(ix, &q, &infos, err);
+    ks_bm25 bm;
+    memset(&bm, 0, sizeof bm);
+    if (rc == KS_OK) {
+      ks_bm25_init(&bm, opts->k1, opts->b, opts->bigram_weight, ix->nlive,
+                   ix->field_total);
+      ks_bm25_weigh(&bm, &q);
+      uint64_t cap = opts->k < ix->nlive ? opts->k : ix->nlive;
+      rc = ks_topk_init(&top, (uint32_t)cap, err);
+    }
+    if (rc == KS_OK)
+      rc = ks_exhaustive_run(ix, &q, infos, &bm, &top, &r->matches, err);
+    if (rc == KS_OK) {
+      ks_topk_sort(&top);
+      r->hits = top.heap; /* the results take the heap's storage */
+      r->n = top.n;
+      top.heap = NULL;
+    }
+  }
+  ks_topk_free(&top);
+  ks_free(infos);
+  ks_query_free(&q);
+  if (rc != KS_OK) {
+    ks_results_free(r);
+    return rc;
+  }
+  *out = r;
+  return KS_OK;
+}
+
+/* Contract: ks_srch.h. */
+size_t ks_results_count(const ks_results *r) { return r ? r->n : 0; }
+
+/* Contract: ks_srch.h. */
+uint64_t ks_results_matches(const ks_results *r) { return r ? r->matches : 0; }
+
+/* Contract: ks_srch.h. */
+int ks_results_hit(const ks_results *r, size_t i, ks_hit *hit) {
+  if (!r || !hit || i >= r->n) return KS_EINVAL;
+  *hit = r->hits[i];
+  return KS_OK;
+}
+
+/* Contract: ks_srch.h. */
+void ks_results_free(ks_results *r) {
+  if (!r) return;
+  ks_free(r->hits);
+  ks_free(r->terms);
+  ks_free(r->strings);
+  ks_free(r);
+}
