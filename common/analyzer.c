@@ -160,8 +160,16 @@ static int64_t utf8_to_utf16(const uint8_t *s, size_t len, UChar *out,
   while (i < len) {
     uint32_t c = s[i];
     if (c < 0x80) {
-      out[o++] = (UChar)c;
-      i++;
+      /* ASCII run: 8 bytes at a time while they are all ASCII */
+      while (len - i >= 8) {
+        uint64_t w8;
+        memcpy(&w8, s + i, 8);
+        if (w8 & UINT64_C(0x8080808080808080)) break;
+        for (int k = 0; k < 8; k++) out[o + k] = s[i + k];
+        o += 8;
+        i += 8;
+      }
+      if (i < len && s[i] < 0x80) out[o++] = s[i++];
       continue;
     }
     if (c >= 0xE1 && c <= 0xEC && len - i >= 3) { /* Hangul and most BMP */
@@ -641,7 +649,8 @@ int ks_tok_run(ks_tok *tok, int reason, const char *text, size_t len,
     } else {
       rc = word_token(&r, s, t, status, &pos, &bpos, &prev, err);
       if (rc) {
-        if (r.stopped)
+        /* Keep the callback's own message when it filled the same ks_err. */
+        if (r.stopped && (!err || err->rc != rc))
           ks_err_set(err, rc, "[tok][run] stopped by the callback (rc=%d)", rc);
         goto done;
       }

@@ -52,7 +52,8 @@ typedef struct ks_doc {
 } ks_doc;
 
 typedef struct ks_writer_opts {
-  size_t mem_budget;      /* flush threshold in bytes (default 256 MiB) */
+  size_t mem_budget;      /* flush threshold in bytes (default 256 MiB,
+                             minimum 1 MiB) */
   int merge;              /* 1: merge all segments into one at commit */
   size_t max_doc_bytes;   /* larger title+text is KS_ELIMIT (default 64 MiB) */
   ks_tok_config tok;      /* analyzer options (stored in the manifest) */

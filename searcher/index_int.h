@@ -37,7 +37,7 @@
 #define KS_INDEX_TOK_POOL 8
 
 /* Attempts to open a consistent snapshot while a writer commits. */
-#define KS_INDEX_OPEN_RETRIES 5
+#define KS_INDEX_OPEN_RETRIES 16
 
 struct ks_index {
   char *dir;                     /* index directory (heap copy) */

@@ -100,7 +100,9 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size) {
 
 typedef struct parse_ctx {
   ks_query *q;
-  ks_err *err;
+  ks_err *err;          /* the caller's (outside callbacks) */
+  ks_err cb_err;        /* errors raised inside the analyzer callback (the
+                           analyzer reports its own message in *err) */
   int rc;               /* first error in a callback */
   uint32_t clause;      /* clause being built (index into q->clauses) */
   int phrase;           /* the clause is a phrase */
@@ -113,7 +115,7 @@ typedef struct parse_ctx {
 } parse_ctx;
 
 static int too_long(parse_ctx *c) {
-  return c->rc = ks_err_set(c->err, KS_EQUERY,
+  return c->rc = ks_err_set(&c->cb_err, KS_EQUERY,
                             "[srch][query] query too long: more than %u "
                             "distinct terms or %u term references",
                             (unsigned)KS_QUERY_MAX_TERMS,
@@ -121,7 +123,7 @@ static int too_long(parse_ctx *c) {
 }
 
 static int no_memory(parse_ctx *c) {
-  return c->rc = ks_err_set(c->err, KS_ENOMEM, "[srch][query] out of memory");
+  return c->rc = ks_err_set(&c->cb_err, KS_ENOMEM, "[srch][query] out of memory");
 }
 
 /* Index of term (field, bytes) in q->terms, adding it when new. */
@@ -214,9 +216,10 @@ static int on_token(void *ctx, const ks_token *tok) {
   return KS_OK;
 }
 
-/* Analyze one clause; drops it again when it yields no term. */
-static int add_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
-                      parse_ctx *c) {
+/* Analyze one clause; drops it again when it yields no term. Errors of
+ * this file's helpers are in c->cb_err (see add_clause). */
+static int analyze_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
+                          parse_ctx *c) {
   ks_query *q = c->q;
   if (grow((void **)&q->clauses, &q->clauses_cap, q->nclauses + 1,
            sizeof *q->clauses) != KS_OK)
@@ -230,7 +233,6 @@ static int add_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
   c->clause = q->nclauses;
   c->phrase = sp->phrase;
   c->pending = 0;
-  c->rc = KS_OK;
   int rc = ks_tok_run(tok, KS_TOK_QUERY, qtext + sp->start,
                       sp->end - sp->start, on_token, c, c->err);
   if (rc == KS_OK && c->phrase) rc = flush_pending(c);
@@ -255,6 +257,14 @@ static int add_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
   else if (cl->op == KS_Q_EXCLUDED) q->nexcluded++;
   else q->noptional++;
   return KS_OK;
+}
+
+static int add_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
+                      parse_ctx *c) {
+  c->rc = KS_OK;
+  int rc = analyze_clause(tok, qtext, sp, c);
+  if (rc != KS_OK && rc == c->rc && c->err) *c->err = c->cb_err;
+  return rc;
 }
 
 /* Contract: query_int.h. */

@@ -28,6 +28,8 @@
  *   KS_FIELD_WORD   "W" + term      (surfaces and stems; with positions)
  *   KS_FIELD_BIGRAM "B" + term      (Hangul bigrams; with positions)
  *   document id     "Q" + id        (boolean: wdf 0, no positions)
+ * Positions are stored as analyzer position + 1 (Xapian 1.4 glass loses
+ * position 0 in some position lists, e.g. {0, 1} reads back as {1}).
  * Following Xapian's convention, a ':' is inserted after the prefix when
  * the term (or id) starts with an ASCII capital or ':', so the mapping is
  * injective. An id longer than 240 bytes uses "XQH" + 16 hex digits of a
@@ -234,8 +236,12 @@ typedef struct ks_xap_search_opts {
   double b;               /* BM25 b in [0, 1] (default 0.75) */
   double min_normlen;     /* BM25Weight min_normlen >= 0 (default 0.5) */
   double bigram_weight;   /* factor of bigram terms >= 0 (default 0.3) */
-  int exact_count;        /* 1: count every match exactly (slower);
-                             0: Xapian's estimate (default) */
+  int exhaustive;         /* 1 (default): evaluate every matching document
+                             (Xapian check_at_least = N): exact top-k and
+                             exact match count. 0: Xapian's pruned matcher:
+                             faster, estimated count, and with Xapian 1.4.22
+                             top-k hits can be missed or misweighted
+                             (docs/xapian.md); for benchmarks only */
 } ks_xap_search_opts;
 
 void ks_xap_search_opts_default(ks_xap_search_opts *o);
@@ -245,7 +251,8 @@ typedef struct ks_xap_results ks_xap_results;
 /* Document matching: every REQUIRED clause, no EXCLUDED clause and, when
  * there is no required clause, at least one OPTIONAL clause. Score: sum
  * over the non-excluded clauses the document satisfies of Xapian's
- * BM25Weight(k1, 0, 1, b, min_normlen) leaf weights (docs/xapian.md).
+ * BM25Weight(k1, 0, 1, b, min_normlen) leaf weights (docs/xapian.md gives
+ * the formula and the exact Xapian query built).
  * Hits are sorted by score, then Xapian docid ascending. No clause, or only
  * excluded ones, gives zero hits. Returns KS_OK, KS_EINVAL (bad clause or
  * option; err says which), KS_ENOMEM, KS_EXAPIAN. Free *out with
@@ -263,8 +270,8 @@ typedef struct ks_xap_hit {
 } ks_xap_hit;
 
 size_t ks_xap_results_count(const ks_xap_results *r);
-/* Matching documents: exact when opts.exact_count (lower == upper), else
- * Xapian's bounds and estimate. Any pointer may be NULL. */
+/* Matching documents: exact when opts.exhaustive (lower == estimated ==
+ * upper), else Xapian's bounds and estimate. Any pointer may be NULL. */
 void ks_xap_results_matches(const ks_xap_results *r, uint64_t *lower,
                             uint64_t *estimated, uint64_t *upper);
 /* i-th hit, best first. KS_OK or KS_EINVAL (i out of range). */

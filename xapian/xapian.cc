@@ -13,7 +13,13 @@
  *     allocations use operator new (bad_alloc -> KS_ENOMEM).
  *   - Every term written or queried goes through make_term() (field
  *     prefix + Xapian's ':' rule) and every id through make_id_term(), so
- *     writer and reader can never disagree on the mapping.
+ *     writer and reader can never disagree on the mapping. Positions are
+ *     stored + 1 (glass mis-stores position 0); phrases only compare
+ *     relative positions, so nothing else sees the shift.
+ *   - Queries never use OP_AND_MAYBE, never OR optional clauses together
+ *     below an AND-like operator, and search exhaustively by default:
+ *     Xapian 1.4.22 gives wrong results otherwise (see ks_xap_search and
+ *     docs/xapian.md, "Xapian problems worked around").
  *   - A ks_xap_writer whose Xapian call failed is "failed": only close is
  *     allowed afterwards (its in-memory state may be inconsistent).
  */
@@ -527,7 +533,7 @@ extern "C" void ks_xap_search_opts_default(ks_xap_search_opts *o) {
   o->b = 0.75;
   o->min_normlen = 0.5;
   o->bigram_weight = 0.3;
-  o->exact_count = 0;
+  o->exhaustive = 1;
 }
 
 namespace {
@@ -631,20 +637,31 @@ extern "C" int ks_xap_search(ks_xap_db *db, const ks_xap_clause *clauses,
       dst.push_back(clause_query(c, o.bigram_weight));
     }
     if (req.empty() && opt.empty()) return KS_OK; /* nothing can match */
-    /* required: all must match and they add weight; optional: add weight
-     * where they match; excluded: filter only (unweighted).
-     * The optional clauses are chained, ((R AND_MAYBE o1) AND_MAYBE o2)...,
-     * not R AND_MAYBE (o1 OR o2): with Xapian 1.4.22 a phrase inside an OR
-     * on the right of AND_MAYBE adds its weight to documents where the
-     * phrase does NOT match (an n-ary AND_MAYBE does the same); the chained
-     * form is exact (docs/xapian.md, "Known Xapian problems"). */
+    /* Required clauses must all match and add weight; optional ones add
+     * weight where they match; excluded ones only filter:
+     *   no required:  OR(o1, ..., on)
+     *   no optional:  AND(r1, ..., rm)
+     *   both:         OR(R, FILTER(o1, R), ..., FILTER(on, R)), R = AND(r...)
+     * then AND_NOT OR(e1, ...). The right sides of FILTER and AND_NOT are
+     * unweighted, and every FILTER(oi, R) matches a subset of R, so a
+     * document matches iff it satisfies R, and scores w(R) + the weights of
+     * the optional clauses it satisfies. Two other natural forms give wrong
+     * results with Xapian 1.4.22 (docs/xapian.md, "Xapian problems worked
+     * around"): R AND_MAYBE OR(o...) adds the weight of a non-matching
+     * phrase nested in the OR, and so does FILTER(OR(r..., o...), R). */
     Xapian::Query q;
-    if (!req.empty()) {
-      q = combine(Xapian::Query::OP_AND, req);
-      for (const Xapian::Query &oq : opt)
-        q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, oq);
-    } else {
+    if (req.empty()) {
       q = combine(Xapian::Query::OP_OR, opt);
+    } else if (opt.empty()) {
+      q = combine(Xapian::Query::OP_AND, req);
+    } else {
+      Xapian::Query r = combine(Xapian::Query::OP_AND, req);
+      std::vector<Xapian::Query> parts;
+      parts.reserve(opt.size() + 1);
+      parts.push_back(r);
+      for (const Xapian::Query &oq : opt)
+        parts.push_back(Xapian::Query(Xapian::Query::OP_FILTER, oq, r));
+      q = Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
     }
     if (!exc.empty())
       q = Xapian::Query(Xapian::Query::OP_AND_NOT, q,
@@ -654,7 +671,10 @@ extern "C" int ks_xap_search(ks_xap_db *db, const ks_xap_clause *clauses,
     enq.set_weighting_scheme(
         Xapian::BM25Weight(o.k1, 0.0, 1.0, o.b, o.min_normlen));
     enq.set_docid_order(Xapian::Enquire::ASCENDING);
-    Xapian::doccount check = o.exact_count ? db->db.get_doccount() : 0;
+    /* exhaustive: every matching document is evaluated, which switches off
+     * Xapian's weight-bound pruning (check_at_least >= N); with 1.4.22 that
+     * pruning can drop or misweigh top-k hits (docs/xapian.md) */
+    Xapian::doccount check = o.exhaustive ? db->db.get_doccount() : 0;
     Xapian::MSet m = enq.get_mset(0, o.k, check);
     m.fetch(); /* one batch of document requests for remote shards */
     r->hits.reserve(m.size());

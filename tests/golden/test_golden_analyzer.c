@@ -81,8 +81,8 @@ static void show_diff(const char *name, const char *got, size_t gl,
     if (got[i] == '\n') { line++; ls = i + 1; }
     i++;
   }
-  const char *ge = memchr(got + ls, '\n', gl - ls);
-  const char *we = memchr(want + ls, '\n', wl - ls);
+  const char *ge = ls < gl ? memchr(got + ls, '\n', gl - ls) : NULL;
+  const char *we = ls < wl ? memchr(want + ls, '\n', wl - ls) : NULL;
   int gn = (int)((ge ? (size_t)(ge - got) : gl) - ls);
   int wn = (int)((we ? (size_t)(we - want) : wl) - ls);
   fprintf(stderr, "FAIL %s: first difference at line %zu\n  expected: %.*s\n  actual:   %.*s\n",
@@ -159,8 +159,8 @@ int main(void) {
         fprintf(stderr, "FAIL %s: missing %s (run with KS_GOLDEN_UPDATE=1, then review it)\n",
                 names[i], epath);
         failed++;
-      } else if (wl != o.out.len || memcmp(want, o.out.data, wl) != 0) {
-        show_diff(names[i], (const char *)o.out.data, o.out.len, want, wl);
+      } else if (wl != o.out.len || (wl && memcmp(want, o.out.data, wl) != 0)) {
+        show_diff(names[i], o.out.data ? (const char *)o.out.data : "", o.out.len, want, wl);
         failed++;
       } else {
         printf("ok   %s\n", names[i]);

@@ -5,10 +5,13 @@
  * Each round generates a random small corpus (seeded PRNG: Hangul nouns
  * with and without particles, Latin words, numbers, mixed tokens, repeated
  * words, empty-of-terms and long documents, titles, duplicate ids), builds
- * an index through the public writer API (ks_idx.h) in one of three
- * configurations (one segment per document without merge, so deleted
- * documents stay on disk; the same merged; the default budget), and runs
- * random queries (1-4 clauses: words, phrases, +required, -excluded).
+ * an index through the public writer API (ks_idx.h) in one of four
+ * configurations (tiny memory budget without merge, so replaced documents
+ * stay on disk and count in df; tiny budget merged; defaults; several
+ * writers' segments spliced into one MANIFEST, so there are many segments
+ * whatever the writer's flush policy), and runs random queries (1-4
+ * clauses: words, phrases, +required, -excluded; random k1, b and
+ * bigram_weight in a third of them).
  *
  * The oracle uses only the analyzer (ks_tok_run) to turn strings into
  * terms. Everything else - tf, df, field lengths, N, avgdl, idf, clause
@@ -634,8 +637,9 @@ static void one_round(int round, ks_tok *tok, uint64_t *total_matches,
   int ndocs = 5 + rnd_below(296);
   odoc *docs = calloc(ndocs, sizeof *docs);
   assert_non_null(docs);
-  /* configurations: 0 one writer, merge off (replaced docs stay on disk);
-   * 1 tiny budget, merge on; 2 defaults; 3 spliced pieces (many segments) */
+  /* configurations: 0 tiny budget, merge off (replaced docs stay on disk);
+   * 1 tiny budget, merge on; 2 defaults; 3 spliced pieces (many segments
+   * whatever the writer's flush policy) */
   int config = round % 4;
   int first[65], npieces = 1;
   first[0] = 0;
@@ -650,7 +654,7 @@ static void one_round(int round, ks_tok *tok, uint64_t *total_matches,
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
-  if (config == 1) wo.mem_budget = 4096;
+  if (config < 2) wo.mem_budget = 4096; /* the writer may raise it */
   wo.merge = config != 0;
   snprintf(context, sizeof context,
            "round %d: %d documents, config %d (mem_budget %zu, merge %d, %d "

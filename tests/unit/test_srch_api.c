@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,6 +230,116 @@ static void test_k_zero_huge_and_accessors(void **state) {
   ks_index_close(ix);
 }
 
+/* An open handle is a snapshot: a later commit (which removes the old
+ * segment files) changes nothing for it; a new open sees the new commit. */
+static void test_snapshot_survives_new_commit(void **state) {
+  (void)state;
+  const char *dir = build("srch_api_snapshot", 1, 0);
+  ks_index *old = open_ok(dir);
+  ks_writer_opts wo;
+  ks_writer_opts_default(&wo);
+  wo.fsync = 0;
+  ks_writer *w = NULL;
+  ks_err e;
+  if (ks_writer_open(dir, &wo, &w, &e) != KS_OK) fail_msg("%s", e.msg);
+  const char *t = "완전히 다른 문서";
+  ks_doc d = {.id = "new", .id_len = 3, .text = t, .text_len = strlen(t)};
+  assert_int_equal(ks_writer_add(w, &d, NULL), KS_OK);
+  assert_int_equal(ks_writer_commit(w, NULL), KS_OK);
+  ks_writer_close(w);
+  ks_search_opts o;
+  ks_search_opts_default(&o);
+  ks_results *r = NULL;
+  assert_int_equal(ks_search(old, "보스턴", SIZE_MAX, &o, &r, NULL), KS_OK);
+  assert_int_equal(ks_results_count(r), 3);
+  char *snip = NULL;
+  assert_int_equal(ks_results_snippet(old, r, 0, 40, "<", ">", &snip, NULL), KS_OK);
+  assert_non_null(strstr(snip, "<보스턴>"));
+  ks_mem_free(snip);
+  ks_results_free(r);
+  ks_index *cur = open_ok(dir);
+  assert_int_equal(ks_search(cur, "보스턴", SIZE_MAX, &o, &r, NULL), KS_OK);
+  assert_int_equal(ks_results_count(r), 0);
+  ks_results_free(r);
+  assert_int_equal(ks_search(cur, "문서", SIZE_MAX, &o, &r, NULL), KS_OK);
+  assert_int_equal(ks_results_count(r), 1);
+  ks_results_free(r);
+  ks_index_close(cur);
+  ks_index_close(old);
+}
+
+/* Readers opening while a writer keeps committing always get a consistent
+ * snapshot: when a segment of the MANIFEST they read has just been removed,
+ * ks_index_open re-reads the MANIFEST and retries. */
+typedef struct committer {
+  const char *dir;
+  atomic_int done;
+  int commits;
+} committer;
+
+static void *commit_loop(void *p) {
+  committer *c = p;
+  ks_writer_opts wo;
+  ks_writer_opts_default(&wo);
+  wo.fsync = 0;
+  for (int i = 0; i < 100; i++) {
+    ks_writer *w = NULL;
+    if (ks_writer_open(c->dir, &wo, &w, NULL) != KS_OK) break;
+    for (int j = 0; j < 2; j++) {
+      char id[16];
+      snprintf(id, sizeof id, "g%dd%d", i, j);
+      const char *t = texts[(size_t)(i + j) % NTEXTS];
+      ks_doc d = {.id = id, .id_len = strlen(id), .text = t, .text_len = strlen(t)};
+      ks_writer_add(w, &d, NULL);
+    }
+    if (ks_writer_commit(w, NULL) == KS_OK) c->commits++;
+    ks_writer_close(w);
+  }
+  atomic_store(&c->done, 1);
+  return NULL;
+}
+
+static void test_open_during_commits(void **state) {
+  (void)state;
+  committer c = {build("srch_api_race", 1, 0), 0, 0};
+  atomic_init(&c.done, 0);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, commit_loop, &c), 0);
+  int opens = 0, failures = 0;
+  char msg[1100] = "";
+  while (!atomic_load(&c.done)) {
+    ks_index *ix = NULL;
+    ks_err e;
+    if (ks_index_open(c.dir, &ix, &e) != KS_OK) {
+      failures++;
+      snprintf(msg, sizeof msg, "%s", e.msg);
+      continue;
+    }
+    opens++;
+    if (opens % 8) { /* mostly open/close: maximise the race window */
+      ks_index_close(ix);
+      continue;
+    }
+    ks_search_opts o;
+    ks_search_opts_default(&o);
+    ks_results *r = NULL;
+    /* every text has one of these words */
+    if (ks_search(ix, "보스턴 바이오 대통령", SIZE_MAX, &o, &r, &e) != KS_OK ||
+        ks_results_count(r) == 0) {
+      failures++;
+      snprintf(msg, sizeof msg, "search: %s", e.msg);
+    }
+    ks_results_free(r);
+    ks_index_close(ix);
+  }
+  pthread_join(th, NULL);
+  print_message("%d opens during %d commits, %d failures %s\n", opens,
+                c.commits, failures, msg);
+  assert_int_equal(c.commits, 100);
+  assert_true(opens > 0);
+  assert_int_equal(failures, 0);
+}
+
 /* ---- threads ----------------------------------------------------------------- */
 
 typedef struct thread_arg {
@@ -310,6 +421,7 @@ static void test_out_of_memory(void **state) {
       assert_true(ks_results_count(r) > 0);
       assert_non_null(strstr(snip, "<"));
       done = 1;
+      print_message("out of memory: succeeded after %ld failing runs\n", n);
     } else if (rc != KS_ENOMEM && rc != KS_EICU) {
       fail_msg("after %ld allocations: rc %d (%s)", n, rc, e.msg);
     }
@@ -328,6 +440,8 @@ int main(void) {
       cmocka_unit_test(test_missing_segment_file),
       cmocka_unit_test(test_replaced_documents),
       cmocka_unit_test(test_k_zero_huge_and_accessors),
+      cmocka_unit_test(test_snapshot_survives_new_commit),
+      cmocka_unit_test(test_open_during_commits),
       cmocka_unit_test(test_concurrent_searches),
       cmocka_unit_test(test_out_of_memory),
   };

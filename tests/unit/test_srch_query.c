@@ -383,6 +383,18 @@ static void test_search_errors(void **state) {
   assert_int_equal(run("대통령 +", ids, sizeof ids, &e), KS_EQUERY);
   assert_non_null(strstr(e.msg, "'+'"));
   assert_int_equal(run("- 대통령", ids, sizeof ids, &e), KS_EQUERY);
+  /* more distinct terms than KS_QUERY_MAX_TERMS */
+  char big[16384];
+  size_t len = 0;
+  for (int i = 0; i < 1100; i++)
+    len += (size_t)snprintf(big + len, sizeof big - len, "%d ", 100000 + i);
+  assert_int_equal(run(big, ids, sizeof ids, &e), KS_EQUERY);
+  assert_non_null(strstr(e.msg, "too long"));
+  /* just under the limit is fine */
+  len = 0;
+  for (int i = 0; i < 1000; i++)
+    len += (size_t)snprintf(big + len, sizeof big - len, "%d ", 100000 + i);
+  assert_int_equal(run(big, ids, sizeof ids, &e), KS_OK);
 }
 
 int main(void) {

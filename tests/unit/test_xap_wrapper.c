@@ -9,8 +9,14 @@
  * capitalised and long hashed ids); stored JSON round trip; clear errors
  * (missing path, non-kosearch directory, locked writer, bad specs and
  * options, out of memory); and sharding: two xapian-tcpsrv processes on
- * 127.0.0.1, each serving half of a random corpus, must return exactly the
- * ids, scores and match counts of one local database holding everything.
+ * 127.0.0.1, each serving half of a random corpus, must return the same
+ * ids, scores (1e-12 relative: Xapian's summation order differs) and match
+ * counts as one local database holding everything (also checked with two
+ * local shards). Every random query (words, stems, bigrams, phrases, wqf,
+ * +required, -excluded; k = 1, 3, 5, 10, all) is also checked against a
+ * brute-force oracle of the query mapping and BM25Weight formula of
+ * docs/xapian.md, computed from the term lists given to the writer; this
+ * oracle is what exposed the Xapian 1.4.22 problems listed there.
  *
  * The servers are started with fork+exec in their own process group, die
  * with this process (PR_SET_PDEATHSIG) and are always killed by the test's
@@ -139,7 +145,6 @@ static ks_xap_results *run(ks_xap_db *db, const ks_xap_clause *c, size_t n,
   ks_xap_search_opts d;
   ks_xap_search_opts_default(&d);
   d.k = 1000;
-  d.exact_count = 1;
   ks_xap_results *r = NULL;
   ks_err e;
   if (ks_xap_search(db, c, n, o ? o : &d, &r, &e)) fail_msg("search: %s", e.msg);
@@ -294,7 +299,6 @@ static void test_bm25_formula(void **state) {
   ks_xap_search_opts o;
   ks_xap_search_opts_default(&o);
   o.k = 1;
-  o.exact_count = 1;
   c = (ks_xap_clause){KS_XAP_OPTIONAL, 0, ts, 2, NULL};
   r = run(db, &c, 1, &o);
   assert_int_equal(ks_xap_results_count(r), 1);
@@ -1071,19 +1075,47 @@ static void compare_dbs(const shard_fixture *f, ks_xap_db *one,
     }
     double want[SHARD_DOCS];
     o_run(f, cl, nc, want);
-    ks_xap_search_opts o5;
-    ks_xap_search_opts_default(&o5);
-    o5.k = 5;
-    ks_xap_results *r1 = run(one, cl, nc, NULL), *r2 = run(sharded, cl, nc, NULL);
-    ks_xap_results *r1k = run(one, cl, nc, &o5), *r2k = run(sharded, cl, nc, &o5);
     if (getenv("KS_TEST_VERBOSE")) {
       fprintf(stderr, "query %d\n", q);
       print_query(cl, nc);
     }
+    ks_xap_results *r1 = run(one, cl, nc, NULL), *r2 = run(sharded, cl, nc, NULL);
     check_against(r1, want, 1000, "one db", q);
-    check_against(r1k, want, 5, "one db", q);
     check_against(r2, want, 1000, "sharded", q);
-    check_against(r2k, want, 5, "sharded", q);
+    /* top-k with Xapian's pruning (no exact count) */
+    static const uint32_t ks[] = {1, 3, 5, 10};
+    for (size_t i = 0; i < NELEM(ks); i++) {
+      ks_xap_search_opts ok;
+      ks_xap_search_opts_default(&ok);
+      ok.k = ks[i];
+      ks_xap_results *a = run(one, cl, nc, &ok), *b = run(sharded, cl, nc, &ok);
+      check_against(a, want, ks[i], "one db", q);
+      check_against(b, want, ks[i], "sharded", q);
+      ks_xap_results_free(a);
+      ks_xap_results_free(b);
+    }
+    /* Xapian's pruned matcher (benchmark mode): with 1.4.22 its top-k can
+     * be wrong (docs/xapian.md), so only check what it must still get
+     * right: at most k hits, best first, each a real match */
+    ks_xap_search_opts fast;
+    ks_xap_search_opts_default(&fast);
+    fast.k = 5;
+    fast.exhaustive = 0;
+    ks_xap_results *fr = run(sharded, cl, nc, &fast);
+    assert_true(ks_xap_results_count(fr) <= 5);
+    for (size_t i = 0; i < ks_xap_results_count(fr); i++) {
+      ks_xap_hit h, prev;
+      ks_xap_results_hit(fr, i, &h);
+      int d = doc_number(&h);
+      if (d < 0 || want[d] < 0)
+        fail_msg("fast query %d hit %zu: %.*s is not a match", q, i,
+                 (int)h.id_len, h.id);
+      if (i) {
+        ks_xap_results_hit(fr, i - 1, &prev);
+        assert_true(prev.score >= h.score);
+      }
+    }
+    ks_xap_results_free(fr);
     /* sharded vs one database directly: same documents, same scores */
     uint64_t m1, m2;
     ks_xap_results_matches(r1, &m1, NULL, NULL);
@@ -1106,8 +1138,6 @@ static void compare_dbs(const shard_fixture *f, ks_xap_db *one,
     }
     ks_xap_results_free(r1);
     ks_xap_results_free(r2);
-    ks_xap_results_free(r1k);
-    ks_xap_results_free(r2k);
   }
 }
 
@@ -1126,7 +1156,7 @@ static void test_shards_remote(void **state) {
   ks_err e;
   if (ks_xap_open_shards(specs, 2, 10000, &sharded, &e))
     fail_msg("open shards: %s", e.msg);
-  compare_dbs(f, one, sharded, 150);
+  compare_dbs(f, one, sharded, 80);
   /* stored data comes back through the remote protocol */
   ks_xap_qterm t = qw("w0");
   ks_xap_clause c = {KS_XAP_OPTIONAL, 0, &t, 1, NULL};
@@ -1148,7 +1178,7 @@ static void test_shards_local(void **state) {
   ks_err e;
   if (ks_xap_open_shards(specs, 2, 0, &sharded, &e))
     fail_msg("open shards: %s", e.msg);
-  compare_dbs(f, one, sharded, 150);
+  compare_dbs(f, one, sharded, 80);
   ks_xap_close(sharded);
   ks_xap_close(one);
 }
