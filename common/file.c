@@ -128,7 +128,15 @@ int ks_wfile_open(ks_wfile *w, const char *path, const char *magic,
     w->path = NULL;
     return ks_err_set(err, KS_EIO, "[file][create] %s: %s", path, strerror(e));
   }
-  setvbuf(w->fp, NULL, _IOFBF, 1 << 16);
+  w->buf = ks_malloc(KS_WFILE_BUF);
+  if (!w->buf) {
+    fclose(w->fp);
+    unlink(path);
+    ks_free(w->path);
+    w->path = NULL;
+    w->fp = NULL;
+    return ks_err_set(err, KS_ENOMEM, "[file][create] out of memory");
+  }
   w->crc = (uint32_t)crc32(0L, Z_NULL, 0);
   uint8_t hdr[KS_FILE_HEADER];
   memcpy(hdr, magic, 8);
@@ -138,19 +146,34 @@ int ks_wfile_open(ks_wfile *w, const char *path, const char *magic,
   return KS_OK;
 }
 
-void ks_wfile_write(ks_wfile *w, const void *p, size_t n) {
+/* Write bytes to the file and fold them into the CRC. */
+static void put_raw(ks_wfile *w, const uint8_t *b, size_t n) {
   if (w->failed || n == 0) return;
-  if (fwrite(p, 1, n, w->fp) != n) {
+  if (fwrite(b, 1, n, w->fp) != n) {
     w->failed = errno ? errno : EIO;
     return;
   }
-  const uint8_t *b = p;
-  size_t left = n;
-  while (left > 0) {
-    uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
+  while (n > 0) {
+    uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
     w->crc = (uint32_t)crc32(w->crc, b, chunk);
     b += chunk;
-    left -= chunk;
+    n -= chunk;
+  }
+}
+
+static void flush_buf(ks_wfile *w) {
+  put_raw(w, w->buf, w->blen);
+  w->blen = 0;
+}
+
+void ks_wfile_write(ks_wfile *w, const void *p, size_t n) {
+  if (w->failed || n == 0) return;
+  if (w->blen + n > KS_WFILE_BUF) flush_buf(w);
+  if (n >= KS_WFILE_BUF / 2) {
+    put_raw(w, p, n);
+  } else {
+    memcpy(w->buf + w->blen, p, n);
+    w->blen += n;
   }
   w->offset += n;
 }
@@ -175,6 +198,9 @@ void ks_wfile_varint(ks_wfile *w, uint64_t v) {
 int ks_wfile_finish(ks_wfile *w, int do_fsync, ks_err *err) {
   int rc = KS_OK;
   if (!w->fp) return ks_err_set(err, KS_EIO, "[file][write] file not open");
+  flush_buf(w);
+  ks_free(w->buf);
+  w->buf = NULL;
   uint8_t t[4];
   ks_store_u32(t, w->crc);
   if (!w->failed && fwrite(t, 1, 4, w->fp) != 4) w->failed = errno ? errno : EIO;
@@ -194,6 +220,7 @@ int ks_wfile_finish(ks_wfile *w, int do_fsync, ks_err *err) {
 }
 
 void ks_wfile_abort(ks_wfile *w) {
+  ks_free(w->buf);
   if (w->fp) fclose(w->fp);
   if (w->path) unlink(w->path);
   ks_free(w->path);

@@ -49,14 +49,20 @@ int ks_map_crc_ok(const ks_map *m);
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* Buffered writer that keeps a running CRC32 and byte count. */
+/* Buffered writer that keeps a running CRC32 and byte count. Small writes
+ * (varints, fixed fields) are gathered in buf so that neither stdio nor
+ * crc32 is called per field. `offset` counts pending bytes too. */
 typedef struct ks_wfile {
   FILE *fp;
   char *path;       /* heap copy */
   uint64_t offset;  /* bytes written so far */
   uint32_t crc;     /* running CRC32 of everything written */
-  int failed;       /* sticky: 1 after any write error */
+  int failed;       /* sticky: errno after any write error */
+  uint8_t *buf;     /* pending bytes (KS_WFILE_BUF), CRC not yet applied */
+  size_t blen;      /* bytes pending in buf */
 } ks_wfile;
+
+#define KS_WFILE_BUF (64 * 1024)
 
 /* Create (truncate) `path` and write the common header with `magic`.
  * KS_OK or KS_EIO. */

@@ -45,7 +45,9 @@ struct ks_memindex {
   uint32_t page_used;   /* bytes used in the last page */
   term *terms;
   uint32_t nterms, terms_cap;
-  uint32_t *slots;      /* hash table: term index + 1, 0 = empty */
+  uint64_t *slots;      /* hash table: hash << 32 | (term index + 1);
+                           0 = empty. The hash tag avoids touching the term
+                           (a cache miss) on most mismatching probes. */
   uint32_t nslots;      /* power of two */
   ks_buf keys;
   struct occ { uint32_t pos, next; } *occ; /* current document's occurrences,
@@ -86,7 +88,7 @@ void ks_memindex_free(ks_memindex *mi) {
 
 size_t ks_memindex_bytes(const ks_memindex *mi) {
   return (size_t)mi->npages * PAGE_SIZE + (size_t)mi->terms_cap * sizeof(term) +
-         (size_t)mi->nslots * sizeof(uint32_t) + mi->keys.cap +
+         (size_t)mi->nslots * sizeof(uint64_t) + mi->keys.cap +
          mi->occ_cap * sizeof(struct occ) + mi->doc_terms_cap * sizeof(uint32_t) +
          (size_t)mi->pages_cap * sizeof(void *);
 }
@@ -126,12 +128,12 @@ static uint32_t hash_key(const char *key, size_t len) {
 
 static int grow_slots(ks_memindex *mi) {
   uint32_t n = mi->nslots * 2;
-  uint32_t *s = ks_calloc(n, sizeof *s);
+  uint64_t *s = ks_calloc(n, sizeof *s);
   if (!s) return -1;
   for (uint32_t t = 0; t < mi->nterms; t++) {
     uint32_t i = mi->terms[t].hash & (n - 1);
     while (s[i]) i = (i + 1) & (n - 1);
-    s[i] = t + 1;
+    s[i] = (uint64_t)mi->terms[t].hash << 32 | (t + 1);
   }
   ks_free(mi->slots);
   mi->slots = s;
@@ -139,17 +141,24 @@ static int grow_slots(ks_memindex *mi) {
   return 0;
 }
 
+static inline int key_eq(const uint8_t *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != (uint8_t)b[i]) return 0;
+  return 1;
+}
+
 /* Term index of key, creating it if new; UINT32_MAX on out of memory. */
 static uint32_t intern(ks_memindex *mi, const char *key, size_t keylen) {
   uint32_t h = hash_key(key, keylen);
   uint32_t i = h & (mi->nslots - 1);
   for (;;) {
-    uint32_t s = mi->slots[i];
+    uint64_t s = mi->slots[i];
     if (!s) break;
-    term *t = &mi->terms[s - 1];
-    if (t->hash == h && t->keylen == keylen &&
-        memcmp(mi->keys.data + t->key_off, key, keylen) == 0)
-      return s - 1;
+    if ((uint32_t)(s >> 32) == h) {
+      uint32_t id = (uint32_t)s - 1;
+      const term *t = &mi->terms[id];
+      if (t->keylen == keylen && key_eq(mi->keys.data + t->key_off, key, keylen)) return id;
+    }
     i = (i + 1) & (mi->nslots - 1);
   }
   if (mi->nterms == mi->terms_cap) {
@@ -172,7 +181,8 @@ static uint32_t intern(ks_memindex *mi, const char *key, size_t keylen) {
   t->level = 0;
   t->next_doc = 0;
   t->in_doc = 0;
-  mi->slots[i] = ++mi->nterms;
+  mi->nterms++;
+  mi->slots[i] = (uint64_t)h << 32 | mi->nterms;
   if (mi->nterms * 2 > mi->nslots && grow_slots(mi)) return UINT32_MAX;
   return mi->nterms - 1;
 }
