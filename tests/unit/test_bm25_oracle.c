@@ -445,8 +445,8 @@ static void make_corpus(odoc *docs, int ndocs, const int *first, int npieces) {
     while (p + 1 < npieces && i >= first[p + 1]) p++;
     d->piece = p;
     if (i > first[p] && rnd_below(10) == 0)
-      snprintf(d->id, sizeof d->id, "%s",
-               docs[first[p] + rnd_below(i - first[p])].id); /* duplicate */
+      memcpy(d->id, docs[first[p] + rnd_below(i - first[p])].id,
+             sizeof d->id); /* duplicate */
     else
       snprintf(d->id, sizeof d->id, "doc%d", i);
     int kind = rnd_below(20);
