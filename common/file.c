@@ -168,7 +168,8 @@ static void flush_buf(ks_wfile *w) {
 
 void ks_wfile_write(ks_wfile *w, const void *p, size_t n) {
   if (w->failed || n == 0) return;
-  if (w->blen + n > KS_WFILE_BUF) flush_buf(w);
+  /* Pending bytes always go out first: output order is input order. */
+  if (w->blen + n > KS_WFILE_BUF || n >= KS_WFILE_BUF / 2) flush_buf(w);
   if (n >= KS_WFILE_BUF / 2) {
     put_raw(w, p, n);
   } else {
