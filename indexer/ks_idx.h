@@ -90,8 +90,11 @@ typedef struct ks_writer_stats {
   uint64_t docs_replaced;   /* accepted documents replaced by a later id */
   uint64_t docs_live;       /* docs_added - docs_replaced */
   uint64_t bytes_in;        /* title+text bytes of accepted documents */
-  uint64_t terms;           /* distinct terms (after commit with merge) */
-  uint64_t postings;        /* (term, document) pairs (after commit) */
+  uint64_t terms;           /* distinct terms; without the final merge,
+                               summed over segments (a term in two
+                               segments counts twice) */
+  uint64_t postings;        /* (term, document) pairs; without the final
+                               merge, replaced documents still count */
   uint64_t index_bytes;     /* total size of committed files */
   uint32_t segments_flushed;/* segments written before the final merge */
   uint32_t segments;        /* segments in the committed index */

@@ -299,8 +299,10 @@ static int flush_segment(ks_writer *w, ks_err *err) {
                         (const uint32_t *)w->lens.data, w->opts.fsync, err);
   if (!rc) rc = ks_memindex_write(w->mi, sw, err);
   if (!rc) {
-    w->st.terms = ks_segw_nterms(sw);
-    w->st.postings = ks_segw_npostings(sw);
+    /* Summed over flushed segments; the merge replaces them with exact
+     * figures for the single merged segment. */
+    w->st.terms += ks_segw_nterms(sw);
+    w->st.postings += ks_segw_npostings(sw);
     rc = ks_segw_finish(sw, err);
     sw = NULL;
   }
@@ -535,7 +537,6 @@ int ks_writer_commit(ks_writer *w, ks_err *err) {
       m.segs[m.nsegs].ndeleted = cnt;
       m.nsegs++;
     }
-    if (w->nsegs > 1) w->st.terms = w->st.postings = 0; /* not known without a walk */
   }
   /* New segment files' directory entries are durable before the MANIFEST
    * that names them can be. */
