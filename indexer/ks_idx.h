@@ -41,7 +41,7 @@ extern "C" {
 /* A document to index. All pointers are borrowed for the duration of
  * ks_writer_add only. Strings are UTF-8 with explicit lengths. */
 typedef struct ks_doc {
-  const char *id;     size_t id_len;     /* required, 1..1024 bytes */
+  const char *id;     size_t id_len;     /* required, 1..KS_MAX_ID_BYTES */
   const char *title;  size_t title_len;  /* may be NULL/0 */
   const char *text;   size_t text_len;   /* required, non-empty */
   /* Stored form: a complete JSON object with at least "id" and "text"
@@ -50,6 +50,17 @@ typedef struct ks_doc {
    * being non-empty: callers must pass well-formed JSON. */
   const char *json;   size_t json_len;
 } ks_doc;
+
+/* Longest accepted document id, in bytes. */
+#define KS_MAX_ID_BYTES 1024
+
+/* The checks ks_writer_add applies to a document, for other backends that
+ * must accept exactly the same documents: id present and at most
+ * KS_MAX_ID_BYTES, text present and non-empty, title + text at most
+ * max_doc_bytes, no NUL byte, valid UTF-8 in id, title and text.
+ * Returns KS_OK, KS_EINPUT, KS_EUTF8 or KS_ELIMIT (err says why, without a
+ * location: callers add FILE:LINE). */
+int ks_doc_validate(const ks_doc *doc, size_t max_doc_bytes, ks_err *err);
 
 typedef struct ks_writer_opts {
   size_t mem_budget;      /* flush threshold in bytes (default 256 MiB,

@@ -40,7 +40,6 @@
 #include "segment_int.h"
 #include "segwriter_int.h"
 
-#define MAX_ID_BYTES 1024
 
 typedef struct flushed {
   uint32_t segno;
@@ -350,19 +349,19 @@ static int json_escape(ks_buf *b, const char *s, size_t n) {
   return rc;
 }
 
-static int validate(const ks_writer *w, const ks_doc *d, ks_err *err) {
+int ks_doc_validate(const ks_doc *d, size_t max_doc_bytes, ks_err *err) {
   size_t bad;
   if (!d->id || d->id_len == 0)
     return ks_err_set(err, KS_EINPUT, "document has no id");
-  if (d->id_len > MAX_ID_BYTES)
-    return ks_err_set(err, KS_EINPUT, "id is longer than %d bytes", MAX_ID_BYTES);
+  if (d->id_len > KS_MAX_ID_BYTES)
+    return ks_err_set(err, KS_EINPUT, "id is longer than %d bytes", KS_MAX_ID_BYTES);
   if (!d->text)
     return ks_err_set(err, KS_EINPUT, "document has no text");
   if (d->text_len == 0)
     return ks_err_set(err, KS_EINPUT, "empty document (text is empty)");
-  if (d->text_len + d->title_len > w->opts.max_doc_bytes)
+  if (d->text_len + d->title_len > max_doc_bytes)
     return ks_err_set(err, KS_ELIMIT, "document too large (%zu bytes; limit %zu)",
-                      d->text_len + d->title_len, w->opts.max_doc_bytes);
+                      d->text_len + d->title_len, max_doc_bytes);
   if (contains_nul(d->id, d->id_len) || contains_nul(d->title, d->title_len) ||
       contains_nul(d->text, d->text_len))
     return ks_err_set(err, KS_EINPUT, "document contains a NUL byte");
@@ -379,7 +378,7 @@ int ks_writer_add(ks_writer *w, const ks_doc *d, ks_err *err) {
   if (w->broken || w->committed)
     return ks_err_set(err, KS_EINVAL, "[idx][add] writer is %s",
                       w->committed ? "already committed" : "unusable after an earlier error");
-  int rc = validate(w, d, err);
+  int rc = ks_doc_validate(d, w->opts.max_doc_bytes, err);
   if (rc) return rc;
   if (w->ndocs_total >= 0xffffffffull * 16)
     return ks_err_set(err, KS_ELIMIT, "[idx][add] too many documents");
