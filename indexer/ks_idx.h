@@ -70,6 +70,10 @@ typedef struct ks_writer_opts {
   ks_tok_config tok;      /* analyzer options (stored in the manifest) */
   int fsync;              /* 1: fsync files and directory at commit (default;
                              0 only for throwaway test indexes) */
+  int threads;            /* 2 (default): analyze documents on a second
+                             thread while indexing the previous batch;
+                             1: everything on the caller's thread. The
+                             index is identical either way. */
 } ks_writer_opts;
 
 void ks_writer_opts_default(ks_writer_opts *o);

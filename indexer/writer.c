@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,17 +56,24 @@ struct ks_writer {
   int have_old;
   uint32_t next_segno;
   ks_tok *tok;
-  ks_err *cb_err;       /* analysis callback error sink */
+  ks_buf toks;          /* token records (unthreaded path) */
+  /* analysis worker (opts.threads >= 2): batches cycle filling -> job
+   * (being analyzed) -> in_flight done -> indexed -> spare */
+  int threaded;
+  pthread_t worker;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int quit;
+  ks_tok *worker_tok;
+  struct batch *job, *job_done, *in_flight, *filling, *spare;
+  struct batch *batches;      /* the three batches */
+  uint64_t queued;            /* documents accepted, not yet indexed */
   /* current segment */
   ks_memindex *mi;
   ks_stow *sto;
   uint32_t cur_segno;
   uint32_t cur_ndocs;
   ks_buf lens;          /* u32 per (doc, field) of the current segment */
-  uint32_t doclen[KS_NFIELDS]; /* lengths of the document being added */
-  uint32_t pos_base[KS_NFIELDS];
-  uint32_t pos_max[KS_NFIELDS];
-  int any_tok[KS_NFIELDS];
   /* all segments written by this writer */
   flushed *segs;
   uint32_t nsegs, segs_cap;
@@ -89,7 +97,12 @@ void ks_writer_opts_default(ks_writer_opts *o) {
   o->max_doc_bytes = (size_t)64 << 20;
   ks_tok_config_default(&o->tok);
   o->fsync = 1;
+  o->threads = 2;
 }
+
+static int start_worker(ks_writer *w, ks_err *err);
+struct batch;
+static void batch_free(struct batch *b);
 
 /* ---- directory handling ------------------------------------------------- */
 
@@ -199,6 +212,7 @@ int ks_writer_open(const char *dir, const ks_writer_opts *opts,
   }
   if (!rc) collect_garbage(dir, w->have_old ? &w->old : NULL);
   if (!rc) rc = ks_tok_new(&w->opts.tok, &w->tok, err);
+  if (!rc && w->opts.threads >= 2) rc = start_worker(w, err);
   if (rc) {
     ks_writer_close(w);
     return rc;
@@ -269,17 +283,57 @@ static int mark_deleted(ks_writer *w, uint64_t doc) {
 
 /* ---- adding documents ---------------------------------------------------- */
 
+/* ---- analysis ----------------------------------------------------------------
+ * A document's terms are first written to a token buffer, one record per
+ * term: u8 key length, u32 position (host order), key bytes (field byte +
+ * term). The buffer is then replayed into the memindex. With opts.threads
+ * >= 2 the analysis of a batch of documents runs on a worker thread while
+ * the caller's thread indexes the previous batch and reads the next one.
+ */
+
+typedef struct analysis {
+  ks_buf *out;                    /* token records */
+  ks_err *err;
+  uint32_t doclen[KS_NFIELDS];    /* terms per field */
+  uint32_t pos_base[KS_NFIELDS];  /* added to the analyzer's positions */
+  uint32_t pos_max[KS_NFIELDS];
+  int any[KS_NFIELDS];
+} analysis;
+
 static int tok_cb(void *ctx, const ks_token *t) {
-  ks_writer *w = ctx;
-  char key[KS_TOK_MAX_TERM + 2];
-  size_t kl = ks_term_key(key, t->field, t->term, t->len);
-  uint32_t pos = w->pos_base[t->field] + t->pos;
-  if (pos < w->pos_base[t->field])
-    return ks_err_set(w->cb_err, KS_ELIMIT, "[idx][add] more than 2^32 positions");
-  if (!w->any_tok[t->field] || pos > w->pos_max[t->field]) w->pos_max[t->field] = pos;
-  w->any_tok[t->field] = 1;
-  w->doclen[t->field]++;
-  return ks_memindex_add(w->mi, key, kl, pos, w->cb_err);
+  analysis *a = ctx;
+  uint32_t pos = a->pos_base[t->field] + t->pos;
+  if (pos < a->pos_base[t->field])
+    return ks_err_set(a->err, KS_ELIMIT, "[idx][add] more than 2^32 positions");
+  if (!a->any[t->field] || pos > a->pos_max[t->field]) a->pos_max[t->field] = pos;
+  a->any[t->field] = 1;
+  a->doclen[t->field]++;
+  uint8_t rec[1 + 4 + KS_TOK_MAX_TERM + 2];
+  rec[0] = (uint8_t)(t->len + 1);
+  memcpy(rec + 1, &pos, 4);
+  ks_term_key((char *)rec + 5, t->field, t->term, t->len);
+  if (ks_buf_append(a->out, rec, 5 + t->len + 1))
+    return ks_err_set(a->err, KS_ENOMEM, "[idx][add] out of memory");
+  return KS_OK;
+}
+
+/* Analyze title then text (text positions continue after a gap of one).
+ * Appends token records to out; fills doclen. */
+static int analyze_doc(ks_tok *tok, const ks_doc *d, ks_buf *out,
+                       uint32_t doclen[KS_NFIELDS], ks_err *err) {
+  analysis a;
+  memset(&a, 0, sizeof a);
+  a.out = out;
+  a.err = err;
+  int rc = KS_OK;
+  if (d->title && d->title_len) {
+    rc = ks_tok_run(tok, KS_TOK_DOCUMENT, d->title, d->title_len, tok_cb, &a, err);
+    for (int f = 0; f < KS_NFIELDS && !rc; f++)
+      if (a.any[f]) a.pos_base[f] = a.pos_max[f] + 2;
+  }
+  if (!rc) rc = ks_tok_run(tok, KS_TOK_DOCUMENT, d->text, d->text_len, tok_cb, &a, err);
+  memcpy(doclen, a.doclen, sizeof a.doclen);
+  return rc;
 }
 
 static int start_segment(ks_writer *w, ks_err *err) {
@@ -374,32 +428,22 @@ int ks_doc_validate(const ks_doc *d, size_t max_doc_bytes, ks_err *err) {
   return KS_OK;
 }
 
-int ks_writer_add(ks_writer *w, const ks_doc *d, ks_err *err) {
-  if (w->broken || w->committed)
-    return ks_err_set(err, KS_EINVAL, "[idx][add] writer is %s",
-                      w->committed ? "already committed" : "unusable after an earlier error");
-  int rc = ks_doc_validate(d, w->opts.max_doc_bytes, err);
-  if (rc) return rc;
-  if (w->ndocs_total >= 0xffffffffull * 16)
-    return ks_err_set(err, KS_ELIMIT, "[idx][add] too many documents");
-  if (!w->mi && (rc = start_segment(w, err))) goto fatal;
+/* Index one analyzed document: replay its token records into the
+ * memindex, store it, record its lengths and id, flush when over budget.
+ * Any error is fatal for the writer. */
+static int index_doc(ks_writer *w, const ks_doc *d, const uint8_t *toks, size_t ntok_bytes,
+                     const uint32_t doclen[KS_NFIELDS], ks_err *err) {
+  int rc = KS_OK;
+  if (!w->mi && (rc = start_segment(w, err))) return rc;
   ks_memindex_begin_doc(w->mi, w->cur_ndocs);
-  memset(w->doclen, 0, sizeof w->doclen);
-  memset(w->pos_base, 0, sizeof w->pos_base);
-  memset(w->any_tok, 0, sizeof w->any_tok);
-  w->cb_err = err;
-  if (d->title && d->title_len) {
-    rc = ks_tok_run(w->tok, KS_TOK_DOCUMENT, d->title, d->title_len, tok_cb, w, err);
-    for (int f = 0; f < KS_NFIELDS && !rc; f++)
-      if (w->any_tok[f]) w->pos_base[f] = w->pos_max[f] + 2;
-  }
-  if (!rc) rc = ks_tok_run(w->tok, KS_TOK_DOCUMENT, d->text, d->text_len, tok_cb, w, err);
-  if (rc == KS_EUTF8 || rc == KS_ELIMIT) { /* rejected, nothing recorded */
-    ks_memindex_cancel_doc(w->mi);
-    return rc;
+  for (const uint8_t *p = toks, *end = toks + ntok_bytes; p < end && !rc;) {
+    uint32_t pos;
+    memcpy(&pos, p + 1, 4);
+    rc = ks_memindex_add(w->mi, (const char *)p + 5, p[0], pos, err);
+    p += 5 + (size_t)p[0];
   }
   if (!rc) rc = ks_memindex_end_doc(w->mi, err);
-  if (rc) goto fatal;
+  if (rc) return rc;
   /* Stored form. */
   ks_buf json = KS_BUF_INIT;
   const char *js = d->json;
@@ -412,31 +456,246 @@ int ks_writer_add(ks_writer *w, const ks_doc *d, ks_err *err) {
     if (!rc) rc = ks_buf_append(&json, ",\"text\":", 8);
     if (!rc) rc = json_escape(&json, d->text, d->text_len);
     if (!rc) rc = ks_buf_put_u8(&json, '}');
-    if (rc) { ks_buf_free(&json); rc = oom(err); goto fatal; }
+    if (rc) { ks_buf_free(&json); return oom(err); }
     js = (const char *)json.data;
     jl = json.len;
   }
   rc = ks_stow_add(w->sto, d->id, d->id_len, js, jl, err);
   ks_buf_free(&json);
-  if (rc) goto fatal;
+  if (rc) return rc;
   for (int f = 0; f < KS_NFIELDS; f++)
-    if (ks_buf_put_u32(&w->lens, w->doclen[f])) { rc = oom(err); goto fatal; }
+    if (ks_buf_put_u32(&w->lens, doclen[f])) return oom(err);
   uint64_t prev, doc = w->ndocs_total;
   if (id_put(w, d->id, d->id_len, doc, &prev) ||
-      (prev != UINT64_MAX && mark_deleted(w, prev))) {
-    rc = oom(err);
-    goto fatal;
-  }
+      (prev != UINT64_MAX && mark_deleted(w, prev)))
+    return oom(err);
   if (prev != UINT64_MAX) w->st.docs_replaced++;
   w->cur_ndocs++;
   w->ndocs_total++;
   w->st.docs_added++;
   w->st.bytes_in += d->text_len + d->title_len;
   if (ks_memindex_bytes(w->mi) + w->lens.cap + w->ids.cap >= w->opts.mem_budget ||
-      w->cur_ndocs >= KS_MAX_DOCS - 1) {
-    if ((rc = flush_segment(w, err))) goto fatal;
+      w->cur_ndocs >= KS_MAX_DOCS - 1)
+    rc = flush_segment(w, err);
+  return rc;
+}
+
+/* ---- the analysis worker ---------------------------------------------------- */
+
+#define BATCH_BYTES ((size_t)1 << 20) /* text per batch before dispatch */
+#define BATCH_DOCS 512
+
+typedef struct batch_doc {
+  size_t id, id_len, title, title_len, text, text_len, json, json_len; /* in arena */
+  int has_title, has_json;
+  size_t tok, tok_len;                   /* in toks */
+  uint32_t doclen[KS_NFIELDS];
+} batch_doc;
+
+typedef struct batch {
+  ks_buf arena;        /* copies of the documents' bytes */
+  batch_doc *docs;
+  size_t ndocs, cap;
+  ks_buf toks;         /* token records of all documents */
+  int rc;              /* analysis result */
+  ks_err err;
+} batch;
+
+static void batch_reset(batch *b) {
+  ks_buf_reset(&b->arena);
+  ks_buf_reset(&b->toks);
+  b->ndocs = 0;
+  b->rc = KS_OK;
+}
+
+static void batch_free(batch *b) {
+  ks_buf_free(&b->arena);
+  ks_buf_free(&b->toks);
+  ks_free(b->docs);
+  memset(b, 0, sizeof *b);
+}
+
+static ks_doc batch_get(const batch *b, const batch_doc *e) {
+  const char *a = (const char *)b->arena.data;
+  ks_doc d;
+  d.id = a + e->id;
+  d.id_len = e->id_len;
+  d.title = e->has_title ? a + e->title : NULL;
+  d.title_len = e->title_len;
+  d.text = a + e->text;
+  d.text_len = e->text_len;
+  d.json = e->has_json ? a + e->json : NULL;
+  d.json_len = e->json_len;
+  return d;
+}
+
+static int batch_add(batch *b, const ks_doc *d) {
+  if (b->ndocs == b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 64;
+    batch_doc *p = ks_realloc(b->docs, cap * sizeof *p);
+    if (!p) return KS_ENOMEM;
+    b->docs = p;
+    b->cap = cap;
   }
+  batch_doc *e = &b->docs[b->ndocs];
+  memset(e, 0, sizeof *e);
+  e->id = b->arena.len;
+  e->id_len = d->id_len;
+  if (ks_buf_append(&b->arena, d->id, d->id_len)) return KS_ENOMEM;
+  e->has_title = d->title != NULL;
+  e->title = b->arena.len;
+  e->title_len = d->title ? d->title_len : 0;
+  if (d->title && ks_buf_append(&b->arena, d->title, d->title_len)) return KS_ENOMEM;
+  e->text = b->arena.len;
+  e->text_len = d->text_len;
+  if (ks_buf_append(&b->arena, d->text, d->text_len)) return KS_ENOMEM;
+  e->has_json = d->json && d->json_len;
+  e->json = b->arena.len;
+  e->json_len = e->has_json ? d->json_len : 0;
+  if (e->has_json && ks_buf_append(&b->arena, d->json, d->json_len)) return KS_ENOMEM;
+  b->ndocs++;
   return KS_OK;
+}
+
+/* Analyze every document of b with tok (worker side, or inline). */
+static void batch_analyze(batch *b, ks_tok *tok) {
+  ks_buf_reset(&b->toks);
+  for (size_t i = 0; i < b->ndocs && !b->rc; i++) {
+    batch_doc *e = &b->docs[i];
+    ks_doc d = batch_get(b, e);
+    e->tok = b->toks.len;
+    b->rc = analyze_doc(tok, &d, &b->toks, e->doclen, &b->err);
+    e->tok_len = b->toks.len - e->tok;
+  }
+}
+
+/* Index the analyzed documents of b in order (caller's thread). */
+static int batch_index(ks_writer *w, batch *b, ks_err *err) {
+  if (b->rc) {
+    if (err) *err = b->err;
+    return b->rc;
+  }
+  int rc = KS_OK;
+  for (size_t i = 0; i < b->ndocs && !rc; i++) {
+    const batch_doc *e = &b->docs[i];
+    ks_doc d = batch_get(b, e);
+    rc = index_doc(w, &d, b->toks.data + e->tok, e->tok_len, e->doclen, err);
+  }
+  batch_reset(b);
+  return rc;
+}
+
+static void *worker_main(void *arg) {
+  ks_writer *w = arg;
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    while (!w->quit && !w->job) pthread_cond_wait(&w->cond, &w->lock);
+    if (w->quit && !w->job) break;
+    batch *b = w->job;
+    pthread_mutex_unlock(&w->lock);
+    batch_analyze(b, w->worker_tok);
+    pthread_mutex_lock(&w->lock);
+    w->job = NULL;
+    w->job_done = b;
+    pthread_cond_broadcast(&w->cond);
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+/* Start the analysis thread (opts.threads >= 2). */
+static int start_worker(ks_writer *w, ks_err *err) {
+  w->batches = ks_calloc(2, sizeof *w->batches);
+  if (!w->batches) return oom(err);
+  int rc = ks_tok_new(&w->opts.tok, &w->worker_tok, err);
+  if (rc) return rc;
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->cond, NULL);
+  if (pthread_create(&w->worker, NULL, worker_main, w) != 0) {
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    return ks_err_set(err, KS_ENOMEM, "[idx][open] cannot start the analysis thread");
+  }
+  w->threaded = 1;
+  w->filling = &w->batches[0];
+  w->spare = &w->batches[1];
+  return KS_OK;
+}
+
+/* Wait for the batch in flight (if any) and index it. */
+static int drain_in_flight(ks_writer *w, ks_err *err) {
+  if (!w->in_flight) return KS_OK;
+  pthread_mutex_lock(&w->lock);
+  while (w->job_done != w->in_flight) pthread_cond_wait(&w->cond, &w->lock);
+  w->job_done = NULL;
+  pthread_mutex_unlock(&w->lock);
+  batch *b = w->in_flight;
+  w->in_flight = NULL;
+  w->spare = b;
+  return batch_index(w, b, err);
+}
+
+/* Hand the filling batch to the worker, then index the previous one while
+ * it is being analyzed. */
+static int dispatch(ks_writer *w, ks_err *err) {
+  batch *b = w->filling;
+  if (!b || b->ndocs == 0) return KS_OK;
+  batch *prev = w->in_flight;
+  if (prev) {
+    pthread_mutex_lock(&w->lock);
+    while (w->job_done != prev) pthread_cond_wait(&w->cond, &w->lock);
+    w->job_done = NULL;
+    pthread_mutex_unlock(&w->lock);
+  }
+  pthread_mutex_lock(&w->lock);
+  w->job = b;
+  w->in_flight = b;
+  pthread_cond_broadcast(&w->cond);
+  pthread_mutex_unlock(&w->lock);
+  w->filling = w->spare;
+  w->spare = NULL;
+  int rc = prev ? batch_index(w, prev, err) : KS_OK;
+  if (!w->filling) w->filling = prev;
+  else if (prev) w->spare = prev;
+  return rc;
+}
+
+/* Index everything still queued (commit). */
+static int drain_all(ks_writer *w, ks_err *err) {
+  if (!w->threaded) return KS_OK;
+  int rc = drain_in_flight(w, err);
+  if (!rc && w->filling && w->filling->ndocs > 0) {
+    rc = dispatch(w, err);
+    if (!rc) rc = drain_in_flight(w, err);
+  }
+  return rc;
+}
+
+int ks_writer_add(ks_writer *w, const ks_doc *d, ks_err *err) {
+  if (w->broken || w->committed)
+    return ks_err_set(err, KS_EINVAL, "[idx][add] writer is %s",
+                      w->committed ? "already committed" : "unusable after an earlier error");
+  int rc = ks_doc_validate(d, w->opts.max_doc_bytes, err);
+  if (rc) return rc;
+  if (w->ndocs_total + w->queued >= 0xffffffffull * 16)
+    return ks_err_set(err, KS_ELIMIT, "[idx][add] too many documents");
+  if (w->threaded) {
+    if (batch_add(w->filling, d)) {
+      rc = oom(err);
+      goto fatal;
+    }
+    w->queued++;
+    if (w->filling->arena.len >= BATCH_BYTES || w->filling->ndocs >= BATCH_DOCS) {
+      w->queued = 0;
+      if ((rc = dispatch(w, err))) goto fatal;
+    }
+    return KS_OK;
+  }
+  uint32_t doclen[KS_NFIELDS];
+  ks_buf_reset(&w->toks);
+  rc = analyze_doc(w->tok, d, &w->toks, doclen, err);
+  if (!rc) rc = index_doc(w, d, w->toks.data, w->toks.len, doclen, err);
+  if (!rc) return KS_OK;
 fatal:
   w->broken = 1;
   return rc;
@@ -495,7 +754,8 @@ int ks_writer_commit(ks_writer *w, ks_err *err) {
   if (w->broken || w->committed)
     return ks_err_set(err, KS_EINVAL, "[idx][commit] writer is %s",
                       w->committed ? "already committed" : "unusable after an earlier error");
-  int rc = flush_segment(w, err);
+  int rc = drain_all(w, err);
+  if (!rc) rc = flush_segment(w, err);
   ks_manifest m;
   memset(&m, 0, sizeof m);
   if (!rc && !(m.segs = ks_calloc(w->nsegs + 1, sizeof *m.segs))) rc = oom(err);
@@ -569,6 +829,22 @@ void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st) {
 
 void ks_writer_close(ks_writer *w) {
   if (!w) return;
+  if (w->threaded) {
+    pthread_mutex_lock(&w->lock);
+    w->quit = 1;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->worker, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+  }
+  if (w->batches) {
+    batch_free(&w->batches[0]);
+    batch_free(&w->batches[1]);
+    ks_free(w->batches);
+  }
+  ks_tok_free(w->worker_tok);
+  ks_buf_free(&w->toks);
   ks_memindex_free(w->mi);
   ks_stow_abort(w->sto);
   if (!w->committed && w->lock_fd >= 0 && w->tok) {
