@@ -151,3 +151,25 @@ int ks_sto_iter_next(ks_sto_iter *it, const char **json, size_t *len,
   it->doc++;
   return KS_OK;
 }
+
+uint32_t ks_segment_sto_nblocks(const ks_segment *seg) { return seg->sto_nblocks; }
+
+int ks_segment_sto_block(const ks_segment *seg, uint32_t b, uint32_t *first,
+                         uint32_t *ndocs, uint32_t *raw_len,
+                         const uint8_t **comp, uint32_t *comp_len, ks_err *err) {
+  const uint8_t *e = seg->sto_index + (size_t)b * KS_STO_INDEX_ENTRY;
+  uint32_t f = ks_load_u32(e);
+  uint32_t next = b + 1 < seg->sto_nblocks ? ks_load_u32(e + KS_STO_INDEX_ENTRY) : seg->ndocs;
+  uint64_t off = ks_load_u64(e + 8);
+  uint32_t cl = ks_load_u32(e + 16);
+  if (b >= seg->sto_nblocks || next <= f || next > seg->ndocs || off < KS_FILE_HEADER ||
+      off > seg->sto_data_end || cl > seg->sto_data_end - off)
+    return ks_err_set(err, KS_ECORRUPT, "[sto][block] %s: bad block index entry %u",
+                      seg->sto.path, b);
+  *first = f;
+  *ndocs = next - f;
+  *raw_len = ks_load_u32(e + 4);
+  *comp = seg->sto.data + off;
+  *comp_len = cl;
+  return KS_OK;
+}

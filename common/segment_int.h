@@ -170,6 +170,15 @@ int ks_segment_doc_id(const ks_segment *seg, uint32_t doc, const char **id,
 int ks_segment_doc_json(const ks_segment *seg, uint32_t doc, ks_buf *out,
                         ks_err *err);
 
+/* Raw access to stored block b (< ks_segment_sto_nblocks) for merges that
+ * copy blocks without recompressing: its first document, number of
+ * documents, uncompressed length and compressed bytes (borrowed from the
+ * mapping). KS_OK or KS_ECORRUPT. */
+uint32_t ks_segment_sto_nblocks(const ks_segment *seg);
+int ks_segment_sto_block(const ks_segment *seg, uint32_t b, uint32_t *first,
+                         uint32_t *ndocs, uint32_t *raw_len,
+                         const uint8_t **comp, uint32_t *comp_len, ks_err *err);
+
 /* Sequential reader of all stored documents (merge, check): decompresses
  * each block once. */
 typedef struct ks_sto_iter {

@@ -87,6 +87,30 @@ static int merge_terms(ks_segment **segs, uint32_t n, uint32_t **remap,
   return rc;
 }
 
+static int live_all(const uint32_t *remap, uint32_t n) {
+  for (uint32_t d = 0; d < n; d++)
+    if (remap[d] == UINT32_MAX) return 0;
+  return 1;
+}
+
+/* Copy every stored block of seg as is (a segment without deletions). */
+static int copy_blocks(ks_stow *sto, const ks_segment *seg, ks_err *err) {
+  const char *ids[KS_BLOCK_SIZE * 64];
+  size_t lens[KS_BLOCK_SIZE * 64];
+  int rc = KS_OK;
+  for (uint32_t b = 0; b < ks_segment_sto_nblocks(seg) && !rc; b++) {
+    uint32_t first, nd, raw_len, comp_len;
+    const uint8_t *comp;
+    rc = ks_segment_sto_block(seg, b, &first, &nd, &raw_len, &comp, &comp_len, err);
+    if (!rc && nd > sizeof ids / sizeof *ids)
+      rc = ks_err_set(err, KS_ECORRUPT, "[merge] stored block with %u documents", nd);
+    for (uint32_t k = 0; k < nd && !rc; k++)
+      rc = ks_segment_doc_id(seg, first + k, &ids[k], &lens[k], err);
+    if (!rc) rc = ks_stow_add_block(sto, comp, comp_len, raw_len, nd, ids, lens, err);
+  }
+  return rc;
+}
+
 int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
                       uint32_t out_segno, int do_fsync, ks_merge_result *res,
                       ks_err *err) {
@@ -114,6 +138,15 @@ int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
     rc = ks_err_set(err, KS_ENOMEM, "[merge] out of memory");
   if (!rc) rc = ks_stow_open(&sto, dir, out_segno, do_fsync, err);
   for (uint32_t i = 0; i < n && !rc; i++) {
+    uint32_t nd_in = ks_segment_ndocs(segs[i]);
+    for (uint32_t d = 0; d < nd_in; d++)
+      if (remap[i][d] != UINT32_MAX)
+        for (int f = 0; f < KS_NFIELDS; f++)
+          lens[(size_t)remap[i][d] * KS_NFIELDS + f] = ks_segment_doclen(segs[i], d, f);
+    if (live_all(remap[i], nd_in)) {
+      rc = copy_blocks(sto, segs[i], err); /* no recompression */
+      continue;
+    }
     ks_sto_iter it;
     ks_sto_iter_init(&it, segs[i]);
     for (uint32_t d = 0; !rc; d++) {
@@ -128,8 +161,6 @@ int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
       size_t idlen;
       rc = ks_segment_doc_id(segs[i], d, &id, &idlen, err);
       if (!rc) rc = ks_stow_add(sto, id, idlen, json, jl, err);
-      for (int f = 0; f < KS_NFIELDS; f++)
-        lens[(size_t)nd * KS_NFIELDS + f] = ks_segment_doclen(segs[i], d, f);
     }
     ks_sto_iter_free(&it);
   }

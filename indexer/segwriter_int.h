@@ -53,6 +53,11 @@ int ks_stow_open(ks_stow **out, const char *dir, uint32_t segno, int do_fsync,
 /* Append the next document's id and stored JSON. */
 int ks_stow_add(ks_stow *w, const char *id, size_t idlen, const char *json,
                 size_t jsonlen, ks_err *err);
+/* Append an already-compressed block of `ndocs` documents (ids given in
+ * order by ids/idlens), as read from another segment's .sto. */
+int ks_stow_add_block(ks_stow *w, const uint8_t *comp, uint32_t comp_len,
+                      uint32_t raw_len, uint32_t ndocs, const char *const *ids,
+                      const size_t *idlens, ks_err *err);
 uint32_t ks_stow_ndocs(const ks_stow *w);
 /* Write block index, id table, trailer; fsync; close; free. */
 int ks_stow_finish(ks_stow *w, ks_err *err);

@@ -99,6 +99,30 @@ int ks_stow_add(ks_stow *w, const char *id, size_t idlen, const char *json,
   return KS_OK;
 }
 
+int ks_stow_add_block(ks_stow *w, const uint8_t *comp, uint32_t comp_len,
+                      uint32_t raw_len, uint32_t ndocs, const char *const *ids,
+                      const size_t *idlens, ks_err *err) {
+  int rc = flush_block(w, err); /* pending documents come first */
+  if (rc) return rc;
+  uint8_t e[KS_STO_INDEX_ENTRY];
+  ks_store_u32(e, w->ndocs);
+  ks_store_u32(e + 4, raw_len);
+  ks_store_u64(e + 8, w->f.offset);
+  ks_store_u32(e + 16, comp_len);
+  if (ks_buf_append(&w->index, e, sizeof e)) return oom(err);
+  ks_wfile_write(&w->f, comp, comp_len);
+  for (uint32_t i = 0; i < ndocs; i++) {
+    if (w->ids.len + idlens[i] > UINT32_MAX)
+      return ks_err_set(err, KS_ELIMIT, "[stow] id table exceeds 4 GiB");
+    if (ks_buf_append(&w->ids, ids[i], idlens[i]) ||
+        ks_buf_put_u32(&w->idoffs, (uint32_t)w->ids.len))
+      return oom(err);
+  }
+  w->ndocs += ndocs;
+  w->block_first = w->ndocs;
+  return KS_OK;
+}
+
 uint32_t ks_stow_ndocs(const ks_stow *w) { return w->ndocs; }
 
 static void free_stow(ks_stow *w) {

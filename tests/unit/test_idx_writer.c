@@ -294,12 +294,14 @@ static void test_flush_equals_single(void **state) {
   assert_int_equal(s1.postings, s2.postings);
   ks_writer_close(w1);
   ks_writer_close(w2);
-  /* Byte-identical term files: merge reproduces the single-segment layout. */
-  const char *exts[] = {"tid", "doc", "pos", "len", "sto"};
+  /* Byte-identical term files: merge reproduces the single-segment layout.
+   * (.sto is compared document by document below: the merge copies
+   * compressed blocks as they are, so block boundaries differ.) */
+  const char *exts[] = {"tid", "doc", "pos", "len"};
   ks_manifest m1, m2;
   assert_int_equal(ks_manifest_read(d1, &m1, &e), KS_OK);
   assert_int_equal(ks_manifest_read(d2, &m2, &e), KS_OK);
-  for (int k = 0; k < 5; k++) {
+  for (int k = 0; k < 4; k++) {
     char p1[4200], p2[4200];
     snprintf(p1, sizeof p1, "%s/%06u.%s", d1, m1.segs[0].segno, exts[k]);
     snprintf(p2, sizeof p2, "%s/%06u.%s", d2, m2.segs[0].segno, exts[k]);
@@ -312,6 +314,33 @@ static void test_flush_equals_single(void **state) {
     free(a);
     free(b);
   }
+  ks_segment *g1, *g2;
+  assert_int_equal(ks_segment_open(d1, m1.segs[0].segno, 1, &g1, &e), KS_OK);
+  assert_int_equal(ks_segment_open(d2, m2.segs[0].segno, 1, &g2, &e), KS_OK);
+  assert_int_equal(ks_segment_check(g2, NULL, NULL, &e), KS_OK);
+  ks_sto_iter i1, i2;
+  ks_sto_iter_init(&i1, g1);
+  ks_sto_iter_init(&i2, g2);
+  uint32_t n = 0;
+  for (;; n++) {
+    const char *j1, *j2, *id1, *id2;
+    size_t l1, l2, il1, il2;
+    int r1 = ks_sto_iter_next(&i1, &j1, &l1, &e), r2 = ks_sto_iter_next(&i2, &j2, &l2, &e);
+    assert_int_equal(r1, r2);
+    if (r1 == KS_DONE) break;
+    assert_int_equal(r1, KS_OK);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(j1, j2, l1);
+    assert_int_equal(ks_segment_doc_id(g1, n, &id1, &il1, &e), KS_OK);
+    assert_int_equal(ks_segment_doc_id(g2, n, &id2, &il2, &e), KS_OK);
+    assert_int_equal(il1, il2);
+    assert_memory_equal(id1, id2, il1);
+  }
+  assert_int_equal(n, 30000);
+  ks_sto_iter_free(&i1);
+  ks_sto_iter_free(&i2);
+  ks_segment_close(g1);
+  ks_segment_close(g2);
   ks_manifest_free(&m1);
   ks_manifest_free(&m2);
 }
