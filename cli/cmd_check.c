@@ -8,6 +8,7 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "xap_backend.h"
 
 static const char check_help[] =
     "Usage: kosearch check INDEX\n"
@@ -38,6 +39,10 @@ static int run_check(int argc, char **argv) {
     index = s;
   }
   if (!index) return cli_usage(cmd, "missing INDEX");
+  if (cli_xap_detect(index))
+    return cli_error("%s: check is not supported for the Xapian backend; Xapian's own "
+                     "checker is 'xapian-check %s' (Debian xapian-tools)",
+                     index, index);
   ks_err e;
   ks_err_clear(&e);
   if (ks_index_check(index, report, NULL, &e))

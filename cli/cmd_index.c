@@ -21,6 +21,7 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "xap_backend.h"
 
 #define MAX_WARNINGS 20
 #define PROGRESS_PERIOD 0.25 /* seconds between progress updates */
@@ -50,6 +51,10 @@ static const char index_help[] =
     "  --strict            stop at the first bad record: exit 1, INDEX unchanged\n"
     "  --quiet             print neither the progress line nor the summary\n"
     "  --json              print the summary as one JSON object\n"
+    "  --backend NAME      native (default) or xapian: build a Xapian database\n"
+    "                      from the same analyzed terms (docs/xapian.md)\n"
+    "  --shards N          xapian only: split the documents by id into N databases\n"
+    "                      INDEX/shard-0 .. INDEX/shard-(N-1) (for remote search)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Bad records (invalid JSON, \"text\" missing or not a string, invalid UTF-8,\n"
@@ -73,6 +78,7 @@ typedef struct run_state {
   uint64_t docs_seen;     /* records returned by the inputs */
   uint64_t skipped;       /* bad records */
   ks_writer *w;           /* the writer (for text byte counts) */
+  cli_xap_build *xb;      /* or the Xapian build */
   int progress_on;        /* stderr is a terminal and not --quiet */
   int progress_shown;     /* a progress line is on the screen */
   double t0, last_progress;
@@ -111,6 +117,11 @@ static void progress_show(run_state *st, const char *what) {
   ks_writer_stats ws;
   memset(&ws, 0, sizeof ws);
   if (st->w) ks_writer_get_stats(st->w, &ws);
+  if (st->xb) {
+    cli_xap_build_stats xs;
+    cli_xap_build_get_stats(st->xb, &xs);
+    ws.bytes_in = xs.bytes_in;
+  }
   double text_mbs = el > 0 ? (double)ws.bytes_in / 1e6 / el : 0;
   fprintf(stderr, "\r%s%llu documents | %.1f MB read%s, %.1f MB/s | %.1f MB of text, %.1f MB/s%s\033[K",
           what, (unsigned long long)st->docs_seen, (double)done / 1e6, pct, mbs,
@@ -141,7 +152,7 @@ static int bad_record(run_state *st, const char *where, const ks_err *e) {
 }
 
 static void print_summary(const run_state *st, const char *index,
-                          const ks_writer_stats *ws, double secs) {
+                          const ks_writer_stats *ws, double secs, int xapian) {
   uint64_t in_bytes = st->done_before;
   uint64_t rss = cli_peak_rss();
   double mbs = secs > 0 ? (double)in_bytes / 1e6 / secs : 0;
@@ -150,6 +161,7 @@ static void print_summary(const run_state *st, const char *index,
     cJSON *o = cJSON_CreateObject();
     if (!o) return;
     cJSON_AddStringToObject(o, "index", index);
+    cJSON_AddStringToObject(o, "backend", xapian ? "xapian" : "native");
     cJSON_AddNumberToObject(o, "documents_indexed", (double)ws->docs_added);
     cJSON_AddNumberToObject(o, "documents_replaced", (double)ws->docs_replaced);
     cJSON_AddNumberToObject(o, "documents_skipped", (double)st->skipped);
@@ -180,7 +192,11 @@ static void print_summary(const run_state *st, const char *index,
   printf("documents live: %llu\n", (unsigned long long)ws->docs_live);
   printf("distinct terms: %llu\n", (unsigned long long)ws->terms);
   printf("postings: %llu\n", (unsigned long long)ws->postings);
-  printf("segments: %u (%u flushed while indexing)\n", ws->segments, ws->segments_flushed);
+  if (xapian)
+    printf("backend: xapian (%u database%s; postings counts replaced documents too)\n",
+           ws->segments, ws->segments == 1 ? "" : "s, one per shard");
+  else
+    printf("segments: %u (%u flushed while indexing)\n", ws->segments, ws->segments_flushed);
   cli_human_bytes(ws->index_bytes, a, sizeof a);
   printf("index size: %llu bytes (%s)\n", (unsigned long long)ws->index_bytes, a);
   cli_human_bytes(in_bytes, b, sizeof b);
@@ -197,7 +213,8 @@ static int run_index(int argc, char **argv) {
   const char *cmd = "index";
   const char *out = NULL, *val = NULL;
   uint64_t mem_mb = 0, doc_mb = 0;
-  int no_merge = 0, stdin_seen = 0, r;
+  int no_merge = 0, stdin_seen = 0, r, xapian = 0;
+  uint64_t nshards = 0;
   run_state st;
   memset(&st, 0, sizeof st);
   char **names = calloc((size_t)argc, sizeof *names);
@@ -234,6 +251,17 @@ static int run_index(int argc, char **argv) {
       st.quiet = 1;
     } else if (cli_opt(argc, argv, &i, cmd, "--json", 0, NULL)) {
       st.json = 1;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--backend", 1, &val))) {
+      if (r < 0) goto usage;
+      if (strcmp(val, "xapian") == 0) xapian = 1;
+      else if (strcmp(val, "native") == 0) xapian = 0;
+      else {
+        free(names);
+        return cli_usage(cmd, "--backend must be native or xapian (got '%s')", val);
+      }
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--shards", 1, &val))) {
+      if (r < 0 || cli_parse_u64(cmd, "--shards", val, 1, CLI_XAP_MAX_SHARDS, &nshards))
+        goto usage;
     } else {
       free(names);
       return cli_usage(cmd, "unknown option '%s'", a);
@@ -246,6 +274,14 @@ static int run_index(int argc, char **argv) {
   if (n == 0) {
     free(names);
     return cli_usage(cmd, "no INPUT given (files, directories, or - for standard input)");
+  }
+  if (nshards && !xapian) {
+    free(names);
+    return cli_usage(cmd, "--shards needs --backend xapian");
+  }
+  if (xapian && (mem_mb || no_merge)) {
+    free(names);
+    return cli_usage(cmd, "--mem-budget and --no-merge apply to the native backend only");
   }
 
   ks_err e;
@@ -276,7 +312,12 @@ static int run_index(int argc, char **argv) {
   if (mem_mb) o.mem_budget = (size_t)mem_mb << 20;
   if (doc_mb) o.max_doc_bytes = (size_t)doc_mb << 20;
   if (no_merge) o.merge = 0;
-  if (ks_writer_open(out, &o, &w, &e)) {
+  if (xapian) {
+    if (cli_xap_build_open(out, (uint32_t)nshards, o.max_doc_bytes, &st.xb, &e)) {
+      rc = cli_error("%s", cli_strip_tags(e.msg));
+      goto done;
+    }
+  } else if (ks_writer_open(out, &o, &w, &e)) {
     rc = cli_error("%s", cli_strip_tags(e.msg));
     goto done;
   }
@@ -299,7 +340,7 @@ static int run_index(int argc, char **argv) {
         rc = cli_error("%s", cli_strip_tags(e.msg));
         goto done;
       } else {
-        int wrc = ks_writer_add(w, &doc, &e);
+        int wrc = st.xb ? cli_xap_build_add(st.xb, &doc, &e) : ks_writer_add(w, &doc, &e);
         if (wrc == KS_EINPUT || wrc == KS_EUTF8 || wrc == KS_ELIMIT) {
           if (bad_record(&st, ks_input_where(in), &e)) { rc = CLI_ERROR; goto done; }
         } else if (wrc != KS_OK) {
@@ -318,7 +359,7 @@ static int run_index(int argc, char **argv) {
     st.inputs[st.cur_input] = NULL;
   }
   if (st.progress_on) progress_show(&st, "committing: ");
-  if (ks_writer_commit(w, &e)) {
+  if (st.xb ? cli_xap_build_commit(st.xb, &e) : ks_writer_commit(w, &e)) {
     progress_clear(&st);
     rc = cli_error("%s (the previous index is unchanged)", cli_strip_tags(e.msg));
     goto done;
@@ -330,12 +371,27 @@ static int run_index(int argc, char **argv) {
              (unsigned long long)(st.skipped - MAX_WARNINGS),
              (unsigned long long)st.skipped);
   ks_writer_stats ws;
-  ks_writer_get_stats(w, &ws);
-  if (!st.quiet) print_summary(&st, out, &ws, secs);
+  memset(&ws, 0, sizeof ws);
+  if (st.xb) {
+    cli_xap_build_stats xs;
+    cli_xap_build_get_stats(st.xb, &xs);
+    ws.docs_added = xs.docs_added;
+    ws.docs_replaced = xs.docs_replaced;
+    ws.docs_live = xs.docs_live;
+    ws.bytes_in = xs.bytes_in;
+    ws.terms = xs.words + xs.bigrams;
+    ws.postings = xs.postings;
+    ws.index_bytes = xs.index_bytes;
+    ws.segments = nshards ? (uint32_t)nshards : 1;
+  } else {
+    ks_writer_get_stats(w, &ws);
+  }
+  if (!st.quiet) print_summary(&st, out, &ws, secs, st.xb != NULL);
 
 done:
   progress_clear(&st);
   ks_writer_close(w);
+  cli_xap_build_close(st.xb);
   for (size_t k = 0; k < n; k++) ks_input_close(st.inputs[k]);
   free(st.inputs);
   free(names);

@@ -11,7 +11,14 @@
  * Batch (--queries): TREC lines "qid Q0 docid rank score kosearch". A
  * docid containing whitespace or control bytes is written with those bytes
  * and '%' percent-encoded (%20, %09, %25...); other ids are written as is.
- * The run file is written to OUT.tmp and renamed when complete.
+ * The run file is written to OUT.tmp and renamed when complete. Batch with
+ * --json: one object per hit and line {"qid","rank","id","score"} with the
+ * full-precision score (for cross-checking backends).
+ *
+ * Backends: INDEX is a native index or a Xapian database / sharded layout
+ * (detected by cli_xap_detect); or --shard SPEC (repeatable) names Xapian
+ * shards (local paths or tcp://HOST:PORT) and then no INDEX is given. Both go
+ * through the `backend` functions below, so every output mode works on both.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +30,7 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "xap_backend.h"
 
 #define SNIPPET_CHARS_DEFAULT 160
 #define TITLE_SHOW_BYTES 120
@@ -30,8 +38,9 @@
 static const char search_help[] =
     "Usage: kosearch search INDEX [OPTIONS] QUERY...\n"
     "       kosearch search INDEX --queries FILE.tsv [-k N] [--run OUT.trec]\n"
+    "       kosearch search --shard SPEC [--shard SPEC...] [OPTIONS] QUERY...\n"
     "\n"
-    "Search INDEX. The QUERY words are joined with spaces into one query:\n"
+    "Search INDEX (native, or a Xapian database: detected). The QUERY words are joined with spaces into one query:\n"
     "  word        optional word (documents are ranked by BM25)\n"
     "  \"a b\"       phrase: the words next to each other, in order\n"
     "  +word       required        -word   excluded (also +\"a b\", -\"a b\")\n"
@@ -49,6 +58,13 @@ static const char search_help[] =
     "  --snippet-chars N    snippet length in characters (default 160; 0: none)\n"
     "  --queries FILE.tsv   batch mode: run every line qid<TAB>query[<TAB>...]\n"
     "  --run OUT.trec       batch mode: write the TREC run here (default: stdout)\n"
+    "                       (with --json: {\"qid\",\"rank\",\"id\",\"score\"} lines)\n"
+    "  --ranking NAME       bm25 (default on native indexes) or bm25-xapian:\n"
+    "                       Xapian's BM25Weight formula (the only one on Xapian)\n"
+    "  --min-normlen X      bm25-xapian: Xapian's min_normlen (default 0.5)\n"
+    "  --shard SPEC         search this Xapian shard too (repeat; a database path\n"
+    "                       or tcp://HOST:PORT of a xapian-tcpsrv); with\n"
+    "                       --shard, give no INDEX (README, \"Xapian backend\")\n"
     "  -h, --help           show this help\n"
     "\n"
     "Text output: \"RANK. [SCORE] ID  TITLE\" and a snippet, matched words in bold\n"
@@ -58,6 +74,9 @@ static const char search_help[] =
 
 typedef struct search_args {
   const char *index;
+  const char **shards;     /* --shard SPECs */
+  size_t nshards;
+  int ranking_given;
   const char *queries;     /* --queries FILE or NULL */
   const char *run;         /* --run FILE or NULL (stdout) */
   char *query;             /* joined QUERY words (heap) */
@@ -66,6 +85,78 @@ typedef struct search_args {
   uint64_t snippet_chars;
   ks_search_opts so;
 } search_args;
+
+/* ---- the two backends behind one interface -------------------------------- */
+
+typedef struct backend {
+  ks_index *ix;            /* native, or */
+  ks_xap_db *xdb;          /* Xapian (one database or several shards) */
+  ks_results *r;           /* last native results */
+  ks_query_plan *plan;     /* last Xapian query (snippets) */
+  ks_xap_results *xr;      /* last Xapian results */
+} backend;
+
+static void be_clear(backend *b) {
+  ks_results_free(b->r);
+  ks_xap_results_free(b->xr);
+  ks_query_plan_free(b->plan);
+  b->r = NULL;
+  b->xr = NULL;
+  b->plan = NULL;
+}
+
+static int be_search(backend *b, const char *q, const ks_search_opts *so, ks_err *e) {
+  be_clear(b);
+  if (b->xdb) return cli_xap_search(b->xdb, q, so, &b->plan, &b->xr, e);
+  return ks_search(b->ix, q, SIZE_MAX, so, &b->r, e);
+}
+
+static size_t be_count(const backend *b) {
+  return b->xdb ? ks_xap_results_count(b->xr) : ks_results_count(b->r);
+}
+
+static uint64_t be_matches(const backend *b) {
+  if (!b->xdb) return ks_results_matches(b->r);
+  uint64_t m = 0;
+  ks_xap_results_matches(b->xr, &m, NULL, NULL); /* exact: exhaustive */
+  return m;
+}
+
+/* i-th hit: the document's id (borrowed until the next be_search) and score. */
+static int be_hit(backend *b, size_t i, const char **id, size_t *idlen, double *score,
+                  ks_err *e) {
+  if (b->xdb) {
+    ks_xap_hit h;
+    if (ks_xap_results_hit(b->xr, i, &h)) return ks_err_set(e, KS_EINVAL, "no hit %zu", i);
+    *id = h.id, *idlen = h.id_len, *score = h.score;
+    return KS_OK;
+  }
+  ks_hit h;
+  int rc = ks_results_hit(b->r, i, &h);
+  if (rc) return ks_err_set(e, rc, "no hit %zu", i);
+  *score = h.score;
+  return ks_index_doc_id(b->ix, h.doc, id, idlen, e);
+}
+
+/* Stored JSON of hit i (free with ks_mem_free). */
+static int be_json(backend *b, size_t i, char **json, size_t *len, ks_err *e) {
+  if (b->xdb) return ks_xap_results_json(b->xr, i, json, len, e);
+  ks_hit h;
+  int rc = ks_results_hit(b->r, i, &h);
+  if (rc) return ks_err_set(e, rc, "no hit %zu", i);
+  return ks_index_doc_json(b->ix, h.doc, json, len, e);
+}
+
+static int be_snippet(backend *b, size_t i, size_t max, const char *mo, const char *mc,
+                      char **out, ks_err *e) {
+  if (!b->xdb) return ks_results_snippet(b->ix, b->r, i, max, mo, mc, out, e);
+  char *json = NULL;
+  size_t len = 0;
+  int rc = ks_xap_results_json(b->xr, i, &json, &len, e);
+  if (rc == KS_OK) rc = ks_query_plan_snippet(b->plan, json, len, max, mo, mc, out, e);
+  ks_mem_free(json);
+  return rc;
+}
 
 /* Copy s[0, n) into out (size outsz) for one-line display: control bytes
  * become spaces, and the text is cut at a character boundary with "…" when
@@ -94,11 +185,11 @@ static void flatten(char *s) {
     if ((unsigned char)*s < 0x20 && *s != '\033') *s = ' ';
 }
 
-/* "title" of the stored JSON of doc, as a heap string ("" if none). */
-static char *doc_title(ks_index *ix, uint64_t doc, ks_err *e, int *rc) {
+/* "title" of the stored JSON of hit i, as a heap string ("" if none). */
+static char *doc_title(backend *b, size_t i, ks_err *e, int *rc) {
   char *json = NULL;
   size_t len = 0;
-  *rc = ks_index_doc_json(ix, doc, &json, &len, e);
+  *rc = be_json(b, i, &json, &len, e);
   if (*rc) return NULL;
   cJSON *j = cJSON_ParseWithLength(json, len);
   ks_mem_free(json);
@@ -110,27 +201,25 @@ static char *doc_title(ks_index *ix, uint64_t doc, ks_err *e, int *rc) {
   return out;
 }
 
-static int print_results(ks_index *ix, const search_args *a, ks_results *r,
-                         double ms) {
+static int print_results(backend *b, const search_args *a, double ms) {
   ks_err e;
   ks_err_clear(&e);
   int color = !a->json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
   const char *mo = color ? "\033[1m" : "\xC2\xAB";  /* « */
   const char *mc = color ? "\033[0m" : "\xC2\xBB";  /* » */
-  size_t count = ks_results_count(r);
+  size_t count = be_count(b);
   for (size_t i = 0; i < count; i++) {
-    ks_hit h;
+    double score;
     const char *id;
     size_t idlen;
     int rc;
-    if ((rc = ks_results_hit(r, i, &h)) ||
-        (rc = ks_index_doc_id(ix, h.doc, &id, &idlen, &e)))
+    if ((rc = be_hit(b, i, &id, &idlen, &score, &e)))
       return cli_error("%s", cli_strip_tags(e.msg));
-    char *title = doc_title(ix, h.doc, &e, &rc);
+    char *title = doc_title(b, i, &e, &rc);
     if (!title) return cli_error("%s", rc == KS_ENOMEM ? "out of memory" : cli_strip_tags(e.msg));
     char *snip = NULL;
     if (a->snippet_chars &&
-        ks_results_snippet(ix, r, i, (size_t)a->snippet_chars, mo, mc, &snip, &e)) {
+        be_snippet(b, i, (size_t)a->snippet_chars, mo, mc, &snip, &e)) {
       free(title);
       return cli_error("%s", cli_strip_tags(e.msg));
     }
@@ -146,7 +235,7 @@ static int print_results(ks_index *ix, const search_args *a, ks_results *r,
       }
       cJSON_AddNumberToObject(o, "rank", (double)(i + 1));
       cJSON_AddStringToObject(o, "id", idz);
-      cJSON_AddNumberToObject(o, "score", h.score);
+      cJSON_AddNumberToObject(o, "score", score);
       cJSON_AddStringToObject(o, "title", title);
       cJSON_AddStringToObject(o, "snippet", snip ? snip : "");
       char *s = cJSON_PrintUnformatted(o);
@@ -158,7 +247,7 @@ static int print_results(ks_index *ix, const search_args *a, ks_results *r,
       char idbuf[TITLE_SHOW_BYTES + 8], tbuf[TITLE_SHOW_BYTES + 8];
       one_line(id, idlen, TITLE_SHOW_BYTES, idbuf, sizeof idbuf);
       one_line(title, strlen(title), TITLE_SHOW_BYTES, tbuf, sizeof tbuf);
-      printf("%zu. [%.4f] %s%s%s\n", i + 1, h.score, idbuf, tbuf[0] ? "  " : "", tbuf);
+      printf("%zu. [%.4f] %s%s%s\n", i + 1, score, idbuf, tbuf[0] ? "  " : "", tbuf);
       if (snip && snip[0]) {
         flatten(snip);
         printf("   %s\n", snip);
@@ -168,7 +257,7 @@ static int print_results(ks_index *ix, const search_args *a, ks_results *r,
     ks_mem_free(snip);
   }
   if (!a->json) {
-    uint64_t m = ks_results_matches(r);
+    uint64_t m = be_matches(b);
     printf("(%llu matching document%s, %zu shown, %.2f ms)\n", (unsigned long long)m,
            m == 1 ? "" : "s", count, ms);
   }
@@ -195,7 +284,24 @@ static int write_docid(FILE *f, const char *id, size_t n, int *encoded) {
   return 0;
 }
 
-static int run_batch(ks_index *ix, const search_args *a) {
+/* Batch --json line: {"qid","rank","id","score"}. */
+static int write_json_hit(FILE *f, const char *qid, size_t rank, const char *id,
+                          size_t idlen, double score) {
+  cJSON *o = cJSON_CreateObject();
+  char *idz = strndup(id, idlen);
+  char *s = NULL;
+  if (o && idz && cJSON_AddStringToObject(o, "qid", qid) &&
+      cJSON_AddNumberToObject(o, "rank", (double)rank) && cJSON_AddStringToObject(o, "id", idz) &&
+      cJSON_AddNumberToObject(o, "score", score))
+    s = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  free(idz);
+  int rc = s && fprintf(f, "%s\n", s) >= 0 ? 0 : -1;
+  free(s);
+  return rc;
+}
+
+static int run_batch(backend *b, const search_args *a) {
   FILE *qf = fopen(a->queries, "r");
   if (!qf) return cli_error("%s: cannot open: %s", a->queries, strerror(errno));
   char *tmp = NULL;
@@ -250,8 +356,7 @@ static int run_batch(ks_index *ix, const search_args *a) {
       break;
     }
     nqueries++;
-    ks_results *r = NULL;
-    int src = ks_search(ix, query, SIZE_MAX, &a->so, &r, &e);
+    int src = be_search(b, query, &a->so, &e);
     if (src == KS_EQUERY) {
       nskipped++;
       cli_warn("%s:%llu: query %s skipped: %s", a->queries, lineno, qid,
@@ -262,21 +367,22 @@ static int run_batch(ks_index *ix, const search_args *a) {
       rc = cli_error("%s:%llu: %s", a->queries, lineno, cli_strip_tags(e.msg));
       break;
     }
-    size_t count = ks_results_count(r);
+    size_t count = be_count(b);
     for (size_t i = 0; i < count && rc == CLI_OK; i++) {
-      ks_hit h;
+      double score;
       const char *id;
       size_t idlen;
-      if (ks_results_hit(r, i, &h) || ks_index_doc_id(ix, h.doc, &id, &idlen, &e)) {
+      if (be_hit(b, i, &id, &idlen, &score, &e)) {
         rc = cli_error("%s", cli_strip_tags(e.msg));
         break;
       }
-      if (fprintf(out, "%s Q0 ", qid) < 0 || write_docid(out, id, idlen, &encoded) ||
-          fprintf(out, " %zu %.6f kosearch\n", i + 1, h.score) < 0)
-        rc = cli_error("%s: write failed: %s", tmp ? tmp : "stdout", strerror(errno));
+      int wrc = a->json ? write_json_hit(out, qid, i + 1, id, idlen, score)
+                        : (fprintf(out, "%s Q0 ", qid) < 0 || write_docid(out, id, idlen, &encoded) ||
+                           fprintf(out, " %zu %.6f kosearch\n", i + 1, score) < 0);
+      if (wrc) rc = cli_error("%s: write failed: %s", tmp ? tmp : "stdout", strerror(errno));
       nlines++;
     }
-    ks_results_free(r);
+    be_clear(b);
     if (rc) break;
   }
   if (rc == CLI_OK && ferror(qf)) rc = cli_error("%s: read failed: %s", a->queries, strerror(errno));
@@ -314,7 +420,17 @@ static int run_search(int argc, char **argv) {
   ks_search_opts_default(&a.so);
   a.snippet_chars = SNIPPET_CHARS_DEFAULT;
   char **words = calloc((size_t)argc, sizeof *words);
-  if (!words) return cli_error("out of memory");
+  a.shards = calloc((size_t)argc, sizeof *a.shards);
+  if (!words || !a.shards) {
+    free(words);
+    free(a.shards);
+    return cli_error("out of memory");
+  }
+  /* with --shard, INDEX is optional: the first word is then the query */
+  int have_shards = 0;
+  for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+    if (strcmp(argv[i], "--shard") == 0 || strncmp(argv[i], "--shard=", 8) == 0) have_shards = 1;
+  const char *index_mark = have_shards ? "" : NULL; /* non-NULL: INDEX seen */
   size_t nw = 0, qlen = 0;
   int opts_done = 0, r;
   uint64_t u;
@@ -323,10 +439,10 @@ static int run_search(int argc, char **argv) {
     int is_opt = !opts_done && s[0] == '-' && s[1] != '\0';
     if (is_opt && strcmp(s, "--") == 0) { opts_done = 1; continue; }
     /* "-word" after INDEX is an excluded query word, unless it is -k */
-    if (is_opt && s[1] != '-' && a.index && strncmp(s, "-k", 2) != 0) is_opt = 0;
-    if (is_opt && s[1] == 'k' && s[2] && !all_digits(s + 2) && a.index) is_opt = 0;
+    if (is_opt && s[1] != '-' && index_mark && strncmp(s, "-k", 2) != 0) is_opt = 0;
+    if (is_opt && s[1] == 'k' && s[2] && !all_digits(s + 2) && index_mark) is_opt = 0;
     if (!is_opt) {
-      if (!a.index) a.index = s;
+      if (!index_mark) a.index = index_mark = s;
       else words[nw++] = argv[i], qlen += strlen(s) + 1;
       continue;
     }
@@ -352,35 +468,53 @@ static int run_search(int argc, char **argv) {
     } else if ((r = cli_opt(argc, argv, &i, cmd, "--run", 1, &val))) {
       if (r < 0) goto usage;
       a.run = val;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--shard", 1, &val))) {
+      if (r < 0) goto usage;
+      a.shards[a.nshards++] = val;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--ranking", 1, &val))) {
+      if (r < 0) goto usage;
+      if (strcmp(val, "bm25") == 0) a.so.ranking = KS_RANK_BM25;
+      else if (strcmp(val, "bm25-xapian") == 0) a.so.ranking = KS_RANK_BM25_XAPIAN;
+      else {
+        free(words);
+        free(a.shards);
+        return cli_usage(cmd, "--ranking must be bm25 or bm25-xapian (got '%s')", val);
+      }
+      a.ranking_given = 1;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--min-normlen", 1, &val))) {
+      if (r < 0 || cli_parse_double(cmd, "--min-normlen", val, 0, 1000, &a.so.min_normlen))
+        goto usage;
     } else {
       free(words);
+      free(a.shards);
       return cli_usage(cmd, "unknown option '%s'", s);
     }
   }
-  if (!a.index) {
+  if (!a.index && !a.nshards) {
     free(words);
+    free(a.shards);
     return cli_usage(cmd, "missing INDEX");
   }
   if (a.queries && nw) {
     free(words);
+    free(a.shards);
     return cli_usage(cmd, "give either QUERY words or --queries FILE, not both");
   }
   if (a.run && !a.queries) {
     free(words);
+    free(a.shards);
     return cli_usage(cmd, "--run needs --queries FILE.tsv");
-  }
-  if (a.queries && a.json) {
-    free(words);
-    return cli_usage(cmd, "--json does not apply to --queries (the output is a TREC run)");
   }
   if (!a.queries && nw == 0) {
     free(words);
+    free(a.shards);
     return cli_usage(cmd, "missing QUERY");
   }
   if (a.queries && !a.k_given) a.so.k = 100;
   a.query = malloc(qlen + 1);
   if (!a.query) {
     free(words);
+    free(a.shards);
     return cli_error("out of memory");
   }
   a.query[0] = '\0';
@@ -392,28 +526,41 @@ static int run_search(int argc, char **argv) {
 
   ks_err e;
   ks_err_clear(&e);
-  ks_index *ix = NULL;
-  int rc = CLI_OK;
-  if (ks_index_open(a.index, &ix, &e)) {
+  backend b;
+  memset(&b, 0, sizeof b);
+  int rc = CLI_OK, orc;
+  int xap = a.nshards > 0 || cli_xap_detect(a.index);
+  if (xap && a.ranking_given && a.so.ranking != KS_RANK_BM25_XAPIAN) {
+    free(a.query);
+    free(a.shards);
+    return cli_usage(cmd, "the Xapian backend ranks with bm25-xapian only (Xapian's BM25Weight)");
+  }
+  if (xap)
+    orc = cli_xap_open(a.index, a.shards, a.nshards, &b.xdb, &e);
+  else
+    orc = ks_index_open(a.index, &b.ix, &e);
+  if (orc) {
     rc = cli_error("%s", cli_strip_tags(e.msg));
   } else if (a.queries) {
-    rc = run_batch(ix, &a);
+    rc = run_batch(&b, &a);
   } else {
-    ks_results *res = NULL;
     double t0 = cli_now();
-    int src = ks_search(ix, a.query, SIZE_MAX, &a.so, &res, &e);
+    int src = be_search(&b, a.query, &a.so, &e);
     double ms = (cli_now() - t0) * 1000.0;
     if (src)
       rc = cli_error("%s", cli_strip_tags(e.msg));
     else
-      rc = print_results(ix, &a, res, ms);
-    ks_results_free(res);
+      rc = print_results(&b, &a, ms);
   }
-  ks_index_close(ix);
+  be_clear(&b);
+  ks_index_close(b.ix);
+  ks_xap_close(b.xdb);
   free(a.query);
+  free(a.shards);
   return rc;
 usage:
   free(words);
+  free(a.shards);
   return CLI_USAGE;
 }
 

@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "xap_backend.h"
 
 static const char stats_help[] =
     "Usage: kosearch stats INDEX [--json]\n"
@@ -30,6 +31,51 @@ static void line_bytes(const char *label, uint64_t n) {
   printf("%-20s %llu (%s)\n", label, (unsigned long long)n, h);
 }
 
+/* stats of a Xapian database or shard layout: what Xapian tells. */
+static int xap_stats(const char *index, int json) {
+  ks_err e;
+  ks_err_clear(&e);
+  ks_xap_db *db = NULL;
+  ks_xap_stats st;
+  uint64_t words = 0, bigrams = 0;
+  int rc = cli_xap_open(index, NULL, 0, &db, &e);
+  if (!rc) rc = ks_xap_get_stats(db, &st, &e);
+  if (!rc) rc = ks_xap_count_terms(db, &words, &bigrams, &e);
+  ks_xap_close(db);
+  if (rc) return cli_error("%s", cli_strip_tags(e.msg));
+  uint64_t bytes = cli_dir_bytes(index);
+  if (json) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return cli_error("out of memory");
+    cJSON_AddStringToObject(o, "backend", "xapian");
+    cJSON_AddNumberToObject(o, "documents", (double)st.docs);
+    cJSON_AddNumberToObject(o, "terms_word", (double)words);
+    cJSON_AddNumberToObject(o, "terms_bigram", (double)bigrams);
+    cJSON_AddNumberToObject(o, "terms", (double)(words + bigrams));
+    cJSON_AddNumberToObject(o, "total_length", (double)st.total_length);
+    cJSON_AddNumberToObject(o, "avg_length", st.avg_length);
+    cJSON_AddNumberToObject(o, "shards", (double)st.shards);
+    cJSON_AddNumberToObject(o, "bytes_total", (double)bytes);
+    char *s = cJSON_PrintUnformatted(o);
+    if (s) puts(s);
+    free(s);
+    cJSON_Delete(o);
+    return CLI_OK;
+  }
+  char h[32];
+  cli_human_bytes(bytes, h, sizeof h);
+  printf("backend: xapian (%u database%s)\n", st.shards, st.shards == 1 ? "" : "s");
+  printf("documents: %llu\n", (unsigned long long)st.docs);
+  printf("distinct terms: %llu (word %llu, bigram %llu)\n",
+         (unsigned long long)(words + bigrams), (unsigned long long)words,
+         (unsigned long long)bigrams);
+  printf("total length: %llu (all terms of all documents; average %.2f)\n",
+         (unsigned long long)st.total_length, st.avg_length);
+  printf("size: %llu bytes (%s)\n", (unsigned long long)bytes, h);
+  printf("(postings and per-file sizes are not reported for the Xapian backend)\n");
+  return CLI_OK;
+}
+
 static int run_stats(int argc, char **argv) {
   const char *cmd = "stats", *index = NULL;
   int json = 0, opts_done = 0;
@@ -45,6 +91,7 @@ static int run_stats(int argc, char **argv) {
     index = s;
   }
   if (!index) return cli_usage(cmd, "missing INDEX");
+  if (cli_xap_detect(index)) return xap_stats(index, json);
 
   ks_err e;
   ks_err_clear(&e);

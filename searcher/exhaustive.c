@@ -14,7 +14,7 @@
  *   - a phrase clause matches when all its base terms are at d and some
  *     position p of the first has p + offset_i in the list of the i-th.
  * Score = sum over matching non-excluded clauses of their terms' BM25
- * (bm25.c). Candidates come in increasing local number, segments in
+ * (bm25.c), in the scheme of bm->scheme. Candidates come in increasing local number, segments in
  * manifest order, so global numbers increase (the top-k tie rule relies on
  * it).
  *
@@ -104,7 +104,25 @@ static int clause_matches(eval_ctx *e, const ks_qclause *cl, int *rc) {
   return phrase_at(e, cl, rc);
 }
 
+/* KS_RANK_BM25_XAPIAN (bm25.c): one Xapian leaf per word-clause ref, qtf
+ * leaves per phrase ref; the length is that of both fields together. */
+static double clause_score_xapian(eval_ctx *e, const ks_qclause *cl) {
+  const ks_qref *refs = &e->q->refs[cl->ref0];
+  double s = 0.0;
+  for (uint32_t r = 0; r < cl->nrefs; r++) {
+    uint32_t t = refs[r].term;
+    if (!e->active[t] || e->cur[t].doc != e->doc) continue;
+    for (int f = 0; f < KS_NFIELDS; f++)
+      if (e->dl[f] == UINT32_MAX) e->dl[f] = ks_segment_doclen(e->seg, e->doc, f);
+    uint64_t len = (uint64_t)e->dl[0] + e->dl[1];
+    double x = ks_bm25_xapian_term(e->bm, refs[r].xweight, e->cur[t].tf, len);
+    s += cl->phrase ? (double)refs[r].qtf * x : x;
+  }
+  return s;
+}
+
 static double clause_score(eval_ctx *e, const ks_qclause *cl) {
+  if (e->bm->scheme == KS_RANK_BM25_XAPIAN) return clause_score_xapian(e, cl);
   const ks_qref *refs = &e->q->refs[cl->ref0];
   double s = 0.0;
   for (uint32_t r = 0; r < cl->nrefs; r++) {

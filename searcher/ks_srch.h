@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "ks_error.h"
+#include "ks_tok.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,7 +75,14 @@ int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
                    void *ctx, ks_err *err);
 
 enum { KS_ALGO_EXHAUSTIVE = 0 };
-enum { KS_RANK_BM25 = 0 };
+/* Ranking schemes (docs/ranking.md):
+ *  KS_RANK_BM25          per-field BM25, fields combined with bigram_weight
+ *  KS_RANK_BM25_XAPIAN   Xapian 1.4's BM25Weight(k1, 0, 1, b, min_normlen)
+ *                        computed exactly as Xapian does (its idf clamp,
+ *                        document length = all terms of both fields, wqf
+ *                        factor with k3 = 1), so that a native index and a
+ *                        Xapian database of the same documents rank alike. */
+enum { KS_RANK_BM25 = 0, KS_RANK_BM25_XAPIAN = 1 };
 
 typedef struct ks_search_opts {
   uint32_t k;             /* hits to return (default 10; 0 = count only) */
@@ -83,6 +91,8 @@ typedef struct ks_search_opts {
   double bigram_weight;   /* weight of the bigram field (default 0.3) */
   int algorithm;          /* KS_ALGO_* (default exhaustive) */
   int ranking;            /* KS_RANK_* (default KS_RANK_BM25) */
+  double min_normlen;     /* KS_RANK_BM25_XAPIAN only: Xapian's min_normlen,
+                             finite >= 0 (default 0.5, Xapian's default) */
 } ks_search_opts;
 
 void ks_search_opts_default(ks_search_opts *o);
@@ -126,6 +136,63 @@ int ks_index_doc_json(ks_index *ix, uint64_t doc, char **json, size_t *len,
 int ks_results_snippet(ks_index *ix, const ks_results *r, size_t i,
                        size_t max_chars, const char *mark_open,
                        const char *mark_close, char **out, ks_err *err);
+
+/* ---- analyzed queries for other backends (unstable API) ----------------
+ * The Xapian backend (xapian/ks_xap.h) searches with exactly the clauses
+ * the native searcher evaluates: a ks_query_plan is the query after
+ * ks_search's own parser and analyzer (docs/query.md), exposed clause by
+ * clause, plus the snippet maker working from a stored JSON document. */
+
+typedef struct ks_query_plan ks_query_plan;
+
+/* One analyzed query term. */
+typedef struct ks_plan_term {
+  uint8_t field;      /* KS_FIELD_WORD or KS_FIELD_BIGRAM (ks_tok.h) */
+  const char *term;   /* UTF-8 bytes, not NUL-terminated (borrowed) */
+  size_t len;
+  uint32_t count;     /* word clause: occurrences of the term in the clause
+                         (the native qtf); phrase clause: always 1 */
+} ks_plan_term;
+
+/* One clause. A word clause lists its distinct terms (surfaces, stems,
+ * bigrams) and matches a document containing any of them. A phrase clause
+ * lists one base term per word position in order (a term repeats when the
+ * phrase repeats a word), offsets[i] being the position of terms[i]
+ * relative to terms[0] (offsets[0] = 0, increasing). */
+typedef struct ks_plan_clause {
+  int op;                     /* 0 optional, 1 required, 2 excluded (the
+                                 values of KS_XAP_OPTIONAL/_REQUIRED/
+                                 _EXCLUDED) */
+  int phrase;                 /* 0 word clause, 1 phrase */
+  const ks_plan_term *terms;  /* nterms >= 1 (borrowed) */
+  size_t nterms;
+  const uint32_t *offsets;    /* phrase: nterms offsets; word: NULL */
+} ks_plan_clause;
+
+/* Parse and analyze `query` (`len` bytes, or SIZE_MAX if NUL-terminated)
+ * with a new analyzer configured by `tok` (NULL: defaults, as
+ * `kosearch index` uses), exactly as ks_search does. Clauses without an
+ * indexable term are dropped. Returns KS_OK (possibly with 0 clauses),
+ * KS_EQUERY, KS_ENOMEM, KS_EICU. On failure *out = NULL. Free with
+ * ks_query_plan_free. The plan keeps its analyzer (for snippets), so use
+ * one plan from one thread at a time. */
+int ks_query_plan_new(const char *query, size_t len, const ks_tok_config *tok,
+                      ks_query_plan **out, ks_err *err);
+void ks_query_plan_free(ks_query_plan *p);  /* NULL allowed */
+
+size_t ks_query_plan_count(const ks_query_plan *p);
+/* The i-th clause; pointers in *c stay valid until ks_query_plan_free.
+ * KS_OK or KS_EINVAL (i out of range). */
+int ks_query_plan_clause(const ks_query_plan *p, size_t i, ks_plan_clause *c);
+
+/* The snippet ks_results_snippet would make, from a stored JSON document
+ * (`json`, `json_len` bytes: an object with a "text" string, as stored by
+ * both backends) and the plan's non-excluded terms. *out is NUL-terminated,
+ * free with ks_mem_free. KS_OK, KS_EINVAL, KS_ECORRUPT (not such an
+ * object, or invalid UTF-8), KS_ENOMEM, KS_EICU. */
+int ks_query_plan_snippet(ks_query_plan *p, const char *json, size_t json_len,
+                          size_t max_chars, const char *mark_open,
+                          const char *mark_close, char **out, ks_err *err);
 
 /* Free memory returned by the library (NULL allowed). */
 void ks_mem_free(void *p);

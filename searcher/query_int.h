@@ -72,6 +72,10 @@ typedef struct ks_qterm {
 typedef struct ks_qref {
   uint32_t term;     /* index into ks_query.terms */
   uint32_t qtf;      /* occurrences of the term in the clause */
+  double xweight;    /* KS_RANK_BM25_XAPIAN: the termweight of ONE Xapian
+                        leaf for this ref (bm25.c); a phrase ref stands for
+                        qtf leaves, a word-clause ref for one leaf with
+                        wqf = qtf */
 } ks_qref;
 
 typedef struct ks_qpos {
@@ -121,23 +125,44 @@ int ks_query_lookup(const ks_index *ix, ks_query *q, ks_term_info **infos,
  *     s = w * tf / (tf + c0[f] + c1[f] * dl)
  * with c0 = k1 * (1 - b), c1 = k1 * b / avgdl_f. */
 typedef struct ks_bm25 {
+  int scheme;                      /* KS_RANK_BM25 or KS_RANK_BM25_XAPIAN */
   double k1, b;
+  double min_normlen;              /* bm25-xapian: Xapian's min_normlen */
+  double len_factor;               /* bm25-xapian: 1 / avg length over both
+                                      fields (0: lengths do not matter) */
   double field_weight[KS_NFIELDS]; /* word 1, bigram bigram_weight */
   double c0[KS_NFIELDS], c1[KS_NFIELDS];
   uint64_t n;                      /* N: live documents */
 } ks_bm25;
 
-void ks_bm25_init(ks_bm25 *bm, double k1, double b, double bigram_weight,
-                  uint64_t nlive, const uint64_t field_total[KS_NFIELDS]);
+/* Per-query constants for the scheme opts->ranking (k1, b, bigram_weight,
+ * min_normlen from opts; validated by the caller). */
+void ks_bm25_init(ks_bm25 *bm, const ks_search_opts *opts, uint64_t nlive,
+                  const uint64_t field_total[KS_NFIELDS]);
 /* idf = ln(1 + (N - df + 0.5) / (df + 0.5)). */
 double ks_bm25_idf(uint64_t n, uint64_t df);
-/* Fill q->terms[t].weight from the dfs (after ks_query_lookup). */
+/* Xapian's clamped idf: ln(R'), R = (N - df + 0.5) / (df + 0.5),
+ * R' = R if R >= 2 else R / 2 + 1. */
+double ks_bm25_xapian_idf(uint64_t n, uint64_t df);
+/* Fill the term weights from the dfs (after ks_query_lookup): KS_RANK_BM25
+ * sets q->terms[t].weight, KS_RANK_BM25_XAPIAN q->refs[r].xweight. */
 void ks_bm25_weigh(const ks_bm25 *bm, ks_query *q);
 
 static inline double ks_bm25_term(const ks_bm25 *bm, double weight, int field,
                                   uint32_t tf, uint32_t dl) {
   double t = (double)tf;
   return weight * t / (t + bm->c0[field] + bm->c1[field] * (double)dl);
+}
+
+/* Xapian's BM25Weight::get_sumpart for one leaf of termweight tw, wdf tf
+ * and document length len (sum over both fields), in Xapian's order. */
+static inline double ks_bm25_xapian_term(const ks_bm25 *bm, double tw,
+                                         uint32_t tf, uint64_t len) {
+  double normlen = (double)len * bm->len_factor;
+  if (normlen < bm->min_normlen) normlen = bm->min_normlen;
+  double wdf = (double)tf;
+  double denom = bm->k1 * (normlen * bm->b + (1 - bm->b)) + wdf;
+  return tw * (wdf / denom);
 }
 
 /* ---- topk.c --------------------------------------------------------------- */
@@ -183,6 +208,32 @@ struct ks_results {
   ks_rterm *terms;       /* terms of non-excluded clauses */
   uint32_t nterms;
   char *strings;         /* their bytes */
+};
+
+/* ---- snippet.c ------------------------------------------------------------ */
+
+/* Snippet of the "text" of the stored JSON document json[0, json_len)
+ * (docs/query.md, "Snippets"), marking words that match one of the
+ * `nterms` terms (bytes in `strings` at terms[i].off) with `tok`. `where`
+ * names the document in error messages. *out: NUL-terminated, ks_malloc'ed.
+ * Returns KS_OK, KS_ECORRUPT (not an object with a "text" string, invalid
+ * UTF-8), KS_ENOMEM, KS_EICU. */
+int ks_snippet_make(ks_tok *tok, const ks_rterm *terms, uint32_t nterms,
+                    const char *strings, const char *json, size_t json_len,
+                    size_t max_chars, const char *mark_open,
+                    const char *mark_close, const char *where, char **out,
+                    ks_err *err);
+
+/* ---- query_plan.c ----------------------------------------------------------- */
+
+struct ks_query_plan {
+  ks_tok *tok;             /* the analyzer (parsing, then snippets) */
+  ks_query q;              /* the parsed query (ks_query_parse) */
+  ks_plan_clause *clauses; /* q.nclauses public views */
+  ks_plan_term *terms;     /* their terms, clause after clause */
+  uint32_t *offsets;       /* phrase offsets, parallel to terms */
+  ks_rterm *snip;          /* terms of non-excluded clauses (snippets) */
+  uint32_t nsnip;
 };
 
 #endif /* KS_SEARCHER_QUERY_INT_H */

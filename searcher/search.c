@@ -27,6 +27,7 @@ void ks_search_opts_default(ks_search_opts *o) {
   o->bigram_weight = 0.3;
   o->algorithm = KS_ALGO_EXHAUSTIVE;
   o->ranking = KS_RANK_BM25;
+  o->min_normlen = 0.5;
 }
 
 static int check_opts(const ks_search_opts *o, ks_err *err) {
@@ -46,7 +47,12 @@ static int check_opts(const ks_search_opts *o, ks_err *err) {
   if (o->algorithm != KS_ALGO_EXHAUSTIVE)
     return ks_err_set(err, KS_EINVAL, "[srch][search] unknown algorithm %d",
                       o->algorithm);
-  if (o->ranking != KS_RANK_BM25)
+  if (!(o->min_normlen >= 0.0) || !isfinite(o->min_normlen))
+    return ks_err_set(err, KS_EINVAL,
+                      "[srch][search] min_normlen must be a finite number "
+                      ">= 0 (got %g)",
+                      o->min_normlen);
+  if (o->ranking != KS_RANK_BM25 && o->ranking != KS_RANK_BM25_XAPIAN)
     return ks_err_set(err, KS_EINVAL, "[srch][search] unknown ranking %d",
                       o->ranking);
   return KS_OK;
@@ -108,8 +114,7 @@ int ks_search(ks_index *ix, const char *query, size_t len,
     ks_bm25 bm;
     memset(&bm, 0, sizeof bm);
     if (rc == KS_OK) {
-      ks_bm25_init(&bm, opts->k1, opts->b, opts->bigram_weight, ix->nlive,
-                   ix->field_total);
+      ks_bm25_init(&bm, opts, ix->nlive, ix->field_total);
       ks_bm25_weigh(&bm, &q);
       uint64_t cap = opts->k < ix->nlive ? opts->k : ix->nlive;
       rc = ks_topk_init(&top, (uint32_t)cap, err);

@@ -1,7 +1,10 @@
 /*
  * snippet.c - implements ks_results_snippet of ks_srch.h.
  *
- * 1. Fetch the hit's stored JSON and take its "text" string (cJSON).
+ * 1. Take the "text" string of the stored JSON (cJSON): the hit's, fetched
+ *    from the index (ks_results_snippet), or one given by the caller
+ *    (ks_snippet_make, used by ks_query_plan_snippet for the Xapian
+ *    backend, whose documents store the same JSON).
  * 2. Analyze the text with the index's analyzer; a word is MATCHED when one
  *    of its word-field terms (surface or stem) equals a word-field term of
  *    a non-excluded query clause (phrase base terms included). Only when no
@@ -16,6 +19,7 @@
  *    sequence). max_chars = 0 means the whole text.
  */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ks_alloc.h"
@@ -31,7 +35,9 @@ typedef struct span {
 } span;
 
 typedef struct snip_ctx {
-  const ks_results *r;
+  const ks_rterm *terms; /* query terms of non-excluded clauses */
+  uint32_t nterms;
+  const char *strings;   /* their bytes */
   const char *text;
   size_t len;
   span *spans;
@@ -39,12 +45,12 @@ typedef struct snip_ctx {
   int nexact;
 } snip_ctx;
 
-static int is_query_term(const ks_results *r, int field, const char *t,
+static int is_query_term(const snip_ctx *c, int field, const char *t,
                          size_t len) {
-  for (uint32_t i = 0; i < r->nterms; i++) {
-    const ks_rterm *rt = &r->terms[i];
+  for (uint32_t i = 0; i < c->nterms; i++) {
+    const ks_rterm *rt = &c->terms[i];
     if (rt->field == field && rt->len == len &&
-        memcmp(r->strings + rt->off, t, len) == 0)
+        memcmp(c->strings + rt->off, t, len) == 0)
       return 1;
   }
   return 0;
@@ -53,7 +59,7 @@ static int is_query_term(const ks_results *r, int field, const char *t,
 static int on_token(void *vctx, const ks_token *tok) {
   snip_ctx *c = vctx;
   if (tok->start >= tok->end || tok->end > c->len) return 0;
-  if (!is_query_term(c->r, tok->field, tok->term, tok->len)) return 0;
+  if (!is_query_term(c, tok->field, tok->term, tok->len)) return 0;
   int exact = tok->field == KS_FIELD_WORD;
   if (c->n > 0 && c->spans[c->n - 1].start == tok->start) {
     span *last = &c->spans[c->n - 1]; /* same word (surface/stem/bigram) */
@@ -243,49 +249,40 @@ static int emit(const snip_ctx *c, size_t ws, size_t we, const char *mo,
   return rc == KS_OK ? KS_OK : KS_ENOMEM;
 }
 
-/* Contract: ks_srch.h. */
-int ks_results_snippet(ks_index *ix, const ks_results *r, size_t i,
-                       size_t max_chars, const char *mark_open,
-                       const char *mark_close, char **out, ks_err *err) {
-  if (!out) return ks_err_set(err, KS_EINVAL, "[srch][snippet] out is NULL");
+/* Contract: query_int.h. */
+int ks_snippet_make(ks_tok *tok, const ks_rterm *terms, uint32_t nterms,
+                    const char *strings, const char *json, size_t json_len,
+                    size_t max_chars, const char *mark_open,
+                    const char *mark_close, const char *where, char **out,
+                    ks_err *err) {
   *out = NULL;
-  if (!ix || !r || i >= r->n)
-    return ks_err_set(err, KS_EINVAL, "[srch][snippet] no hit number %zu", i);
   if (!mark_open) mark_open = "";
   if (!mark_close) mark_close = "";
-  uint64_t doc = r->hits[i].doc;
-  char *json = NULL;
-  size_t json_len = 0;
-  int rc = ks_index_doc_json(ix, doc, &json, &json_len, err);
-  if (rc != KS_OK) return rc;
   cJSON *root = cJSON_ParseWithLength(json, json_len);
   const cJSON *text = cJSON_GetObjectItemCaseSensitive(root, "text");
   if (!root || !cJSON_IsString(text) || !text->valuestring) {
     cJSON_Delete(root);
-    ks_free(json);
     return ks_err_set(err, KS_ECORRUPT,
-                      "[srch][snippet] %s: stored document %llu is not a JSON "
-                      "object with a \"text\" string",
-                      ix->dir, (unsigned long long)doc);
+                      "[srch][snippet] %s is not a JSON object with a "
+                      "\"text\" string",
+                      where);
   }
   snip_ctx c;
   memset(&c, 0, sizeof c);
-  c.r = r;
+  c.terms = terms;
+  c.nterms = nterms;
+  c.strings = strings;
   c.text = text->valuestring;
   c.len = strlen(c.text);
-  ks_tok *tok = NULL;
-  rc = ks_index_tok_acquire(ix, &tok, err);
-  if (rc == KS_OK && r->nterms > 0) {
+  int rc = KS_OK;
+  if (nterms > 0) {
     rc = ks_tok_run(tok, KS_TOK_DOCUMENT, c.text, c.len, on_token, &c, err);
     if (rc == KS_ENOMEM)
       ks_err_set(err, rc, "[srch][snippet] out of memory");
     else if (rc == KS_EUTF8)
       rc = ks_err_set(err, KS_ECORRUPT,
-                      "[srch][snippet] %s: stored document %llu has invalid "
-                      "UTF-8",
-                      ix->dir, (unsigned long long)doc);
+                      "[srch][snippet] %s has invalid UTF-8", where);
   }
-  ks_index_tok_release(ix, tok);
   ks_buf b = KS_BUF_INIT;
   if (rc == KS_OK) {
     size_t ws, we;
@@ -296,11 +293,36 @@ int ks_results_snippet(ks_index *ix, const ks_results *r, size_t i,
   }
   ks_free(c.spans);
   cJSON_Delete(root);
-  ks_free(json);
   if (rc != KS_OK) {
     ks_buf_free(&b);
     return rc;
   }
   *out = (char *)b.data;
   return KS_OK;
+}
+
+/* Contract: ks_srch.h. */
+int ks_results_snippet(ks_index *ix, const ks_results *r, size_t i,
+                       size_t max_chars, const char *mark_open,
+                       const char *mark_close, char **out, ks_err *err) {
+  if (!out) return ks_err_set(err, KS_EINVAL, "[srch][snippet] out is NULL");
+  *out = NULL;
+  if (!ix || !r || i >= r->n)
+    return ks_err_set(err, KS_EINVAL, "[srch][snippet] no hit number %zu", i);
+  uint64_t doc = r->hits[i].doc;
+  char *json = NULL;
+  size_t json_len = 0;
+  int rc = ks_index_doc_json(ix, doc, &json, &json_len, err);
+  if (rc != KS_OK) return rc;
+  char where[512];
+  snprintf(where, sizeof where, "%s: stored document %llu", ix->dir,
+           (unsigned long long)doc);
+  ks_tok *tok = NULL;
+  rc = ks_index_tok_acquire(ix, &tok, err);
+  if (rc == KS_OK)
+    rc = ks_snippet_make(tok, r->terms, r->nterms, r->strings, json, json_len,
+                         max_chars, mark_open, mark_close, where, out, err);
+  ks_index_tok_release(ix, tok);
+  ks_free(json);
+  return rc;
 }

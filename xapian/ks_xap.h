@@ -196,6 +196,12 @@ int ks_xap_get_stats(ks_xap_db *db, ks_xap_stats *st, ks_err *err);
 int ks_xap_term_stats(ks_xap_db *db, int field, const char *term,
                       size_t len, uint64_t *df, uint64_t *cf, ks_err *err);
 
+/* Count the distinct terms of each field (walks Xapian's term list: cost
+ * grows with the vocabulary; slow over remote shards). Either pointer may
+ * be NULL. Returns KS_OK, KS_EINVAL, KS_ENOMEM, KS_EXAPIAN. */
+int ks_xap_count_terms(ks_xap_db *db, uint64_t *words, uint64_t *bigrams,
+                       ks_err *err);
+
 /* ---- searching ----------------------------------------------------------- */
 
 /* Clause operators (same values as the native query model). */

@@ -524,6 +524,29 @@ extern "C" int ks_xap_term_stats(ks_xap_db *db, int field, const char *term,
   });
 }
 
+/* Contract: ks_xap.h. */
+extern "C" int ks_xap_count_terms(ks_xap_db *db, uint64_t *words,
+                                  uint64_t *bigrams, ks_err *err) {
+  if (words) *words = 0;
+  if (bigrams) *bigrams = 0;
+  if (!db) return ks_err_set(err, KS_EINVAL, "[xap][count_terms] no database");
+  return guarded(err, "count_terms", db->label.c_str(), [&]() -> int {
+    const char prefix[2] = {kFieldPrefix[KS_FIELD_WORD], 0};
+    const char bprefix[2] = {kFieldPrefix[KS_FIELD_BIGRAM], 0};
+    uint64_t n = 0;
+    for (Xapian::TermIterator t = db->db.allterms_begin(prefix);
+         t != db->db.allterms_end(prefix); ++t)
+      n++;
+    if (words) *words = n;
+    n = 0;
+    for (Xapian::TermIterator t = db->db.allterms_begin(bprefix);
+         t != db->db.allterms_end(bprefix); ++t)
+      n++;
+    if (bigrams) *bigrams = n;
+    return KS_OK;
+  });
+}
+
 /* ---- search ---------------------------------------------------------------- */
 
 /* Contract: ks_xap.h. */
