@@ -2,11 +2,10 @@
  * xap_backend.c - implements xap_backend.h: the CLI's Xapian backend
  * (building, opening, searching). The wrapper (xapian/ks_xap.h) only
  * stores and searches; analysis and query parsing stay ours:
- *   - documents: validated with the native writer's rules and messages,
- *     analyzed by ks_tok (default configuration, as `kosearch index`) into
- *     the same (field, term, position) triples the native writer indexes:
- *     title first, then the text with positions continuing 2 after the
- *     title's last one in each field (so no phrase spans title and text);
+ *   - documents: checked by ks_doc_validate and analyzed by
+ *     ks_doc_analyze (ks_idx.h), the very functions the native writer uses,
+ *     so both backends accept the same documents and index the same
+ *     (field, term, position) triples;
  *   - queries: ks_query_plan (the native parser, searcher/query_parse.c)
  *     mapped clause by clause: a word clause's terms become leaves with
  *     wqf = their count in the clause, a phrase's base terms become phrase
@@ -30,9 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 
-#define MAX_ID_BYTES 1024 /* the native writer's limit */
 
 /* ---- small file-system helpers -------------------------------------------- */
 
@@ -125,8 +122,6 @@ struct cli_xap_build {
   tterm *terms; size_t nterms, cap;
   char *bytes; size_t nbytes, bcap;
   ks_xap_term *xt; size_t xcap;
-  uint32_t pos_base[KS_NFIELDS], pos_max[KS_NFIELDS];
-  int any_tok[KS_NFIELDS];
   int oom;
   int committed;
   cli_xap_build_stats st;
@@ -147,12 +142,9 @@ static int on_tok(void *ctx, const ks_token *t) {
     if (!p) return b->oom = KS_ENOMEM;
     b->bytes = p, b->bcap = nc;
   }
-  uint32_t pos = b->pos_base[t->field] + t->pos;
-  if (!b->any_tok[t->field] || pos > b->pos_max[t->field]) b->pos_max[t->field] = pos;
-  b->any_tok[t->field] = 1;
   tterm *tt = &b->terms[b->nterms++];
   tt->field = t->field;
-  tt->pos = pos;
+  tt->pos = t->pos; /* document-level (ks_doc_analyze) */
   tt->off = b->nbytes;
   tt->len = t->len;
   memcpy(b->bytes + b->nbytes, t->term, t->len);
@@ -230,62 +222,14 @@ int cli_xap_build_open(const char *out, uint32_t nshards, size_t max_doc_bytes,
   return KS_OK;
 }
 
-static int contains_nul(const char *s, size_t n) { return n && memchr(s, 0, n) != NULL; }
-
-/* The native writer's checks (indexer/writer.c), with its messages. */
-static int validate(const cli_xap_build *b, const ks_doc *d, ks_err *err) {
-  size_t bad;
-  if (!d->id || d->id_len == 0) return ks_err_set(err, KS_EINPUT, "document has no id");
-  if (d->id_len > MAX_ID_BYTES)
-    return ks_err_set(err, KS_EINPUT, "id is longer than %d bytes", MAX_ID_BYTES);
-  if (!d->text) return ks_err_set(err, KS_EINPUT, "document has no text");
-  if (d->text_len == 0) return ks_err_set(err, KS_EINPUT, "empty document (text is empty)");
-  if (d->text_len + d->title_len > b->max_doc_bytes)
-    return ks_err_set(err, KS_ELIMIT, "document too large (%zu bytes; limit %zu)",
-                      d->text_len + d->title_len, b->max_doc_bytes);
-  if (contains_nul(d->id, d->id_len) || contains_nul(d->title, d->title_len) ||
-      contains_nul(d->text, d->text_len))
-    return ks_err_set(err, KS_EINPUT, "document contains a NUL byte");
-  if (!ks_utf8_valid(d->id, d->id_len, &bad))
-    return ks_err_set(err, KS_EUTF8, "invalid UTF-8 in id at byte %zu", bad);
-  if (d->title && !ks_utf8_valid(d->title, d->title_len, &bad))
-    return ks_err_set(err, KS_EUTF8, "invalid UTF-8 in title at byte %zu", bad);
-  if (!ks_utf8_valid(d->text, d->text_len, &bad))
-    return ks_err_set(err, KS_EUTF8, "invalid UTF-8 in text at byte %zu", bad);
-  return KS_OK;
-}
-
-/* {"id","title","text"} for documents given without their JSON (.txt). */
-static char *make_json(const ks_doc *d) {
-  char *id = strndup(d->id, d->id_len);
-  char *title = strndup(d->title ? d->title : "", d->title ? d->title_len : 0);
-  char *text = strndup(d->text, d->text_len);
-  cJSON *o = cJSON_CreateObject();
-  char *s = NULL;
-  if (id && title && text && o && cJSON_AddStringToObject(o, "id", id) &&
-      cJSON_AddStringToObject(o, "title", title) && cJSON_AddStringToObject(o, "text", text))
-    s = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  free(id);
-  free(title);
-  free(text);
-  return s;
-}
-
 /* Contract: xap_backend.h. */
 int cli_xap_build_add(cli_xap_build *b, const ks_doc *d, ks_err *e) {
-  int rc = validate(b, d, e);
+  /* Same checks and same terms as the native writer (ks_idx.h). */
+  int rc = ks_doc_validate(d, b->max_doc_bytes, e);
   if (rc) return rc;
   b->nterms = b->nbytes = 0;
   b->oom = 0;
-  memset(b->pos_base, 0, sizeof b->pos_base);
-  memset(b->any_tok, 0, sizeof b->any_tok);
-  if (d->title && d->title_len) {
-    rc = ks_tok_run(b->tok, KS_TOK_DOCUMENT, d->title, d->title_len, on_tok, b, e);
-    for (int f = 0; f < KS_NFIELDS && !rc; f++)
-      if (b->any_tok[f]) b->pos_base[f] = b->pos_max[f] + 2;
-  }
-  if (!rc) rc = ks_tok_run(b->tok, KS_TOK_DOCUMENT, d->text, d->text_len, on_tok, b, e);
+  rc = ks_doc_analyze(b->tok, d, on_tok, b, e);
   if (b->oom) return ks_err_set(e, KS_ENOMEM, "out of memory");
   if (rc) return rc;
   if (b->nterms > b->xcap) {
@@ -303,16 +247,16 @@ int cli_xap_build_add(cli_xap_build *b, const ks_doc *d, ks_err *e) {
   const char *js = d->json;
   size_t jl = d->json_len;
   if (!js || !jl) {
-    built = make_json(d);
-    if (!built) return ks_err_set(e, KS_ENOMEM, "out of memory");
-    js = built, jl = strlen(built);
+    rc = ks_doc_default_json(d, &built, &jl, e);
+    if (rc) return rc;
+    js = built;
   }
   uint32_t shard = b->nshards ? ks_xap_shard_of(d->id, d->id_len, b->nshards) : 0;
   ks_xap_writer *w = b->w[shard];
   ks_xap_writer_stats before, after;
   ks_xap_writer_get_stats(w, &before);
   rc = ks_xap_writer_add(w, d->id, d->id_len, js, jl, b->xt, b->nterms, e);
-  free(built);
+  ks_mem_free(built);
   if (rc == KS_EINVAL) rc = KS_EINPUT; /* the document was rejected */
   if (rc) return rc;
   ks_xap_writer_get_stats(w, &after);

@@ -62,6 +62,22 @@ typedef struct ks_doc {
  * location: callers add FILE:LINE). */
 int ks_doc_validate(const ks_doc *doc, size_t max_doc_bytes, ks_err *err);
 
+/* Analyze a document exactly as ks_writer_add does, for other backends
+ * that must index the same terms: the title, then the text, whose
+ * positions continue after a gap of one (no phrase spans the two); cb gets
+ * every term with tok->pos already at its document-level position.
+ * Returns KS_OK, the analyzer's errors (ks_tok_run), KS_ELIMIT, or cb's
+ * non-zero value. The document should have passed ks_doc_validate. */
+int ks_doc_analyze(ks_tok *tok, const ks_doc *doc, ks_tok_cb cb, void *ctx,
+                   ks_err *err);
+
+/* The stored JSON the writer builds for a document given without one:
+ * {"id":...,"title":...,"text":...}. *json is NUL-terminated (length in
+ * *len if non-NULL); free it with ks_mem_free (ks_srch.h). KS_OK or
+ * KS_ENOMEM. */
+int ks_doc_default_json(const ks_doc *doc, char **json, size_t *len,
+                        ks_err *err);
+
 typedef struct ks_writer_opts {
   size_t mem_budget;      /* flush threshold in bytes (default 256 MiB,
                              minimum 1 MiB) */

@@ -291,47 +291,70 @@ static int mark_deleted(ks_writer *w, uint64_t doc) {
  * the caller's thread indexes the previous batch and reads the next one.
  */
 
+/* ks_doc_analyze: title, then text, with positions continuing after a gap
+ * of one so that no phrase spans the two. */
+typedef struct doc_pass {
+  ks_tok_cb cb;                   /* the caller's callback */
+  void *ctx;
+  ks_err *err;
+  uint32_t pos_base[KS_NFIELDS];  /* added to the analyzer's positions */
+  uint32_t pos_max[KS_NFIELDS];
+  int any[KS_NFIELDS];
+} doc_pass;
+
+static int doc_pass_cb(void *ctx, const ks_token *t) {
+  doc_pass *a = ctx;
+  ks_token u = *t;
+  u.pos = a->pos_base[t->field] + t->pos;
+  if (u.pos < a->pos_base[t->field])
+    return ks_err_set(a->err, KS_ELIMIT, "[idx][analyze] more than 2^32 positions");
+  if (!a->any[t->field] || u.pos > a->pos_max[t->field]) a->pos_max[t->field] = u.pos;
+  a->any[t->field] = 1;
+  return a->cb(a->ctx, &u);
+}
+
+int ks_doc_analyze(ks_tok *tok, const ks_doc *d, ks_tok_cb cb, void *ctx, ks_err *err) {
+  doc_pass a;
+  memset(&a, 0, sizeof a);
+  a.cb = cb;
+  a.ctx = ctx;
+  a.err = err;
+  int rc = KS_OK;
+  if (d->title && d->title_len) {
+    rc = ks_tok_run(tok, KS_TOK_DOCUMENT, d->title, d->title_len, doc_pass_cb, &a, err);
+    for (int f = 0; f < KS_NFIELDS && !rc; f++)
+      if (a.any[f]) a.pos_base[f] = a.pos_max[f] + 2;
+  }
+  if (!rc) rc = ks_tok_run(tok, KS_TOK_DOCUMENT, d->text, d->text_len, doc_pass_cb, &a, err);
+  return rc;
+}
+
 typedef struct analysis {
   ks_buf *out;                    /* token records */
   ks_err *err;
   uint32_t doclen[KS_NFIELDS];    /* terms per field */
-  uint32_t pos_base[KS_NFIELDS];  /* added to the analyzer's positions */
-  uint32_t pos_max[KS_NFIELDS];
-  int any[KS_NFIELDS];
 } analysis;
 
 static int tok_cb(void *ctx, const ks_token *t) {
   analysis *a = ctx;
-  uint32_t pos = a->pos_base[t->field] + t->pos;
-  if (pos < a->pos_base[t->field])
-    return ks_err_set(a->err, KS_ELIMIT, "[idx][add] more than 2^32 positions");
-  if (!a->any[t->field] || pos > a->pos_max[t->field]) a->pos_max[t->field] = pos;
-  a->any[t->field] = 1;
   a->doclen[t->field]++;
   uint8_t rec[1 + 4 + KS_TOK_MAX_TERM + 2];
   rec[0] = (uint8_t)(t->len + 1);
-  memcpy(rec + 1, &pos, 4);
+  memcpy(rec + 1, &t->pos, 4);
   ks_term_key((char *)rec + 5, t->field, t->term, t->len);
   if (ks_buf_append(a->out, rec, 5 + t->len + 1))
     return ks_err_set(a->err, KS_ENOMEM, "[idx][add] out of memory");
   return KS_OK;
 }
 
-/* Analyze title then text (text positions continue after a gap of one).
- * Appends token records to out; fills doclen. */
+/* Analyze a document into token records appended to out; fills doclen. */
 static int analyze_doc(ks_tok *tok, const ks_doc *d, ks_buf *out,
                        uint32_t doclen[KS_NFIELDS], ks_err *err) {
   analysis a;
   memset(&a, 0, sizeof a);
   a.out = out;
   a.err = err;
-  int rc = KS_OK;
-  if (d->title && d->title_len) {
-    rc = ks_tok_run(tok, KS_TOK_DOCUMENT, d->title, d->title_len, tok_cb, &a, err);
-    for (int f = 0; f < KS_NFIELDS && !rc; f++)
-      if (a.any[f]) a.pos_base[f] = a.pos_max[f] + 2;
-  }
-  if (!rc) rc = ks_tok_run(tok, KS_TOK_DOCUMENT, d->text, d->text_len, tok_cb, &a, err);
+  int rc = ks_doc_analyze(tok, d, tok_cb, &a, err);
   memcpy(doclen, a.doclen, sizeof a.doclen);
   return rc;
 }
@@ -403,6 +426,30 @@ static int json_escape(ks_buf *b, const char *s, size_t n) {
   return rc;
 }
 
+/* {"id":...,"title":...,"text":...} appended to b. KS_OK or KS_ENOMEM. */
+static int default_json(ks_buf *b, const ks_doc *d) {
+  int rc = ks_buf_append(b, "{\"id\":", 6);
+  if (!rc) rc = json_escape(b, d->id, d->id_len);
+  if (!rc) rc = ks_buf_append(b, ",\"title\":", 9);
+  if (!rc) rc = json_escape(b, d->title ? d->title : "", d->title ? d->title_len : 0);
+  if (!rc) rc = ks_buf_append(b, ",\"text\":", 8);
+  if (!rc) rc = json_escape(b, d->text, d->text_len);
+  if (!rc) rc = ks_buf_put_u8(b, '}');
+  return rc;
+}
+
+int ks_doc_default_json(const ks_doc *d, char **json, size_t *len, ks_err *err) {
+  ks_buf b = KS_BUF_INIT;
+  *json = NULL;
+  if (default_json(&b, d) || ks_buf_put_u8(&b, 0)) {
+    ks_buf_free(&b);
+    return oom(err);
+  }
+  *json = (char *)b.data;
+  if (len) *len = b.len - 1;
+  return KS_OK;
+}
+
 int ks_doc_validate(const ks_doc *d, size_t max_doc_bytes, ks_err *err) {
   size_t bad;
   if (!d->id || d->id_len == 0)
@@ -449,14 +496,7 @@ static int index_doc(ks_writer *w, const ks_doc *d, const uint8_t *toks, size_t 
   const char *js = d->json;
   size_t jl = d->json_len;
   if (!js || !jl) {
-    rc = ks_buf_append(&json, "{\"id\":", 6);
-    if (!rc) rc = json_escape(&json, d->id, d->id_len);
-    if (!rc) rc = ks_buf_append(&json, ",\"title\":", 9);
-    if (!rc) rc = json_escape(&json, d->title ? d->title : "", d->title ? d->title_len : 0);
-    if (!rc) rc = ks_buf_append(&json, ",\"text\":", 8);
-    if (!rc) rc = json_escape(&json, d->text, d->text_len);
-    if (!rc) rc = ks_buf_put_u8(&json, '}');
-    if (rc) { ks_buf_free(&json); return oom(err); }
+    if (default_json(&json, d)) { ks_buf_free(&json); return oom(err); }
     js = (const char *)json.data;
     jl = json.len;
   }
