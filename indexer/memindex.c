@@ -148,8 +148,7 @@ static inline int key_eq(const uint8_t *a, const char *b, size_t n) {
 }
 
 /* Term index of key, creating it if new; UINT32_MAX on out of memory. */
-static uint32_t intern(ks_memindex *mi, const char *key, size_t keylen) {
-  uint32_t h = hash_key(key, keylen);
+static uint32_t intern(ks_memindex *mi, const char *key, size_t keylen, uint32_t h) {
   uint32_t i = h & (mi->nslots - 1);
   for (;;) {
     uint64_t s = mi->slots[i];
@@ -199,9 +198,28 @@ void ks_memindex_cancel_doc(ks_memindex *mi) {
   mi->ndoc_terms = 0;
 }
 
+uint32_t ks_memindex_hash(const char *key, size_t keylen) { return hash_key(key, keylen); }
+
+void ks_memindex_prefetch(const ks_memindex *mi, uint32_t hash) {
+  __builtin_prefetch(&mi->slots[hash & (mi->nslots - 1)]);
+}
+
+void ks_memindex_prefetch_term(const ks_memindex *mi, uint32_t hash) {
+  uint64_t s = mi->slots[hash & (mi->nslots - 1)];
+  if (s && (uint32_t)(s >> 32) == hash) {
+    const term *t = &mi->terms[(uint32_t)s - 1];
+    __builtin_prefetch(t);
+  }
+}
+
 int ks_memindex_add(ks_memindex *mi, const char *key, size_t keylen,
                     uint32_t pos, ks_err *err) {
-  uint32_t t = intern(mi, key, keylen);
+  return ks_memindex_add_hashed(mi, key, keylen, hash_key(key, keylen), pos, err);
+}
+
+int ks_memindex_add_hashed(ks_memindex *mi, const char *key, size_t keylen,
+                           uint32_t hash, uint32_t pos, ks_err *err) {
+  uint32_t t = intern(mi, key, keylen, hash);
   if (t == UINT32_MAX) return oom(err);
   if (mi->nocc >= mi->occ_cap) {
     size_t cap = mi->occ_cap ? mi->occ_cap * 2 : 1024;

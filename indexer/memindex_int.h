@@ -28,6 +28,17 @@ void ks_memindex_begin_doc(ks_memindex *mi, uint32_t doc);
  * current document. KS_OK or KS_ENOMEM. */
 int ks_memindex_add(ks_memindex *mi, const char *key, size_t keylen,
                     uint32_t pos, ks_err *err);
+/* The same with the key's hash (ks_memindex_hash) computed beforehand,
+ * e.g. on the analysis thread. */
+int ks_memindex_add_hashed(ks_memindex *mi, const char *key, size_t keylen,
+                           uint32_t hash, uint32_t pos, ks_err *err);
+uint32_t ks_memindex_hash(const char *key, size_t keylen);
+/* Software prefetch for a key that will be added soon: its hash slot
+ * (some 16 keys ahead), then its term record (some 8 keys ahead, once the
+ * slot is cached). Hints only; never fail. */
+void ks_memindex_prefetch(const ks_memindex *mi, uint32_t hash);
+void ks_memindex_prefetch_term(const ks_memindex *mi, uint32_t hash);
+
 /* End the current document: its occurrences become postings.
  * KS_OK, KS_ENOMEM, KS_ELIMIT (pool exceeds 4 GiB). */
 int ks_memindex_end_doc(ks_memindex *mi, ks_err *err);

@@ -285,8 +285,7 @@ static int mark_deleted(ks_writer *w, uint64_t doc) {
 
 /* ---- analysis ----------------------------------------------------------------
  * A document's terms are first written to a token buffer, one record per
- * term: u8 key length, u32 position (host order), key bytes (field byte +
- * term). The buffer is then replayed into the memindex. With opts.threads
+ * term (REC_HEAD below). The buffer is then replayed into the memindex. With opts.threads
  * >= 2 the analysis of a batch of documents runs on a worker thread while
  * the caller's thread indexes the previous batch and reads the next one.
  */
@@ -329,6 +328,10 @@ int ks_doc_analyze(ks_tok *tok, const ks_doc *d, ks_tok_cb cb, void *ctx, ks_err
   return rc;
 }
 
+/* Token record: u8 key length, u32 position, u32 key hash (host order),
+ * key bytes. The hash is computed on the analysis thread. */
+#define REC_HEAD 9
+
 typedef struct analysis {
   ks_buf *out;                    /* token records */
   ks_err *err;
@@ -338,11 +341,13 @@ typedef struct analysis {
 static int tok_cb(void *ctx, const ks_token *t) {
   analysis *a = ctx;
   a->doclen[t->field]++;
-  uint8_t rec[1 + 4 + KS_TOK_MAX_TERM + 2];
-  rec[0] = (uint8_t)(t->len + 1);
+  uint8_t rec[REC_HEAD + KS_TOK_MAX_TERM + 2];
+  size_t kl = ks_term_key((char *)rec + REC_HEAD, t->field, t->term, t->len);
+  uint32_t h = ks_memindex_hash((const char *)rec + REC_HEAD, kl);
+  rec[0] = (uint8_t)kl;
   memcpy(rec + 1, &t->pos, 4);
-  ks_term_key((char *)rec + 5, t->field, t->term, t->len);
-  if (ks_buf_append(a->out, rec, 5 + t->len + 1))
+  memcpy(rec + 5, &h, 4);
+  if (ks_buf_append(a->out, rec, REC_HEAD + kl))
     return ks_err_set(a->err, KS_ENOMEM, "[idx][add] out of memory");
   return KS_OK;
 }
@@ -483,11 +488,33 @@ static int index_doc(ks_writer *w, const ks_doc *d, const uint8_t *toks, size_t 
   int rc = KS_OK;
   if (!w->mi && (rc = start_segment(w, err))) return rc;
   ks_memindex_begin_doc(w->mi, w->cur_ndocs);
-  for (const uint8_t *p = toks, *end = toks + ntok_bytes; p < end && !rc;) {
+  /* Two lookahead cursors prefetch the hash slot 16 records ahead and the
+   * term record 8 ahead: the table is far larger than the caches. */
+  const uint8_t *end = toks + ntok_bytes, *far = toks, *near = toks;
+  uint32_t h;
+  for (int k = 0; k < 16 && far < end; k++, far += REC_HEAD + far[0]) {
+    memcpy(&h, far + 5, 4);
+    ks_memindex_prefetch(w->mi, h);
+  }
+  for (int k = 0; k < 8 && near < end; k++, near += REC_HEAD + near[0]) {
+    memcpy(&h, near + 5, 4);
+    ks_memindex_prefetch_term(w->mi, h);
+  }
+  for (const uint8_t *p = toks; p < end && !rc; p += REC_HEAD + p[0]) {
+    if (far < end) {
+      memcpy(&h, far + 5, 4);
+      ks_memindex_prefetch(w->mi, h);
+      far += REC_HEAD + far[0];
+    }
+    if (near < end) {
+      memcpy(&h, near + 5, 4);
+      ks_memindex_prefetch_term(w->mi, h);
+      near += REC_HEAD + near[0];
+    }
     uint32_t pos;
     memcpy(&pos, p + 1, 4);
-    rc = ks_memindex_add(w->mi, (const char *)p + 5, p[0], pos, err);
-    p += 5 + (size_t)p[0];
+    memcpy(&h, p + 5, 4);
+    rc = ks_memindex_add_hashed(w->mi, (const char *)p + REC_HEAD, p[0], h, pos, err);
   }
   if (!rc) rc = ks_memindex_end_doc(w->mi, err);
   if (rc) return rc;
