@@ -62,6 +62,8 @@ static const char search_help[] =
     "  --ranking NAME       bm25 (default on native indexes) or bm25-xapian:\n"
     "                       Xapian's BM25Weight formula (the only one on Xapian)\n"
     "  --min-normlen X      bm25-xapian: Xapian's min_normlen (default 0.5)\n"
+    "  --algorithm A        native top-k: exhaustive, bmw (block-max WAND) or\n"
+    "                       maxscore (block-max MaxScore); same results\n"
     "  --shard SPEC         search this Xapian shard too (repeat; a database path\n"
     "                       or tcp://HOST:PORT of a xapian-tcpsrv); with\n"
     "                       --shard, give no INDEX (README, \"Xapian backend\")\n"
@@ -471,6 +473,16 @@ static int run_search(int argc, char **argv) {
     } else if ((r = cli_opt(argc, argv, &i, cmd, "--shard", 1, &val))) {
       if (r < 0) goto usage;
       a.shards[a.nshards++] = val;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--algorithm", 1, &val))) {
+      if (r < 0) goto usage;
+      if (strcmp(val, "exhaustive") == 0) a.so.algorithm = KS_ALGO_EXHAUSTIVE;
+      else if (strcmp(val, "bmw") == 0) a.so.algorithm = KS_ALGO_BMW;
+      else if (strcmp(val, "maxscore") == 0) a.so.algorithm = KS_ALGO_MAXSCORE;
+      else {
+        free(words);
+        free(a.shards);
+        return cli_usage(cmd, "--algorithm must be exhaustive, bmw or maxscore (got '%s')", val);
+      }
     } else if ((r = cli_opt(argc, argv, &i, cmd, "--ranking", 1, &val))) {
       if (r < 0) goto usage;
       if (strcmp(val, "bm25") == 0) a.so.ranking = KS_RANK_BM25;

@@ -74,7 +74,15 @@ int ks_index_get_stats(ks_index *ix, ks_index_stats *st, ks_err *err);
 int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
                    void *ctx, ks_err *err);
 
-enum { KS_ALGO_EXHAUSTIVE = 0 };
+/* Top-k algorithms (docs/ranking.md, "Query evaluation"). All return the
+ * same hits (ids, scores, order); the pruning ones are faster on ranked-OR
+ * queries and evaluate any other query (+required, -excluded, phrases, or
+ * k = 0) exhaustively. */
+enum {
+  KS_ALGO_EXHAUSTIVE = 0, /* every matching document is scored */
+  KS_ALGO_BMW = 1,        /* block-max WAND */
+  KS_ALGO_MAXSCORE = 2    /* block-max MaxScore */
+};
 /* Ranking schemes (docs/ranking.md):
  *  KS_RANK_BM25          per-field BM25, fields combined with bigram_weight
  *  KS_RANK_BM25_XAPIAN   Xapian 1.4's BM25Weight(k1, 0, 1, b, min_normlen)
@@ -112,8 +120,9 @@ int ks_search(ks_index *ix, const char *query, size_t len,
               const ks_search_opts *opts, ks_results **out, ks_err *err);
 
 size_t ks_results_count(const ks_results *r);
-/* Number of documents that matched the query (exhaustive algorithm:
- * exact). */
+/* Number of documents that matched the query: exact when the query was
+ * evaluated exhaustively; with a pruning algorithm on a ranked-OR query,
+ * the number of documents fully scored (a lower bound). */
 uint64_t ks_results_matches(const ks_results *r);
 /* i-th hit, best first. KS_OK or KS_EINVAL (i out of range). */
 int ks_results_hit(const ks_results *r, size_t i, ks_hit *hit);

@@ -22,7 +22,8 @@
  *   - a phrase clause has npos >= 1 and positions[pos0].offset == 0;
  *   - terms[t].drives == 1 iff t is referenced by a non-excluded clause.
  *
- * Sections: query_parse.c, lookup.c, bm25.c, topk.c, exhaustive.c,
+ * Sections: query_parse.c, lookup.c, bm25.c, topk.c, exhaustive.c, prune.c,
+ * bmw.c / maxscore.c,
  * search.c.
  */
 #ifndef KS_SEARCHER_QUERY_INT_H
@@ -192,6 +193,96 @@ void ks_topk_sort(ks_topk *t);
 int ks_exhaustive_run(const ks_index *ix, const ks_query *q,
                       const ks_term_info *infos, const ks_bm25 *bm,
                       ks_topk *top, uint64_t *matches, ks_err *err);
+
+/* ---- prune.c --------------------------------------------------------------- */
+
+/* Shared machinery of the dynamic-pruning algorithms (bmw.c, maxscore.c).
+ * They evaluate only "pure OR" queries: every clause an optional word
+ * clause (ks_prune_supported); anything else runs exhaustively.
+ *
+ * Bounds (docs/ranking.md, "Query evaluation"): a term's contribution to a
+ * document is coef * g(tf, dl) with g non-decreasing in tf and
+ * non-increasing in the length, so g(max_tf, min_len) bounds it over a
+ * block or a whole postings list. Bounds are compared with the threshold
+ * theta after multiplying by KS_PRUNE_SLACK, which covers every rounding
+ * difference between a bound and the exact score (a sum of at most
+ * KS_QUERY_MAX_TERMS rounded non-negative terms, relative error < 1e-12). */
+#define KS_PRUNE_SLACK (1.0 + 1e-9)
+
+typedef struct ks_pcur {
+  ks_postings cur;   /* the cursor (valid while live) */
+  uint32_t term;     /* query term */
+  int live;          /* 1: positioned on a document (not exhausted) */
+  double coef;       /* bm25: sum of the refs' qtf (times ks_bm25_term);
+                        bm25-xapian: sum of the refs' xweight */
+  double ub;         /* bound of the whole list in this segment */
+  uint32_t sblock;   /* shallow block: first with last_doc >= last target */
+  uint32_t slast;    /* its last_doc (KS_MAX_DOCS past the end) */
+  double sub;        /* its bound (0 past the end) */
+} ks_pcur;
+
+typedef struct ks_prune {
+  const ks_query *q;
+  const ks_bm25 *bm;
+  const ks_segment *seg;
+  uint64_t base;      /* global number of the segment's document 0 */
+  ks_pcur *pc;        /* q->nterms slots; the first n are open */
+  uint32_t n;         /* open cursors in this segment */
+  ks_pcur **by_term;  /* term -> its open cursor, or NULL */
+  ks_pcur **order;    /* scratch for the algorithm (n pointers) */
+  double *cum;        /* scratch for the algorithm (n doubles) */
+  uint32_t *docs;     /* scratch: current document per order[] slot, kept
+                         compact for the candidate scans (UINT32_MAX: dead) */
+  double *coef;       /* per term: see ks_pcur.coef */
+  uint32_t len_doc;   /* document whose lengths are cached, or UINT32_MAX */
+  uint32_t dl[KS_NFIELDS];
+  ks_err *err;
+} ks_prune;
+
+/* 1 if q can be evaluated by a pruning algorithm with k > 0 hits. */
+int ks_prune_supported(const ks_query *q, uint32_t k);
+/* Allocate the per-query state. KS_OK or KS_ENOMEM. Free with
+ * ks_prune_free (also after a failure). */
+int ks_prune_init(ks_prune *p, const ks_query *q, const ks_bm25 *bm,
+                  ks_err *err);
+void ks_prune_free(ks_prune *p);
+/* Open a cursor for every term found in segment `seg` (infos: this
+ * segment's slice from ks_query_lookup) and compute the list bounds.
+ * KS_OK or KS_ECORRUPT (cursors opened so far are closed again). */
+int ks_prune_open_segment(ks_prune *p, const ks_segment *seg, uint64_t base,
+                          const ks_term_info *infos);
+void ks_prune_close_segment(ks_prune *p);
+/* Bound of the block of c that may hold `target` (shallow move: reads
+ * skip entries only, never decodes; targets must not decrease). Sets
+ * c->slast to that block's last_doc, or KS_MAX_DOCS (and returns 0) when
+ * the list has no document >= target. */
+double ks_prune_block_bound(ks_prune *p, ks_pcur *c, uint32_t target);
+/* Contribution of c's current posting to its document (not bit-exact:
+ * for bounds only). */
+double ks_prune_term_score(ks_prune *p, const ks_pcur *c);
+/* Exact score of `doc`, summed exactly as exhaustive.c sums it; every live
+ * cursor must be at a document >= doc. */
+double ks_prune_score(ks_prune *p, uint32_t doc);
+/* Move c to the first document >= target (or c->live = 0). KS_OK or an
+ * error rc. */
+int ks_prune_seek(ks_prune *p, ks_pcur *c, uint32_t target);
+int ks_prune_next(ks_prune *p, ks_pcur *c);
+/* Current top-k threshold: a new (higher-numbered) document enters the heap
+ * only with a score > theta; -INFINITY while the heap is not full. */
+double ks_prune_theta(const ks_topk *top);
+
+/* ---- bmw.c / maxscore.c ------------------------------------------------------ */
+
+/* Block-max WAND / block-max MaxScore over every segment: the same hits
+ * (ids, scores, tie order) as ks_exhaustive_run for a query that
+ * ks_prune_supported accepts. *matches counts the documents fully scored
+ * (a lower bound of the real number of matches). Returns KS_OK,
+ * KS_ECORRUPT, KS_ENOMEM. */
+int ks_bmw_run(const ks_index *ix, const ks_query *q, const ks_term_info *infos,
+               const ks_bm25 *bm, ks_topk *top, uint64_t *matches, ks_err *err);
+int ks_maxscore_run(const ks_index *ix, const ks_query *q,
+                    const ks_term_info *infos, const ks_bm25 *bm, ks_topk *top,
+                    uint64_t *matches, ks_err *err);
 
 /* ---- search.c ------------------------------------------------------------- */
 

@@ -4,8 +4,9 @@
  *
  *   validate options -> parse + analyze (query_parse.c, with an analyzer
  *   borrowed from the index pool) -> per-segment lookup and df (lookup.c)
- *   -> BM25 constants and term weights (bm25.c) -> exhaustive evaluation
- *   into a k-bounded heap (exhaustive.c, topk.c) -> results, best first.
+ *   -> BM25 constants and term weights (bm25.c) -> evaluation into a
+ *   k-bounded heap (topk.c) by the chosen algorithm: exhaustive.c, or for
+ *   pure ranked-OR queries bmw.c / maxscore.c -> results, best first.
  *
  * Each call owns all its state, so concurrent ks_search calls on one
  * ks_index are safe (the analyzer pool is mutex-protected).
@@ -44,7 +45,8 @@ static int check_opts(const ks_search_opts *o, ks_err *err) {
                       "[srch][search] bigram_weight must be a finite number "
                       ">= 0 (got %g)",
                       o->bigram_weight);
-  if (o->algorithm != KS_ALGO_EXHAUSTIVE)
+  if (o->algorithm != KS_ALGO_EXHAUSTIVE && o->algorithm != KS_ALGO_BMW &&
+      o->algorithm != KS_ALGO_MAXSCORE)
     return ks_err_set(err, KS_EINVAL, "[srch][search] unknown algorithm %d",
                       o->algorithm);
   if (!(o->min_normlen >= 0.0) || !isfinite(o->min_normlen))
@@ -119,8 +121,17 @@ int ks_search(ks_index *ix, const char *query, size_t len,
       uint64_t cap = opts->k < ix->nlive ? opts->k : ix->nlive;
       rc = ks_topk_init(&top, (uint32_t)cap, err);
     }
-    if (rc == KS_OK)
-      rc = ks_exhaustive_run(ix, &q, infos, &bm, &top, &r->matches, err);
+    if (rc == KS_OK) {
+      /* pruning only for pure ranked-OR queries (prune.c); anything else,
+       * and k = 0 (count only), runs exhaustively */
+      int prune = ks_prune_supported(&q, top.cap);
+      if (prune && opts->algorithm == KS_ALGO_BMW)
+        rc = ks_bmw_run(ix, &q, infos, &bm, &top, &r->matches, err);
+      else if (prune && opts->algorithm == KS_ALGO_MAXSCORE)
+        rc = ks_maxscore_run(ix, &q, infos, &bm, &top, &r->matches, err);
+      else
+        rc = ks_exhaustive_run(ix, &q, infos, &bm, &top, &r->matches, err);
+    }
     if (rc == KS_OK) {
       ks_topk_sort(&top);
       r->hits = top.heap; /* the results take the heap's storage */

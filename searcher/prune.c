@@ -1,0 +1,240 @@
+/*
+ * prune.c - shared machinery of the dynamic-pruning top-k algorithms
+ * (query_int.h, section prune.c): which queries they accept, one cursor per
+ * query term per segment with its score bounds, shallow block moves over
+ * the skip table, and the exact score of a document.
+ *
+ * Invariants:
+ *   - only "pure OR" queries (every clause an optional word clause) are
+ *     pruned, so a document matches iff some query term is in it, and its
+ *     score is the sum over clauses of the contributions of the clause's
+ *     terms present in it (exhaustive.c);
+ *   - ks_prune_score adds the contributions in exactly exhaustive.c's order
+ *     (clause by clause, ref by ref, each clause summed from 0.0), so the
+ *     scores are bit-identical to the exhaustive evaluator's;
+ *   - bounds (ub, sub) are never below the true contribution of any posting
+ *     they cover, up to KS_PRUNE_SLACK (docs/ranking.md, "Query
+ *     evaluation").
+ */
+#include "query_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ks_alloc.h"
+
+/* Contract: query_int.h. */
+int ks_prune_supported(const ks_query *q, uint32_t k) {
+  if (k == 0 || q->nterms == 0 || q->noptional == 0) return 0;
+  if (q->nrequired || q->nexcluded) return 0;
+  for (uint32_t i = 0; i < q->nclauses; i++)
+    if (q->clauses[i].phrase || q->clauses[i].op != KS_Q_OPTIONAL) return 0;
+  return 1;
+}
+
+/* Contract: query_int.h. */
+int ks_prune_init(ks_prune *p, const ks_query *q, const ks_bm25 *bm,
+                  ks_err *err) {
+  memset(p, 0, sizeof *p);
+  p->q = q;
+  p->bm = bm;
+  p->err = err;
+  p->len_doc = UINT32_MAX;
+  uint32_t n = q->nterms ? q->nterms : 1;
+  p->pc = ks_calloc(n, sizeof *p->pc);
+  p->by_term = ks_calloc(n, sizeof *p->by_term);
+  p->order = ks_calloc(n, sizeof *p->order);
+  p->cum = ks_calloc(n, sizeof *p->cum);
+  p->docs = ks_calloc(n, sizeof *p->docs);
+  p->coef = ks_calloc(n, sizeof *p->coef);
+  if (!p->pc || !p->by_term || !p->order || !p->cum || !p->docs || !p->coef)
+    return ks_err_set(err, KS_ENOMEM, "[srch][prune] out of memory");
+  /* per-term multiplier of g(tf, dl): a term may be referenced by several
+   * clauses (e.g. a stem shared by two words) */
+  for (uint32_t c = 0; c < q->nclauses; c++) {
+    const ks_qclause *cl = &q->clauses[c];
+    for (uint32_t r = cl->ref0; r < cl->ref0 + cl->nrefs; r++) {
+      const ks_qref *ref = &q->refs[r];
+      p->coef[ref->term] += bm->scheme == KS_RANK_BM25_XAPIAN
+                                ? ref->xweight
+                                : (double)ref->qtf;
+    }
+  }
+  return KS_OK;
+}
+
+/* Contract: query_int.h. */
+void ks_prune_free(ks_prune *p) {
+  ks_free(p->pc);
+  ks_free(p->by_term);
+  ks_free(p->order);
+  ks_free(p->cum);
+  ks_free(p->docs);
+  ks_free(p->coef);
+  memset(p, 0, sizeof *p);
+}
+
+/* coef * g(tf, len): the contribution of a term with multiplier coef. For
+ * bm25 len is the length in the term's field; for bm25-xapian the length
+ * of both fields (a bound may pass the term field's length alone, which is
+ * never larger, so the bound only grows). */
+static inline double contribution(const ks_prune *p, const ks_pcur *c,
+                                  uint32_t tf, uint64_t len) {
+  const ks_bm25 *bm = p->bm;
+  if (bm->scheme == KS_RANK_BM25_XAPIAN)
+    return ks_bm25_xapian_term(bm, c->coef, tf, len);
+  const ks_qterm *qt = &p->q->terms[c->term];
+  return c->coef * ks_bm25_term(bm, qt->weight, qt->field, tf,
+                                len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+}
+
+/* Contract: query_int.h. */
+int ks_prune_open_segment(ks_prune *p, const ks_segment *seg, uint64_t base,
+                          const ks_term_info *infos) {
+  const ks_query *q = p->q;
+  p->seg = seg;
+  p->base = base;
+  p->n = 0;
+  p->len_doc = UINT32_MAX;
+  for (uint32_t t = 0; t < q->nterms; t++) {
+    p->by_term[t] = NULL;
+    if (infos[t].df == 0) continue;
+    ks_pcur *c = &p->pc[p->n];
+    int rc = ks_postings_open(&c->cur, seg, &infos[t], p->err);
+    if (rc != KS_OK) {
+      ks_postings_close(&c->cur);
+      ks_prune_close_segment(p);
+      return rc;
+    }
+    p->n++;
+    c->term = t;
+    c->live = 1;
+    c->coef = p->coef[t];
+    c->ub = contribution(p, c, infos[t].max_tf, infos[t].min_len);
+    c->sblock = 0;
+    c->slast = c->cur.last_doc;
+    ks_skip_entry e;
+    ks_postings_skip(&c->cur, 0, &e);
+    c->sub = contribution(p, c, e.max_tf, e.min_len);
+    p->by_term[t] = c;
+  }
+  return KS_OK;
+}
+
+/* Contract: query_int.h. */
+void ks_prune_close_segment(ks_prune *p) {
+  for (uint32_t i = 0; i < p->n; i++) ks_postings_close(&p->pc[i].cur);
+  for (uint32_t t = 0; t < p->q->nterms; t++) p->by_term[t] = NULL;
+  p->n = 0;
+}
+
+/* Contract: query_int.h. */
+double ks_prune_block_bound(ks_prune *p, ks_pcur *c, uint32_t target) {
+  if (!c->live) {
+    c->slast = KS_MAX_DOCS;
+    return 0.0;
+  }
+  if (c->sblock < c->cur.block || c->slast == KS_MAX_DOCS) {
+    /* the cursor moved past the shallow block: restart from its block */
+    ks_skip_entry e;
+    ks_postings_skip(&c->cur, c->cur.block, &e);
+    c->sblock = c->cur.block;
+    c->slast = c->cur.last_doc;
+    c->sub = contribution(p, c, e.max_tf, e.min_len);
+  }
+  if (c->slast >= target) return c->sub;
+  ks_skip_entry e;
+  uint32_t b = c->sblock;
+  do {
+    if (++b >= c->cur.nblocks) {
+      c->sblock = c->cur.nblocks;
+      c->slast = KS_MAX_DOCS;
+      c->sub = 0.0;
+      return 0.0;
+    }
+    ks_postings_skip(&c->cur, b, &e);
+  } while (e.last_doc < target);
+  c->sblock = b;
+  c->slast = e.last_doc;
+  c->sub = contribution(p, c, e.max_tf, e.min_len);
+  return c->sub;
+}
+
+static void lengths(ks_prune *p, uint32_t doc) {
+  if (p->len_doc == doc) return;
+  p->len_doc = doc;
+  for (int f = 0; f < KS_NFIELDS; f++) p->dl[f] = ks_segment_doclen(p->seg, doc, f);
+}
+
+/* Contract: query_int.h. */
+double ks_prune_term_score(ks_prune *p, const ks_pcur *c) {
+  lengths(p, c->cur.doc);
+  uint64_t len;
+  if (p->bm->scheme == KS_RANK_BM25_XAPIAN)
+    len = (uint64_t)p->dl[0] + p->dl[1];
+  else
+    len = p->dl[p->q->terms[c->term].field];
+  return contribution(p, c, c->cur.tf, len);
+}
+
+/* Contract: query_int.h. Mirrors exhaustive.c's clause_score and
+ * clause_score_xapian for word clauses. */
+double ks_prune_score(ks_prune *p, uint32_t doc) {
+  const ks_query *q = p->q;
+  const ks_bm25 *bm = p->bm;
+  lengths(p, doc);
+  int xapian = bm->scheme == KS_RANK_BM25_XAPIAN;
+  uint64_t len = (uint64_t)p->dl[0] + p->dl[1];
+  double s = 0.0;
+  for (uint32_t i = 0; i < q->nclauses; i++) {
+    const ks_qclause *cl = &q->clauses[i];
+    const ks_qref *refs = &q->refs[cl->ref0];
+    double cs = 0.0;
+    int any = 0;
+    for (uint32_t r = 0; r < cl->nrefs; r++) {
+      const ks_pcur *c = p->by_term[refs[r].term];
+      if (!c || !c->live || c->cur.doc != doc) continue;
+      any = 1;
+      if (xapian) {
+        cs += ks_bm25_xapian_term(bm, refs[r].xweight, c->cur.tf, len);
+      } else {
+        const ks_qterm *qt = &q->terms[refs[r].term];
+        int f = qt->field;
+        cs += (double)refs[r].qtf *
+              ks_bm25_term(bm, qt->weight, f, c->cur.tf, p->dl[f]);
+      }
+    }
+    if (any) s += cs; /* exhaustive.c skips clauses that do not match */
+  }
+  return s;
+}
+
+/* Contract: query_int.h. */
+int ks_prune_seek(ks_prune *p, ks_pcur *c, uint32_t target) {
+  if (!c->live || c->cur.doc >= target) return KS_OK;
+  int r = ks_postings_seek(&c->cur, target, p->err);
+  if (r == KS_DONE) {
+    c->live = 0;
+    return KS_OK;
+  }
+  if (r != KS_OK) c->live = 0;
+  return r;
+}
+
+/* Contract: query_int.h. */
+int ks_prune_next(ks_prune *p, ks_pcur *c) {
+  if (!c->live) return KS_OK;
+  int r = ks_postings_next(&c->cur, p->err);
+  if (r == KS_DONE) {
+    c->live = 0;
+    return KS_OK;
+  }
+  if (r != KS_OK) c->live = 0;
+  return r;
+}
+
+/* Contract: query_int.h. */
+double ks_prune_theta(const ks_topk *top) {
+  if (top->cap == 0 || top->n < top->cap) return -INFINITY;
+  return top->heap[0].score;
+}
