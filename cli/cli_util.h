@@ -11,6 +11,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "ks_error.h"
 
 /* Keep in sync with project(kosearch VERSION ...) in CMakeLists.txt. */
 #define KS_CLI_VERSION "0.1.0"
@@ -28,6 +31,7 @@ typedef struct cli_command {
 
 extern const cli_command cli_cmd_index, cli_cmd_search, cli_cmd_stats,
     cli_cmd_check;
+extern const cli_command cli_cmd_eval, cli_cmd_bench;
 
 /* "kosearch: error: <msg>" on stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -68,5 +72,66 @@ uint64_t cli_peak_rss(void);
 
 /* Print text help for one command (help == NULL: the general help). */
 void cli_print_help(const cli_command *cmd);
+
+/* ---- query files (eval, bench; cmd_search.c's batch mode reads the same
+ * format with its own copy of this loop: to deduplicate) --------------------
+ * Lines "qid<TAB>query[<TAB>rest]". A UTF-8 BOM on line 1, trailing CR/LF
+ * and blank lines (only spaces/tabs) are ignored. Errors name FILE:LINE:
+ * a NUL byte, no tab, an empty qid or one containing spaces. */
+typedef struct cli_tsv {
+  FILE *f;
+  const char *path;          /* borrowed */
+  char *line;                /* getline buffer */
+  size_t cap;
+  unsigned long long lineno; /* line of the last record returned */
+} cli_tsv;
+
+/* Open `path`. CLI_OK, or CLI_ERROR with a message printed. */
+int cli_tsv_open(cli_tsv *t, const char *path);
+/* Next record: *qid, *query and *rest (NULL when there is no second tab)
+ * point into the line buffer, valid until the next call. Returns 1 (a
+ * record), 0 (end of file), -1 (error, message naming FILE:LINE printed). */
+int cli_tsv_next(cli_tsv *t, char **qid, char **query, char **rest);
+void cli_tsv_close(cli_tsv *t);
+
+/* ---- a search backend: a native index or a Xapian database (cmd_search.c
+ * has its own static copy with snippets; to deduplicate) ------------------ */
+struct ks_index;
+struct ks_xap_db;
+struct ks_results;
+struct ks_xap_results;
+struct ks_query_plan;
+struct ks_search_opts;
+
+typedef struct cli_backend {
+  const char *path;              /* borrowed */
+  struct ks_index *ix;           /* native, or */
+  struct ks_xap_db *xdb;         /* Xapian */
+  int owns_ix;                   /* close ix in cli_backend_close */
+  struct ks_results *r;          /* last native results */
+  struct ks_xap_results *xr;     /* last Xapian results */
+  struct ks_query_plan *plan;    /* last Xapian query */
+} cli_backend;
+
+/* Open `path` (Xapian detected with cli_xap_detect, else native) into *b.
+ * KS_OK or an rc with *e filled (b is then zeroed). */
+int cli_backend_open(cli_backend *b, const char *path, ks_err *e);
+/* A second handle on the same index for another thread: a native index is
+ * shared (read-only, thread-safe), a Xapian database is opened again
+ * (Xapian handles must not be shared by threads). KS_OK or an rc. */
+int cli_backend_clone(const cli_backend *src, cli_backend *dst, ks_err *e);
+/* Run `query` with *so (so->k hits). KS_OK, KS_EQUERY, other rc. The
+ * previous results are freed. */
+int cli_backend_search(cli_backend *b, const char *query,
+                       const struct ks_search_opts *so, ks_err *e);
+size_t cli_backend_count(const cli_backend *b);
+/* Id (borrowed until the next search) and score of hit i. */
+int cli_backend_hit(cli_backend *b, size_t i, const char **id, size_t *idlen,
+                    double *score, ks_err *e);
+/* Number of live documents (0 if unknown). */
+uint64_t cli_backend_docs(cli_backend *b);
+const char *cli_backend_kind(const cli_backend *b); /* "native"/"xapian" */
+void cli_backend_clear(cli_backend *b);  /* free the last results */
+void cli_backend_close(cli_backend *b);  /* clear + close; zeroes *b */
 
 #endif /* KS_CLI_UTIL_H */

@@ -1,6 +1,6 @@
 /*
  * main.c - entry point of the `kosearch` program: dispatches to the
- * commands (index, search, stats, check) and prints help and version.
+ * commands (index, search, stats, check, eval, bench) and prints help and version.
  *
  *   kosearch --help | -h          general help
  *   kosearch --version            program and analyzer versions
@@ -17,7 +17,8 @@
 #include "kosearch.h"
 
 static const cli_command *const commands[] = {
-    &cli_cmd_index, &cli_cmd_search, &cli_cmd_stats, &cli_cmd_check, NULL};
+    &cli_cmd_index, &cli_cmd_search, &cli_cmd_stats, &cli_cmd_check,
+    &cli_cmd_eval, &cli_cmd_bench, NULL};
 
 static const cli_command *find_command(const char *name) {
   for (int i = 0; commands[i]; i++)

@@ -1,0 +1,553 @@
+/*
+ * cmd_bench.c - `kosearch bench`: query latency and throughput of an index,
+ * optionally side by side with a second index in the same process.
+ *
+ *   kosearch bench INDEX --queries FILE.tsv [-k 10] [--warmup N] [--repeat R]
+ *                  [--threads T] [--algorithm A] [--vs OTHER [--vs-algorithm A]]
+ *                  [--json]
+ *
+ * What is timed (CLOCK_MONOTONIC, per query): the search call (analysis,
+ * parsing, matching, top-k: ks_search or the Xapian glue) plus fetching the
+ * id of every returned hit. Not timed: process start, opening the indexes,
+ * reading the query file, freeing the results.
+ *
+ * Scheduling: a "job" is (pass, query); jobs are handed out by one shared
+ * atomic counter, so T threads share one opened native index (read-only,
+ * thread-safe). A Xapian database is opened once per thread (Xapian handles
+ * must not be shared between threads). With --vs each job runs the query on
+ * both indexes, alternating which goes first (even jobs ours first, odd jobs
+ * theirs first) so that neither always benefits from the other's cache
+ * warming. Latencies go to a per-engine array slot owned by the job: no
+ * locks. Warmup passes run the same way without recording.
+ *
+ * Figures: mean, p50/p95/p99 (nearest rank: the ceil(p/100 * n)-th smallest),
+ * max, all in ms over the measured jobs; QPS = threads * 1000 / mean ms
+ * (Little's law: each thread has one query in flight). Queries the parser
+ * rejects (KS_EQUERY) are counted as skipped and left out.
+ *
+ * Algorithm names come from the `algorithms` table below (extend it when
+ * KS_ALGO_* grow); without --algorithm the searcher's default is used.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli_util.h"
+#include "kosearch.h"
+
+/* Build facts recorded by --json (set by CMakeLists.txt on this file). */
+#ifndef KS_BUILD_COMMIT
+#define KS_BUILD_COMMIT ""
+#endif
+#ifndef KS_BUILD_CFLAGS
+#define KS_BUILD_CFLAGS "unknown"
+#endif
+#ifndef KS_BUILD_TYPE
+#define KS_BUILD_TYPE "unknown"
+#endif
+
+#define BENCH_MAX_THREADS 256
+
+/* Names of --algorithm values. Extend when ks_srch.h adds KS_ALGO_*. */
+static const struct {
+  const char *name;
+  int value;
+} algorithms[] = {
+    {"exhaustive", KS_ALGO_EXHAUSTIVE},
+    {"bmw", KS_ALGO_BMW},
+    {"maxscore", KS_ALGO_MAXSCORE},
+};
+
+/* Name of an algorithm value ("?" if the table lacks it). */
+static const char *algorithm_name(int value) {
+  for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+    if (algorithms[i].value == value) return algorithms[i].name;
+  return "?";
+}
+
+static const char bench_help[] =
+    "Usage: kosearch bench INDEX --queries FILE.tsv [-k N] [--warmup N] [--repeat R]\n"
+    "                      [--threads T] [--algorithm A] [--vs OTHER] [--json]\n"
+    "\n"
+    "Measure query latency on INDEX (native or Xapian: detected) with the queries\n"
+    "of FILE.tsv (qid<TAB>query[<TAB>...] lines, as for `kosearch search --queries`).\n"
+    "The latency of one query is the search call (analysis, parsing, matching,\n"
+    "top-k) plus fetching the ids of its hits, timed with a monotonic clock;\n"
+    "process start and index opening are not included. Prints mean, p50, p95,\n"
+    "p99 and max latency (ms) and QPS (= threads x 1000 / mean ms).\n"
+    "\n"
+    "Options:\n"
+    "  --queries FILE.tsv   the queries (required); every line is one query\n"
+    "  -k N                 hits per query (default 10)\n"
+    "  --warmup N           untimed passes over the queries first (default 1)\n"
+    "  --repeat R           timed passes over the queries (default 1)\n"
+    "  --threads T          T threads share the opened index(es), taking queries\n"
+    "                       from one shared counter (default 1)\n"
+    "  --algorithm A        native top-k algorithm: exhaustive, bmw, maxscore\n"
+    "                       (default: the searcher's default)\n"
+    "  --vs OTHER           also run every query on OTHER (native or Xapian) in\n"
+    "                       the same process, interleaved query by query; print\n"
+    "                       both and the ratio ours/theirs of every figure\n"
+    "  --vs-algorithm A     algorithm on a native OTHER (default: --algorithm);\n"
+    "                       OTHER may be INDEX itself: --vs INDEX --vs-algorithm A\n"
+    "  --json               one JSON object with the figures, the build (commit,\n"
+    "                       compiler, flags), the corpora and the machine\n"
+    "  -h, --help           show this help\n";
+
+typedef struct bench_stats {
+  size_t measured, skipped;
+  double mean, p50, p95, p99, max, qps; /* ms, ms..., queries/s */
+} bench_stats;
+
+typedef struct bench_engine {
+  const char *path;
+  const char *algorithm;   /* name, or NULL for Xapian */
+  ks_search_opts so;
+  cli_backend *be;         /* one per thread (be[0] owns a native index) */
+  double *lat;             /* ms per measured job; NAN = skipped */
+  uint64_t docs;
+  bench_stats st;
+} bench_engine;
+
+typedef struct bench_run {
+  char **queries;          /* the query texts (heap) */
+  size_t nq;
+  bench_engine *eng[2];
+  int neng;
+  size_t njobs;            /* jobs of the current phase */
+  int record;              /* 0 during warmup */
+  atomic_size_t next;      /* next job */
+  atomic_int failed;
+  ks_err err;              /* first fatal error (written by the failing thread) */
+  atomic_flag err_taken;
+  atomic_size_t sink;      /* keeps the id fetching from being optimised out */
+} bench_run;
+
+typedef struct bench_thread {
+  bench_run *run;
+  int t;                   /* thread number */
+  pthread_t th;
+} bench_thread;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Run query q on engine x with thread t's handle; returns the latency in
+ * ms, NAN if the parser rejected the query, or -1 on a fatal error. */
+static double time_one(bench_run *run, bench_engine *x, int t, const char *q) {
+  ks_err e;
+  cli_backend *b = &x->be[t];
+  size_t sum = 0;
+  double t0 = now_ms();
+  int rc = cli_backend_search(b, q, &x->so, &e);
+  size_t n = rc == KS_OK ? cli_backend_count(b) : 0;
+  for (size_t i = 0; i < n && rc == KS_OK; i++) {
+    const char *id;
+    size_t len;
+    double score;
+    rc = cli_backend_hit(b, i, &id, &len, &score, &e);
+    if (rc == KS_OK) sum += len + (size_t)(unsigned char)id[0];
+  }
+  double ms = now_ms() - t0;
+  cli_backend_clear(b);
+  atomic_fetch_add_explicit(&run->sink, sum, memory_order_relaxed);
+  if (rc == KS_EQUERY) return NAN;
+  if (rc) {
+    if (!atomic_flag_test_and_set(&run->err_taken)) run->err = e;
+    atomic_store(&run->failed, 1);
+    return -1;
+  }
+  return ms;
+}
+
+static void *bench_worker(void *arg) {
+  bench_thread *bt = arg;
+  bench_run *run = bt->run;
+  for (;;) {
+    size_t j = atomic_fetch_add(&run->next, 1);
+    if (j >= run->njobs || atomic_load(&run->failed)) break;
+    const char *q = run->queries[j % run->nq];
+    for (int s = 0; s < run->neng; s++) {
+      int which = (run->neng == 2 && (j & 1)) ? 1 - s : s;
+      bench_engine *x = run->eng[which];
+      double ms = time_one(run, x, bt->t, q);
+      if (ms < 0) return NULL;
+      if (run->record) x->lat[j] = ms;
+    }
+  }
+  return NULL;
+}
+
+/* One phase of `passes` passes over the queries with `threads` threads.
+ * CLI_OK or an exit code (message printed). *wall_s: elapsed seconds. */
+static int run_phase(bench_run *run, uint64_t passes, int threads, int record, double *wall_s) {
+  bench_thread bt[BENCH_MAX_THREADS];
+  run->njobs = (size_t)passes * run->nq;
+  run->record = record;
+  atomic_store(&run->next, 0);
+  double t0 = now_ms();
+  int started = 0, rc = CLI_OK;
+  for (int t = 1; t < threads; t++) {
+    bt[t] = (bench_thread){run, t, 0};
+    if (pthread_create(&bt[t].th, NULL, bench_worker, &bt[t]) != 0) {
+      atomic_store(&run->failed, 1);
+      rc = cli_error("cannot start a thread: %s", strerror(errno));
+      break;
+    }
+    started = t;
+  }
+  bt[0] = (bench_thread){run, 0, 0};
+  bench_worker(&bt[0]);
+  for (int t = 1; t <= started; t++) pthread_join(bt[t].th, NULL);
+  if (wall_s) *wall_s = (now_ms() - t0) / 1e3;
+  if (rc == CLI_OK && atomic_load(&run->failed))
+    rc = cli_error("%s", cli_strip_tags(run->err.msg));
+  return rc;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: the ceil(p/100 * n)-th smallest of sorted v[0..n). */
+static double percentile(const double *v, size_t n, double p) {
+  size_t r = (size_t)ceil(p / 100.0 * (double)n);
+  if (r < 1) r = 1;
+  if (r > n) r = n;
+  return v[r - 1];
+}
+
+static int compute_stats(bench_engine *x, size_t njobs, int threads) {
+  double *v = malloc((njobs ? njobs : 1) * sizeof *v);
+  if (!v) return -1;
+  size_t n = 0;
+  double sum = 0;
+  for (size_t j = 0; j < njobs; j++)
+    if (!isnan(x->lat[j])) v[n++] = x->lat[j], sum += x->lat[j];
+  memset(&x->st, 0, sizeof x->st);
+  x->st.measured = n;
+  x->st.skipped = njobs - n;
+  if (n) {
+    qsort(v, n, sizeof *v, cmp_double);
+    x->st.mean = sum / (double)n;
+    x->st.p50 = percentile(v, n, 50);
+    x->st.p95 = percentile(v, n, 95);
+    x->st.p99 = percentile(v, n, 99);
+    x->st.max = v[n - 1];
+    x->st.qps = x->st.mean > 0 ? (double)threads * 1000.0 / x->st.mean : 0;
+  }
+  free(v);
+  return 0;
+}
+
+/* ---- machine and build facts --------------------------------------------- */
+
+static void cpu_model(char *buf, size_t size) {
+  snprintf(buf, size, "unknown");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  if (!f) return;
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "model name", 10) != 0) continue;
+    char *c = strchr(line, ':');
+    if (!c) continue;
+    c++;
+    while (*c == ' ' || *c == '\t') c++;
+    c[strcspn(c, "\n")] = '\0';
+    snprintf(buf, size, "%s", c);
+    break;
+  }
+  fclose(f);
+}
+
+static const char *build_commit(void) {
+  const char *env = getenv("KS_COMMIT");
+  if (env && env[0]) return env;
+  return KS_BUILD_COMMIT[0] ? KS_BUILD_COMMIT : "unknown";
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static const char *figure_names[] = {"mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "qps"};
+static const char *figure_labels[] = {"mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "QPS"};
+
+static double figure(const bench_stats *s, int i) {
+  const double f[] = {s->mean, s->p50, s->p95, s->p99, s->max, s->qps};
+  return f[i];
+}
+
+static cJSON *engine_json(const bench_engine *x) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  cJSON_AddStringToObject(o, "index", x->path);
+  cJSON_AddStringToObject(o, "backend", cli_backend_kind(&x->be[0]));
+  cJSON_AddNumberToObject(o, "docs", (double)x->docs);
+  if (x->algorithm) cJSON_AddStringToObject(o, "algorithm", x->algorithm);
+  else cJSON_AddNullToObject(o, "algorithm");
+  cJSON_AddNumberToObject(o, "measured", (double)x->st.measured);
+  cJSON_AddNumberToObject(o, "skipped", (double)x->st.skipped);
+  for (int i = 0; i < 6; i++) cJSON_AddNumberToObject(o, figure_names[i], figure(&x->st, i));
+  return o;
+}
+
+typedef struct bench_args {
+  const char *queries;
+  uint64_t k, warmup, repeat, threads;
+} bench_args;
+
+static int print_json(const bench_run *run, const bench_args *a, double wall_s) {
+  char cpu[256];
+  cpu_model(cpu, sizeof cpu);
+  cJSON *o = cJSON_CreateObject(), *m = cJSON_CreateObject(), *c = cJSON_CreateObject();
+  if (!o || !m || !c) {
+    cJSON_Delete(o), cJSON_Delete(m), cJSON_Delete(c);
+    return cli_error("out of memory");
+  }
+  cJSON_AddStringToObject(o, "command", "bench");
+  cJSON_AddStringToObject(o, "kosearch_version", KS_CLI_VERSION);
+  cJSON_AddStringToObject(o, "commit", build_commit());
+  cJSON_AddStringToObject(o, "compiler", __VERSION__);
+  cJSON_AddStringToObject(o, "flags", KS_BUILD_CFLAGS);
+  cJSON_AddStringToObject(o, "build_type", KS_BUILD_TYPE);
+  cJSON_AddStringToObject(m, "cpu", cpu);
+  cJSON_AddNumberToObject(m, "cores", (double)sysconf(_SC_NPROCESSORS_ONLN));
+  cJSON_AddItemToObject(o, "machine", m);
+  cJSON_AddStringToObject(c, "index", run->eng[0]->path);
+  cJSON_AddNumberToObject(c, "docs", (double)run->eng[0]->docs);
+  cJSON_AddItemToObject(o, "corpus", c);
+  cJSON_AddStringToObject(o, "queries_file", a->queries);
+  cJSON_AddNumberToObject(o, "queries", (double)run->nq);
+  cJSON_AddNumberToObject(o, "k", (double)a->k);
+  cJSON_AddNumberToObject(o, "warmup", (double)a->warmup);
+  cJSON_AddNumberToObject(o, "repeat", (double)a->repeat);
+  cJSON_AddNumberToObject(o, "threads", (double)a->threads);
+  cJSON_AddNumberToObject(o, "wall_s", wall_s);
+  cJSON_AddItemToObject(o, "ours", engine_json(run->eng[0]));
+  if (run->neng == 2) {
+    cJSON_AddItemToObject(o, "theirs", engine_json(run->eng[1]));
+    cJSON *r = cJSON_AddObjectToObject(o, "ratio");
+    for (int i = 0; r && i < 6; i++) {
+      double th = figure(&run->eng[1]->st, i);
+      if (th > 0) cJSON_AddNumberToObject(r, figure_names[i], figure(&run->eng[0]->st, i) / th);
+      else cJSON_AddNullToObject(r, figure_names[i]);
+    }
+  }
+  char *s = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  if (!s) return cli_error("out of memory");
+  puts(s);
+  free(s);
+  return CLI_OK;
+}
+
+static void print_engine_line(const char *who, const bench_engine *x) {
+  printf("%s %s (%s, %llu documents%s%s)\n", who, x->path, cli_backend_kind(&x->be[0]),
+         (unsigned long long)x->docs, x->algorithm ? ", algorithm " : "",
+         x->algorithm ? x->algorithm : "");
+}
+
+static void print_text(const bench_run *run, const bench_args *a, double wall_s) {
+  const bench_engine *o = run->eng[0], *t = run->neng == 2 ? run->eng[1] : NULL;
+  printf("queries: %zu x %llu repeat (warmup %llu), k %llu, threads %llu, %.2f s\n", run->nq,
+         (unsigned long long)a->repeat, (unsigned long long)a->warmup, (unsigned long long)a->k,
+         (unsigned long long)a->threads, wall_s);
+  print_engine_line(t ? "ours:  " : "index:", o);
+  if (t) print_engine_line("theirs:", t);
+  if (o->st.skipped)
+    printf("skipped: %zu measured queries rejected by the parser\n", o->st.skipped);
+  if (t)
+    printf("%-8s %12s %12s %12s\n", "", "ours", "theirs", "ours/theirs");
+  for (int i = 0; i < 6; i++) {
+    const char *fmt = i == 5 ? "%-8s %12.1f" : "%-8s %12.3f";
+    printf(fmt, figure_labels[i], figure(&o->st, i));
+    if (t) {
+      double th = figure(&t->st, i);
+      printf(i == 5 ? " %12.1f" : " %12.3f", th);
+      if (th > 0) printf(" %12.3f", figure(&o->st, i) / th);
+      else printf(" %12s", "-");
+    }
+    putchar('\n');
+  }
+}
+
+/* ---- command ---------------------------------------------------------------- */
+
+static int parse_algorithm(const char *cmd, const char *opt, const char *val, int *out) {
+  for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+    if (strcmp(algorithms[i].name, val) == 0) {
+      *out = algorithms[i].value;
+      return 0;
+    }
+  char known[256] = "";
+  for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+    snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+             algorithms[i].name);
+  cli_usage(cmd, "unknown %s '%s' (known: %s)", opt, val, known);
+  return -1;
+}
+
+static int load_queries(const char *path, bench_run *run) {
+  cli_tsv t;
+  int rc = cli_tsv_open(&t, path), got;
+  if (rc) return rc;
+  size_t cap = 0;
+  char *qid, *query, *rest;
+  while ((got = cli_tsv_next(&t, &qid, &query, &rest)) == 1) {
+    if (run->nq == cap) {
+      cap = cap ? 2 * cap : 256;
+      char **q = realloc(run->queries, cap * sizeof *q);
+      if (!q) {
+        got = -2;
+        break;
+      }
+      run->queries = q;
+    }
+    if (!(run->queries[run->nq] = strdup(query))) {
+      got = -2;
+      break;
+    }
+    run->nq++;
+  }
+  cli_tsv_close(&t);
+  if (got == -2) return cli_error("out of memory");
+  if (got < 0) return CLI_ERROR;
+  if (run->nq == 0) return cli_error("%s: no queries", path);
+  return CLI_OK;
+}
+
+/* Open engine x on x->path with `threads` handles. */
+static int open_engine(bench_engine *x, int threads) {
+  ks_err e;
+  ks_err_clear(&e);
+  x->be = calloc((size_t)threads, sizeof *x->be);
+  if (!x->be) return cli_error("out of memory");
+  if (cli_backend_open(&x->be[0], x->path, &e)) return cli_error("%s", cli_strip_tags(e.msg));
+  for (int t = 1; t < threads; t++)
+    if (cli_backend_clone(&x->be[0], &x->be[t], &e)) return cli_error("%s", cli_strip_tags(e.msg));
+  x->docs = cli_backend_docs(&x->be[0]);
+  if (x->be[0].xdb) {
+    x->algorithm = NULL;
+    x->so.ranking = KS_RANK_BM25_XAPIAN;
+  }
+  return CLI_OK;
+}
+
+static void close_engine(bench_engine *x, int threads) {
+  if (!x->be) return;
+  for (int t = threads - 1; t >= 0; t--) cli_backend_close(&x->be[t]); /* be[0] owns last */
+  free(x->be);
+  free(x->lat);
+}
+
+static int run_bench(int argc, char **argv) {
+  const char *cmd = "bench", *val = NULL, *index = NULL, *vs = NULL;
+  const char *algo = NULL, *vs_algo = NULL;
+  bench_args a = {NULL, 10, 1, 1, 1};
+  ks_search_opts defaults;
+  ks_search_opts_default(&defaults);
+  int json = 0, r, algo_v = defaults.algorithm, vs_algo_v = defaults.algorithm, vs_algo_given = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (s[0] != '-' || s[1] == '\0') {
+      if (index) return cli_usage(cmd, "unexpected argument '%s'", s);
+      index = s;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "-k", 1, &val))) {
+      if (r < 0 || cli_parse_u64(cmd, "-k", val, 1, 1000000, &a.k)) return CLI_USAGE;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--queries", 1, &val))) {
+      if (r < 0) return CLI_USAGE;
+      a.queries = val;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--warmup", 1, &val))) {
+      if (r < 0 || cli_parse_u64(cmd, "--warmup", val, 0, 1000, &a.warmup)) return CLI_USAGE;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--repeat", 1, &val))) {
+      if (r < 0 || cli_parse_u64(cmd, "--repeat", val, 1, 1000, &a.repeat)) return CLI_USAGE;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--threads", 1, &val))) {
+      if (r < 0 || cli_parse_u64(cmd, "--threads", val, 1, BENCH_MAX_THREADS, &a.threads))
+        return CLI_USAGE;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--algorithm", 1, &val))) {
+      if (r < 0 || parse_algorithm(cmd, "--algorithm", val, &algo_v)) return CLI_USAGE;
+      algo = val;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--vs-algorithm", 1, &val))) {
+      if (r < 0 || parse_algorithm(cmd, "--vs-algorithm", val, &vs_algo_v)) return CLI_USAGE;
+      vs_algo = val;
+      vs_algo_given = 1;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--vs", 1, &val))) {
+      if (r < 0) return CLI_USAGE;
+      vs = val;
+    } else if (cli_opt(argc, argv, &i, cmd, "--json", 0, NULL)) {
+      json = 1;
+    } else {
+      return cli_usage(cmd, "unknown option '%s'", s);
+    }
+  }
+  if (!index) return cli_usage(cmd, "missing INDEX");
+  if (!a.queries) return cli_usage(cmd, "missing --queries FILE.tsv");
+  if (vs_algo_given && !vs) return cli_usage(cmd, "--vs-algorithm needs --vs OTHER");
+  if (!algo) algo = algorithm_name(algo_v);
+  if (!vs_algo_given) vs_algo = algo, vs_algo_v = algo_v;
+  int threads = (int)a.threads;
+
+  bench_run run;
+  memset(&run, 0, sizeof run);
+  atomic_init(&run.next, 0);
+  atomic_init(&run.failed, 0);
+  atomic_init(&run.sink, 0);
+  atomic_flag_clear(&run.err_taken);
+  bench_engine ours, theirs;
+  memset(&ours, 0, sizeof ours);
+  memset(&theirs, 0, sizeof theirs);
+  ours.so = defaults;
+  ours.so.k = (uint32_t)a.k;
+  ours.so.algorithm = algo_v;
+  ours.path = index;
+  ours.algorithm = algo;
+  theirs.so = ours.so;
+  theirs.so.algorithm = vs_algo_v;
+  theirs.path = vs;
+  theirs.algorithm = vs_algo;
+  run.eng[0] = &ours;
+  run.eng[1] = &theirs;
+  run.neng = vs ? 2 : 1;
+
+  int rc = load_queries(a.queries, &run);
+  if (rc == CLI_OK) rc = open_engine(&ours, threads);
+  if (rc == CLI_OK && vs) rc = open_engine(&theirs, threads);
+  if (rc == CLI_OK && ours.be[0].xdb && algo_v != defaults.algorithm)
+    cli_warn("--algorithm applies to native indexes only (INDEX is a Xapian database)");
+  if (rc == CLI_OK && vs && theirs.be[0].xdb && vs_algo_given)
+    cli_warn("--vs-algorithm applies to native indexes only (OTHER is a Xapian database)");
+  size_t njobs = (size_t)a.repeat * run.nq;
+  for (int s = 0; rc == CLI_OK && s < run.neng; s++) {
+    run.eng[s]->lat = malloc(njobs * sizeof(double));
+    if (!run.eng[s]->lat) rc = cli_error("out of memory");
+  }
+  double wall_s = 0;
+  if (rc == CLI_OK && a.warmup) rc = run_phase(&run, a.warmup, threads, 0, NULL);
+  if (rc == CLI_OK) rc = run_phase(&run, a.repeat, threads, 1, &wall_s);
+  for (int s = 0; rc == CLI_OK && s < run.neng; s++)
+    if (compute_stats(run.eng[s], njobs, threads)) rc = cli_error("out of memory");
+  if (rc == CLI_OK && ours.st.measured == 0) rc = cli_error("every query was rejected by the parser");
+  if (rc == CLI_OK) {
+    if (json) rc = print_json(&run, &a, wall_s);
+    else print_text(&run, &a, wall_s);
+  }
+  close_engine(&theirs, threads);
+  close_engine(&ours, threads);
+  for (size_t i = 0; i < run.nq; i++) free(run.queries[i]);
+  free(run.queries);
+  return rc;
+}
+
+const cli_command cli_cmd_bench = {"bench", "measure query latency (optionally vs another index)",
+                                   bench_help, run_bench};
