@@ -18,7 +18,7 @@
 
 static const cli_command *const commands[] = {
     &cli_cmd_index, &cli_cmd_search, &cli_cmd_stats, &cli_cmd_check,
-    &cli_cmd_eval, &cli_cmd_bench, NULL};
+    &cli_cmd_eval, &cli_cmd_bench, &cli_cmd_analyze, NULL};
 
 static const cli_command *find_command(const char *name) {
   for (int i = 0; commands[i]; i++)

@@ -65,6 +65,8 @@ struct ks_tok {
   size_t term_cap;             /* bytes allocated in term */
   uint32_t *off;               /* byte offset in term of each folded unit */
   size_t off_cap;              /* entries allocated in off */
+  char num[24];                /* UTF-8 of the last number token ... */
+  size_t num_len;              /* ... and its length (0: too long to join) */
 };
 
 /* Context of the text directly before a word token (orphan rule). */
@@ -431,6 +433,7 @@ typedef struct run {
   ks_tok_cb cb;
   void *ctx;
   int stopped;        /* 1: the callback returned non-zero */
+  int query;          /* 1: KS_TOK_QUERY (question words are dropped) */
 } run;
 
 /* Input byte span of src units [s, e). */
@@ -530,6 +533,14 @@ static int word_token(run *r, int32_t s, int32_t e, int32_t status,
     if (glued && ks_ko_is_orphan_particle(w, n)) return KS_OK;
   }
 
+  size_t stem = n; /* units of the stem; n = no stem */
+  if (all_syl && n >= 2) stem = ks_ko_stem(w, n, t->cfg.min_stem);
+  /* A query's question words (무엇, 어디에서, 몇년도 ...) ask, they do not
+   * describe the answer: no term at all. */
+  if (r->query && all_syl &&
+      (ks_ko_is_question_word(w, stem) || ks_ko_is_question_word(w, n)))
+    return KS_OK;
+
   /* UTF-8 of the folded token, with per-unit byte offsets. */
   if (grow((void **)&t->term, &t->term_cap, 3 * n + 1, 1) ||
       grow((void **)&t->off, &t->off_cap, n + 1, sizeof(uint32_t)))
@@ -548,9 +559,11 @@ static int word_token(run *r, int32_t s, int32_t e, int32_t status,
   k.len = utf8_trunc(t->term, blen, KS_TOK_MAX_TERM);
   int rc = r->cb(r->ctx, &k);
   if (rc) goto stop;
+  if (*prev == PREV_NUMBER) { /* remembered for a counter glued to it */
+    t->num_len = blen <= sizeof t->num ? blen : 0;
+    memcpy(t->num, t->term, t->num_len);
+  }
 
-  size_t stem = n; /* units of the stem; n = no stem */
-  if (all_syl && n >= 2) stem = ks_ko_stem(w, n, t->cfg.min_stem);
   if (stem < n && t->cfg.stems) {
     size_t slen = utf8_trunc(t->term, t->off[stem], KS_TOK_MAX_TERM);
     if (slen != k.len) { /* same prefix: differs iff the length differs */
@@ -559,6 +572,20 @@ static int word_token(run *r, int32_t s, int32_t e, int32_t status,
       rc = r->cb(r->ctx, &k);
       if (rc) goto stop;
     }
+  }
+
+  /* A counter written against a number (1989년에, 6월, 1,500만): the
+   * number and the counter's stem as one more term, "1989년". */
+  if (prev_ctx == PREV_NUMBER && all_syl && t->num_len && t->cfg.stems) {
+    char joined[sizeof t->num + KS_TOK_MAX_TERM];
+    size_t sl = t->off[stem] > KS_TOK_MAX_TERM ? KS_TOK_MAX_TERM : t->off[stem];
+    memcpy(joined, t->num, t->num_len);
+    memcpy(joined + t->num_len, t->term, sl);
+    k.kind = KS_KIND_COUNTER;
+    k.term = joined;
+    k.len = utf8_trunc(joined, t->num_len + sl, KS_TOK_MAX_TERM);
+    rc = r->cb(r->ctx, &k);
+    if (rc) goto stop;
   }
 
   if (t->cfg.bigrams && has_syl && stem >= 2) {
@@ -600,6 +627,7 @@ int ks_tok_run(ks_tok *tok, int reason, const char *text, size_t len,
   r.t = tok;
   r.cb = cb;
   r.ctx = ctx;
+  r.query = reason == KS_TOK_QUERY;
 
   /* UTF-8 -> UTF-16 with validation: never more units than bytes. Nothing
    * is emitted before the whole text has been validated. */

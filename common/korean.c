@@ -164,11 +164,44 @@ static int suffix_cmp_rev(const ks_ko_suffix *a, const ks_ko_suffix *b) {
   return a->len < b->len ? -1 : (a->len > b->len ? 1 : 0);
 }
 
+/* ks_ko_is_question_word: see korean_int.h. */
+int ks_ko_is_question_word(const uint16_t *w, size_t n) {
+  static const uint16_t myeot = 0xBA87; /* 몇 */
+  if (n == 0) return 0;
+  if (w[0] == myeot && n >= 2) return !(n == 2 && w[1] == myeot);
+  size_t lo = 0, hi = ks_ko_nquestion_words;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = word_cmp(w, n, &ks_ko_question_words[mid]);
+    if (c == 0) return 1;
+    if (c < 0) hi = mid;
+    else lo = mid + 1;
+  }
+  return 0;
+}
+
 static int all_syllables(const char16_t *t, size_t len) {
   if (len == 0) return 0;
   for (size_t i = 0; i < len; i++)
     if (!ks_ko_is_syllable((uint32_t)t[i])) return 0;
   return t[len] == 0;
+}
+
+/* 0 if the word table t[0..n) is Hangul only and strictly sorted, else
+ * the 1-based index of the first bad entry. */
+static size_t check_words(const ks_ko_word *t, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const ks_ko_word *e = &t[i];
+    if (e->len > 64 || !all_syllables(e->text, e->len)) return i + 1;
+    if (i > 0) {
+      const ks_ko_word *p = &t[i - 1];
+      uint16_t buf[64];
+      if (p->len > 64) return i + 1;
+      for (size_t k = 0; k < p->len; k++) buf[k] = (uint16_t)p->text[k];
+      if (word_cmp(buf, p->len, e) >= 0) return i + 1;
+    }
+  }
+  return 0;
 }
 
 /* ks_ko_check_tables: see korean_int.h. */
@@ -184,17 +217,9 @@ size_t ks_ko_check_tables(void) {
       return i + 1;
     if (i > 0 && suffix_cmp_rev(&ks_ko_suffixes[i - 1], s) >= 0) return i + 1;
   }
-  for (size_t i = 0; i < ks_ko_nexceptions; i++) {
-    const ks_ko_word *e = &ks_ko_exceptions[i];
-    if (e->len > 64 || !all_syllables(e->text, e->len))
-      return ks_ko_nsuffixes + i + 1;
-    if (i > 0) {
-      const ks_ko_word *p = &ks_ko_exceptions[i - 1];
-      uint16_t buf[64];
-      if (p->len > 64) return ks_ko_nsuffixes + i + 1;
-      for (size_t k = 0; k < p->len; k++) buf[k] = (uint16_t)p->text[k];
-      if (word_cmp(buf, p->len, e) >= 0) return ks_ko_nsuffixes + i + 1;
-    }
-  }
+  size_t bad = check_words(ks_ko_exceptions, ks_ko_nexceptions);
+  if (bad) return ks_ko_nsuffixes + bad;
+  bad = check_words(ks_ko_question_words, ks_ko_nquestion_words);
+  if (bad) return ks_ko_nsuffixes + ks_ko_nexceptions + bad;
   return 0;
 }

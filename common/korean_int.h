@@ -81,6 +81,10 @@ extern const size_t ks_ko_nsuffixes;
 extern const ks_ko_word ks_ko_exceptions[];
 extern const size_t ks_ko_nexceptions;
 
+/* Question words (see korean_data.c), sorted by text (code unit order). */
+extern const ks_ko_word ks_ko_question_words[];
+extern const size_t ks_ko_nquestion_words;
+
 /* ---- korean.c: analysis ----------------------------------------------- */
 
 /* Stem of the all-Hangul word w[0..n) (every unit a syllable, n >= 1):
@@ -99,9 +103,15 @@ size_t ks_ko_stem(const uint16_t *w, size_t n, int min_stem);
  * that is dropped when glued to punctuation), else 0. */
 int ks_ko_is_orphan_particle(const uint16_t *w, size_t n);
 
+/* 1 if the all-Hangul stem w[0..n) is a question word that a query drops:
+ * a ks_ko_question_words entry, or 몇 followed by one or more syllables
+ * other than 몇몇 (몇년도, 몇개). Pure function, thread-safe. */
+int ks_ko_is_question_word(const uint16_t *w, size_t n);
+
 /* Self-check of the tables (order, lengths, Hangul only). Returns 0 when
  * they are well-formed, else the 1-based index of the first bad entry
- * (suffixes first, then exceptions offset by ks_ko_nsuffixes). Used by the
+ * (suffixes first, then exceptions offset by ks_ko_nsuffixes, then question
+ * words offset by both). Used by the
  * unit tests. */
 size_t ks_ko_check_tables(void);
 

@@ -12,6 +12,8 @@
  *     - BIGRAM terms: overlapping Hangul syllable bigrams of the stem (or of
  *       the surface when there is no stem), field KS_FIELD_BIGRAM, with their
  *       own position counter.
+ *     - COUNTER terms: a Hangul word glued to a number (1989년, 6월,
+ *       1,500만) also yields number + its stem as one term ("1989년").
  *   A token that is only a particle and is glued to punctuation
  *   (e.g. "를" in "(MOU)를") is not indexed.
  *
@@ -33,16 +35,28 @@ extern "C" {
 
 /* Bumped whenever the analyzer's output for some input changes. Stored in
  * the index manifest; the searcher refuses to mix versions. */
-#define KS_TOK_VERSION 1
+#define KS_TOK_VERSION 2
 
 /* Fields. Stored as the first byte of every dictionary key. */
 enum { KS_FIELD_WORD = 0, KS_FIELD_BIGRAM = 1, KS_NFIELDS = 2 };
 
 /* Token kinds. */
-enum { KS_KIND_SURFACE = 0, KS_KIND_STEM = 1, KS_KIND_BIGRAM = 2 };
+enum {
+  KS_KIND_SURFACE = 0,
+  KS_KIND_STEM = 1,
+  KS_KIND_BIGRAM = 2,
+  KS_KIND_COUNTER = 3 /* a number and the Hangul counter written against it,
+                         joined (1989년에 -> "1989년"), field KS_FIELD_WORD,
+                         at the counter's position, after its surface and
+                         stem; only when stems are on */
+};
 
-/* Why the text is analyzed: a query may get different treatment later
- * (e.g. question words); today both produce the same terms. */
+/* Why the text is analyzed. KS_TOK_QUERY is for the free-text (ranked OR)
+ * words of a query: it produces the same terms as KS_TOK_DOCUMENT except
+ * that question words (무엇, 누구, 어디에서, 몇년도 ...: see
+ * docs/analyzer.md) produce none. The searcher analyzes phrases, +required
+ * and -excluded clauses as documents, so nothing a user asks for
+ * explicitly is dropped. */
 enum { KS_TOK_DOCUMENT = 0, KS_TOK_QUERY = 1 };
 
 /* One emitted term. Everything is borrowed: valid only during the callback. */

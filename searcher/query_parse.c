@@ -13,8 +13,9 @@
  * phrase ('+""'). An unclosed quote closes at the end of the query. A clause
  * whose text yields no indexable term ("!!!", '""') is dropped.
  *
- * Analysis: each clause body runs through the index's analyzer with
- * KS_TOK_QUERY. Word clauses keep every emitted term; phrase clauses keep
+ * Analysis: each clause body runs through the index's analyzer: optional
+ * word clauses with KS_TOK_QUERY (question words dropped), phrases and
+ * +/- clauses with KS_TOK_DOCUMENT (taken as written). Word clauses keep every emitted term; phrase clauses keep
  * one base term per word position (the stem when the analyzer emitted one
  * for that position, else the surface) and ignore bigrams.
  */
@@ -233,7 +234,8 @@ static int analyze_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
   c->clause = q->nclauses;
   c->phrase = sp->phrase;
   c->pending = 0;
-  int rc = ks_tok_run(tok, KS_TOK_QUERY, qtext + sp->start,
+  int reason = !sp->phrase && sp->op == KS_Q_OPTIONAL ? KS_TOK_QUERY : KS_TOK_DOCUMENT;
+  int rc = ks_tok_run(tok, reason, qtext + sp->start,
                       sp->end - sp->start, on_token, c, c->err);
   if (rc == KS_OK && c->phrase) rc = flush_pending(c);
   if (rc != KS_OK) {

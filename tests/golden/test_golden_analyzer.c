@@ -49,11 +49,11 @@ static void puts_(out_ctx *o, const char *s) { put(o, s, strlen(s)); }
 
 static int on_token(void *ctx, const ks_token *t) {
   out_ctx *o = ctx;
-  static const char *kinds[] = {"surface", "stem", "bigram"};
+  static const char *kinds[] = {"surface", "stem", "bigram", "counter"};
   static const char *fields[] = {"word", "bigram"};
   char num[96];
   snprintf(num, sizeof num, "%u\t%u\t%s\t%s\t", t->pos, t->word,
-           t->kind < 3 ? kinds[t->kind] : "?", t->field < 2 ? fields[t->field] : "?");
+           t->kind < 4 ? kinds[t->kind] : "?", t->field < 2 ? fields[t->field] : "?");
   puts_(o, num);
   put(o, t->term, t->len);
   snprintf(num, sizeof num, "\t%zu-%zu\t", t->start, t->end);
@@ -135,7 +135,11 @@ int main(void) {
       continue;
     }
     out_ctx o = {KS_BUF_INIT, text, 0};
-    int rc = ks_tok_run(tok, KS_TOK_DOCUMENT, text, len, on_token, &o, &err);
+    /* NAME.query.in is analyzed as a query, every other file as a document */
+    size_t nl = strlen(names[i]);
+    int reason = nl > 6 && strcmp(names[i] + nl - 6, ".query") == 0 ? KS_TOK_QUERY
+                                                                    : KS_TOK_DOCUMENT;
+    int rc = ks_tok_run(tok, reason, text, len, on_token, &o, &err);
     if (rc != KS_OK) {
       o.out.len = 0;
       char line[64];

@@ -414,7 +414,7 @@ static void test_long_tokens_truncated(void **state) {
   char text[1024];
   /* 50 Hangul syllables = 150 bytes -> 40 syllables = 120 bytes */
   text[0] = 0;
-  for (int i = 0; i < 50; i++) strcat(text, "한");
+  for (int i = 0; i < 50; i++) strcat(text, "뭉"); /* not a suffix */
   cap c = {0};
   assert_int_equal(run(text, &c), KS_OK);
   assert_int_equal(c.v[0].kind, KS_KIND_SURFACE);
@@ -478,6 +478,7 @@ static void test_positions_and_spans(void **state) {
       {"통령", KS_FIELD_BIGRAM, KS_KIND_BIGRAM, 1, 0, 0, 12},
       {"28", KS_FIELD_WORD, KS_KIND_SURFACE, 1, 1, 13, 15},
       {"일", KS_FIELD_WORD, KS_KIND_SURFACE, 2, 2, 15, 18},
+      {"28일", KS_FIELD_WORD, KS_KIND_COUNTER, 2, 2, 15, 18},
       {"현지시간", KS_FIELD_WORD, KS_KIND_SURFACE, 3, 3, 19, 31},
       {"현지", KS_FIELD_BIGRAM, KS_KIND_BIGRAM, 2, 3, 19, 31},
       {"지시", KS_FIELD_BIGRAM, KS_KIND_BIGRAM, 3, 3, 19, 31},
