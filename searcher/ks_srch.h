@@ -92,11 +92,21 @@ enum {
  *                        Xapian database of the same documents rank alike. */
 enum { KS_RANK_BM25 = 0, KS_RANK_BM25_XAPIAN = 1 };
 
+/* Default ranking parameters, tuned for Korean on the KorQuAD paragraph and
+ * Korean Wikipedia question sets (docs/ranking.md, "Defaults"; docs/eval.md):
+ * a low b because long articles are more often the answer than BM25's
+ * usual b = 0.75 lets them be, a low k1 because repeating a word matters
+ * little once it is there, and bigrams counting as much as words. */
+#define KS_DEFAULT_K1 0.6
+#define KS_DEFAULT_B 0.25
+#define KS_DEFAULT_BIGRAM_WEIGHT 1.0
+
 typedef struct ks_search_opts {
   uint32_t k;             /* hits to return (default 10; 0 = count only) */
-  double k1;              /* BM25 k1 (default 1.2) */
-  double b;               /* BM25 b (default 0.75) */
-  double bigram_weight;   /* weight of the bigram field (default 0.3) */
+  double k1;              /* BM25 k1 (default KS_DEFAULT_K1) */
+  double b;               /* BM25 b (default KS_DEFAULT_B) */
+  double bigram_weight;   /* weight of the bigram field (default
+                             KS_DEFAULT_BIGRAM_WEIGHT) */
   int algorithm;          /* KS_ALGO_* (default exhaustive) */
   int ranking;            /* KS_RANK_* (default KS_RANK_BM25) */
   double min_normlen;     /* KS_RANK_BM25_XAPIAN only: Xapian's min_normlen,

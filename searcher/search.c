@@ -23,9 +23,9 @@
 void ks_search_opts_default(ks_search_opts *o) {
   memset(o, 0, sizeof *o);
   o->k = 10;
-  o->k1 = 1.2;
-  o->b = 0.75;
-  o->bigram_weight = 0.3;
+  o->k1 = KS_DEFAULT_K1;
+  o->b = KS_DEFAULT_B;
+  o->bigram_weight = KS_DEFAULT_BIGRAM_WEIGHT;
   o->algorithm = KS_ALGO_EXHAUSTIVE;
   o->ranking = KS_RANK_BM25;
   o->min_normlen = 0.5;

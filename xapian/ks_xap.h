@@ -236,12 +236,20 @@ typedef struct ks_xap_clause {
   const uint32_t *offsets;     /* phrase only; may be NULL */
 } ks_xap_clause;
 
+/* The native defaults (KS_DEFAULT_* in searcher/ks_srch.h), repeated here
+ * because this header stands alone; tests/unit/test_xap_wrapper.c checks
+ * that they agree. */
+#define KS_XAP_DEFAULT_K1 0.6
+#define KS_XAP_DEFAULT_B 0.25
+#define KS_XAP_DEFAULT_BIGRAM_WEIGHT 1.0
+
 typedef struct ks_xap_search_opts {
   uint32_t k;             /* hits to return (default 10; 0 = count only) */
-  double k1;              /* BM25 k1 >= 0 (default 1.2) */
-  double b;               /* BM25 b in [0, 1] (default 0.75) */
+  double k1;              /* BM25 k1 >= 0 (default KS_XAP_DEFAULT_K1) */
+  double b;               /* BM25 b in [0, 1] (default KS_XAP_DEFAULT_B) */
   double min_normlen;     /* BM25Weight min_normlen >= 0 (default 0.5) */
-  double bigram_weight;   /* factor of bigram terms >= 0 (default 0.3) */
+  double bigram_weight;   /* factor of bigram terms >= 0 (default
+                             KS_XAP_DEFAULT_BIGRAM_WEIGHT) */
   int exhaustive;         /* 1 (default): evaluate every matching document
                              (Xapian check_at_least = N): exact top-k and
                              exact match count. 0: Xapian's pruned matcher:

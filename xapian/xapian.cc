@@ -552,10 +552,10 @@ extern "C" int ks_xap_count_terms(ks_xap_db *db, uint64_t *words,
 /* Contract: ks_xap.h. */
 extern "C" void ks_xap_search_opts_default(ks_xap_search_opts *o) {
   o->k = 10;
-  o->k1 = 1.2;
-  o->b = 0.75;
+  o->k1 = KS_XAP_DEFAULT_K1;
+  o->b = KS_XAP_DEFAULT_B;
   o->min_normlen = 0.5;
-  o->bigram_weight = 0.3;
+  o->bigram_weight = KS_XAP_DEFAULT_BIGRAM_WEIGHT;
   o->exhaustive = 1;
 }
 

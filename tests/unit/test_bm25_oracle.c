@@ -242,7 +242,10 @@ static int qcollect_cb(void *ctx, const ks_token *t) {
 static void analyze_clause(ks_tok *tok, oclause *c) {
   qcollect q = {c, 0, 0, 0};
   c->nterms = c->nbase = 0;
-  assert_int_equal(ks_tok_run(tok, KS_TOK_QUERY, c->body, strlen(c->body),
+  /* as docs/query.md says: ranked-OR words are analyzed as a query, phrases
+   * and +/- clauses as written (document reading) */
+  int reason = !c->phrase && c->op == 0 ? KS_TOK_QUERY : KS_TOK_DOCUMENT;
+  assert_int_equal(ks_tok_run(tok, reason, c->body, strlen(c->body),
                               qcollect_cb, &q, NULL),
                    KS_OK);
   if (c->phrase)

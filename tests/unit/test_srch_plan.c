@@ -159,6 +159,9 @@ static void test_bm25_xapian_options_and_formula(void **state) {
     assert_null(r);
   }
   o.min_normlen = 0.5;
+  o.k1 = 1.2; /* the values the hand computation below uses */
+  o.b = 0.75;
+  o.bigram_weight = 0.3;
   /* "시장": one word term (no stem) and one bigram, both only in doc b.
    * N = 3, n = 1: R = 2.5/1.5 < 2, so Xapian's clamp gives R/2 + 1; doc b
    * is short: L/avgL = 4/10.67 < min_normlen = 0.5, so K = 0.5. */

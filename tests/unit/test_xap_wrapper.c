@@ -53,8 +53,10 @@
 #include "ks_tok.h"
 #include "ks_xap.h"
 
-#define K1 1.2
-#define B 0.75
+/* the wrapper's defaults: the hand-computed scores below use them */
+#define K1 KS_XAP_DEFAULT_K1
+#define B KS_XAP_DEFAULT_B
+#define BW KS_XAP_DEFAULT_BIGRAM_WEIGHT
 #define MIN_NORMLEN 0.5
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -149,6 +151,17 @@ static ks_xap_results *run(ks_xap_db *db, const ks_xap_clause *c, size_t n,
   ks_err e;
   if (ks_xap_search(db, c, n, o ? o : &d, &r, &e)) fail_msg("search: %s", e.msg);
   return r;
+}
+
+/* Both backends rank with the same default parameters. */
+static void test_defaults_agree(void **state) {
+  (void)state;
+  ks_xap_search_opts x;
+  ks_search_opts n;
+  ks_xap_search_opts_default(&x);
+  ks_search_opts_default(&n);
+  assert_true(x.k1 == n.k1 && x.b == n.b && x.bigram_weight == n.bigram_weight);
+  assert_true(x.min_normlen == n.min_normlen && x.k == n.k);
 }
 
 /* Ids of the hits, space-separated, sorted by id (set comparison). */
@@ -274,7 +287,7 @@ static void test_bm25_formula(void **state) {
   t = qb("ap");
   r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "d1");
-  assert_close(score_of(r, "d1"), xap_bm25(4, 1, 1, 4, avg, 1, 0.3));
+  assert_close(score_of(r, "d1"), xap_bm25(4, 1, 1, 4, avg, 1, BW));
   ks_xap_results_free(r);
   t = qw("ap");
   r = run(db, &c, 1, NULL);
@@ -288,7 +301,7 @@ static void test_bm25_formula(void **state) {
   assert_string_equal(id_set(r), "d1 d2");
   assert_close(score_of(r, "d1"), xap_bm25(4, 1, 2, 4, avg, 1, 1) +
                                       xap_bm25(4, 2, 1, 4, avg, 1, 1) +
-                                      xap_bm25(4, 1, 1, 4, avg, 1, 0.3));
+                                      xap_bm25(4, 1, 1, 4, avg, 1, BW));
   uint64_t lo, est, hi;
   ks_xap_results_matches(r, &lo, &est, &hi);
   assert_int_equal(lo, 2);
@@ -961,7 +974,7 @@ static void o_run(const shard_fixture *f, const ks_xap_clause *cl, size_t nc,
         for (int e = 0; e < SHARD_DOCS; e++) df += o_wdf(&f->docs[e], q) > 0;
         s += xap_bm25(SHARD_DOCS, df, wdf, (double)doc->n, avg,
                       q->wqf ? q->wqf : 1,
-                      q->field == KS_FIELD_BIGRAM ? 0.3 : 1.0);
+                      q->field == KS_FIELD_BIGRAM ? BW : 1.0);
       }
     }
     score[d] = ok && (nreq || any_opt) ? s : -1;
@@ -1194,6 +1207,7 @@ int main(void) {
   int have_srv = find_tcpsrv();
   atexit(stop_all_servers);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_defaults_agree),
       cmocka_unit_test(test_bm25_formula),
       cmocka_unit_test(test_phrase),
       cmocka_unit_test(test_required_excluded),
