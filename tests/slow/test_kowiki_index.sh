@@ -45,4 +45,14 @@ found=$(awk -F'\t' 'NR == FNR { rel[$1] = $3; next } ($1 in rel) && $3 == rel[$1
   "$queries" <(tr ' ' '\t' < "$dir/run.trec"))
 echo "relevant article in top 100 for $found of $nq questions"
 [ "$found" -gt $((nq / 2)) ] || fail "relevance collapsed ($found of $nq)"
+
+# Relevance regression floor on kowiki-tune (issue 5): MRR@10 of the run just
+# written must stay at or above the value measured with the defaults when
+# the floor was set, minus 0.005 (docs/eval.md). Deterministic, not timed.
+KOWIKI_MRR_MEASURED=0.7587
+floor=$(awk -v m="$KOWIKI_MRR_MEASURED" 'BEGIN { printf "%.4f", m - 0.005 }')
+mrr=$("$KOSEARCH" eval --run "$dir/run.trec" --queries "$queries" --json | jq -r '.["mrr@10"]')
+echo "kowiki-tune MRR@10: $mrr (floor $floor)"
+awk -v v="$mrr" -v f="$floor" 'BEGIN { exit !(v != "" && v + 0 >= f + 0) }' ||
+  fail "kowiki-tune MRR@10 $mrr is below $floor (measured $KOWIKI_MRR_MEASURED - 0.005)"
 rm -rf "$dir"
