@@ -228,7 +228,7 @@ void cli_backend_clear(cli_backend *b) {
 
 int cli_backend_search(cli_backend *b, const char *query, const ks_search_opts *so, ks_err *e) {
   cli_backend_clear(b);
-  if (b->xdb) return cli_xap_search(b->xdb, query, so, &b->plan, &b->xr, e);
+  if (b->xdb) return cli_xap_search(b->xdb, query, so, b->xap_pruned, &b->plan, &b->xr, e);
   return ks_search(b->ix, query, SIZE_MAX, so, &b->r, e);
 }
 

@@ -108,6 +108,9 @@ typedef struct cli_backend {
   struct ks_index *ix;           /* native, or */
   struct ks_xap_db *xdb;         /* Xapian */
   int owns_ix;                   /* close ix in cli_backend_close */
+  int xap_pruned;                /* Xapian: 0 exhaustive matching (exact,
+                                    the default), 1 Xapian's own pruning
+                                    (cli_xap_search; set by bench) */
   struct ks_results *r;          /* last native results */
   struct ks_xap_results *xr;     /* last Xapian results */
   struct ks_query_plan *plan;    /* last Xapian query */

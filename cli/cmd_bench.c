@@ -4,7 +4,7 @@
  *
  *   kosearch bench INDEX --queries FILE.tsv [-k 10] [--warmup N] [--repeat R]
  *                  [--threads T] [--algorithm A] [--vs OTHER [--vs-algorithm A]]
- *                  [--json]
+ *                  [--json] [--latencies FILE]
  *
  * What is timed (CLOCK_MONOTONIC, per query): the search call (analysis,
  * parsing, matching, top-k: ks_search or the Xapian glue) plus fetching the
@@ -14,7 +14,9 @@
  * Scheduling: a "job" is (pass, query); jobs are handed out by one shared
  * atomic counter, so T threads share one opened native index (read-only,
  * thread-safe). A Xapian database is opened once per thread (Xapian handles
- * must not be shared between threads). With --vs each job runs the query on
+ * must not be shared between threads) and searched with Xapian's own
+ * pruning matcher (its normal mode, as a Xapian user runs it), not the
+ * exhaustive mode `kosearch search` uses for exact results. With --vs each job runs the query on
  * both indexes, alternating which goes first (even jobs ours first, odd jobs
  * theirs first) so that neither always benefits from the other's cache
  * warming. Latencies go to a per-engine array slot owned by the job: no
@@ -24,6 +26,10 @@
  * max, all in ms over the measured jobs; QPS = threads * 1000 / mean ms
  * (Little's law: each thread has one query in flight). Queries the parser
  * rejects (KS_EQUERY) are counted as skipped and left out.
+ *
+ * --latencies FILE writes every measured job's latency (TSV: pass, query
+ * number, query id, ours ms, theirs ms; "-" for a query the parser
+ * rejected), for latency distributions (benchmarks/run.sh draws them).
  *
  * Algorithm names come from the `algorithms` table below (extend it when
  * KS_ALGO_* grow); without --algorithm the searcher's default is used.
@@ -76,9 +82,11 @@ static const char *algorithm_name(int value) {
 static const char bench_help[] =
     "Usage: kosearch bench INDEX --queries FILE.tsv [-k N] [--warmup N] [--repeat R]\n"
     "                      [--threads T] [--algorithm A] [--vs OTHER] [--json]\n"
+    "                      [--latencies FILE]\n"
     "\n"
     "Measure query latency on INDEX (native or Xapian: detected) with the queries\n"
     "of FILE.tsv (qid<TAB>query[<TAB>...] lines, as for `kosearch search --queries`).\n"
+    "A Xapian index is searched with Xapian's own pruning matcher (its normal mode).\n"
     "The latency of one query is the search call (analysis, parsing, matching,\n"
     "top-k) plus fetching the ids of its hits, timed with a monotonic clock;\n"
     "process start and index opening are not included. Prints mean, p50, p95,\n"
@@ -100,6 +108,10 @@ static const char bench_help[] =
     "                       OTHER may be INDEX itself: --vs INDEX --vs-algorithm A\n"
     "  --json               one JSON object with the figures, the build (commit,\n"
     "                       compiler, flags), the corpora and the machine\n"
+    "  --latencies FILE     also write the latency of every measured query to\n"
+    "                       FILE (TSV with a header line: pass, query number\n"
+    "                       (1-based line order), query id, ours ms, theirs ms;\n"
+    "                       \"-\" where the parser rejected the query)\n"
     "  -h, --help           show this help\n";
 
 typedef struct bench_stats {
@@ -119,6 +131,7 @@ typedef struct bench_engine {
 
 typedef struct bench_run {
   char **queries;          /* the query texts (heap) */
+  char **qids;             /* their ids (heap), parallel to queries */
   size_t nq;
   bench_engine *eng[2];
   int neng;
@@ -406,15 +419,21 @@ static int load_queries(const char *path, bench_run *run) {
   char *qid, *query, *rest;
   while ((got = cli_tsv_next(&t, &qid, &query, &rest)) == 1) {
     if (run->nq == cap) {
-      cap = cap ? 2 * cap : 256;
-      char **q = realloc(run->queries, cap * sizeof *q);
-      if (!q) {
+      size_t ncap = cap ? 2 * cap : 256;
+      char **q = realloc(run->queries, ncap * sizeof *q);
+      if (q) run->queries = q;
+      char **d = q ? realloc(run->qids, ncap * sizeof *d) : NULL;
+      if (d) run->qids = d;
+      if (!q || !d) {
         got = -2;
         break;
       }
-      run->queries = q;
+      cap = ncap;
     }
-    if (!(run->queries[run->nq] = strdup(query))) {
+    run->queries[run->nq] = strdup(query);
+    run->qids[run->nq] = run->queries[run->nq] ? strdup(qid) : NULL;
+    if (!run->qids[run->nq]) {
+      free(run->queries[run->nq]);
       got = -2;
       break;
     }
@@ -424,6 +443,27 @@ static int load_queries(const char *path, bench_run *run) {
   if (got == -2) return cli_error("out of memory");
   if (got < 0) return CLI_ERROR;
   if (run->nq == 0) return cli_error("%s: no queries", path);
+  return CLI_OK;
+}
+
+/* Write one line per measured job to f (opened on path before the run, so
+ * that a bad path fails before the measuring): pass, query number, query
+ * id, then each engine's latency in ms ("-" for a rejected query). Closes f. */
+static int write_latencies(const bench_run *run, size_t njobs, FILE *f, const char *path) {
+  fprintf(f, "pass\tquery\tqid\tours_ms%s\n", run->neng == 2 ? "\ttheirs_ms" : "");
+  for (size_t j = 0; j < njobs; j++) {
+    size_t q = j % run->nq;
+    fprintf(f, "%zu\t%zu\t%s", j / run->nq + 1, q + 1, run->qids[q]);
+    for (int s = 0; s < run->neng; s++) {
+      double ms = run->eng[s]->lat[j];
+      if (isnan(ms)) fputs("\t-", f);
+      else fprintf(f, "\t%.6f", ms);
+    }
+    fputc('\n', f);
+  }
+  int bad = ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  if (bad) return cli_error("%s: write error: %s", path, strerror(errno));
   return CLI_OK;
 }
 
@@ -440,6 +480,9 @@ static int open_engine(bench_engine *x, int threads) {
   if (x->be[0].xdb) {
     x->algorithm = NULL;
     x->so.ranking = KS_RANK_BM25_XAPIAN;
+    /* Xapian as its users run it: its own pruning matcher, not the
+     * exhaustive mode `kosearch search` uses for exact results */
+    for (int t = 0; t < threads; t++) x->be[t].xap_pruned = 1;
   }
   return CLI_OK;
 }
@@ -453,7 +496,7 @@ static void close_engine(bench_engine *x, int threads) {
 
 static int run_bench(int argc, char **argv) {
   const char *cmd = "bench", *val = NULL, *index = NULL, *vs = NULL;
-  const char *algo = NULL, *vs_algo = NULL;
+  const char *algo = NULL, *vs_algo = NULL, *lat_path = NULL;
   bench_args a = {NULL, 10, 1, 1, 1};
   ks_search_opts defaults;
   ks_search_opts_default(&defaults);
@@ -487,6 +530,9 @@ static int run_bench(int argc, char **argv) {
       vs = val;
     } else if (cli_opt(argc, argv, &i, cmd, "--json", 0, NULL)) {
       json = 1;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--latencies", 1, &val))) {
+      if (r < 0) return CLI_USAGE;
+      lat_path = val;
     } else {
       return cli_usage(cmd, "unknown option '%s'", s);
     }
@@ -520,7 +566,10 @@ static int run_bench(int argc, char **argv) {
   run.eng[1] = &theirs;
   run.neng = vs ? 2 : 1;
 
+  FILE *lat_f = NULL;
   int rc = load_queries(a.queries, &run);
+  if (rc == CLI_OK && lat_path && !(lat_f = fopen(lat_path, "w")))
+    rc = cli_error("%s: cannot create: %s", lat_path, strerror(errno));
   if (rc == CLI_OK) rc = open_engine(&ours, threads);
   if (rc == CLI_OK && vs) rc = open_engine(&theirs, threads);
   if (rc == CLI_OK && ours.be[0].xdb && algo_v != defaults.algorithm)
@@ -538,14 +587,19 @@ static int run_bench(int argc, char **argv) {
   for (int s = 0; rc == CLI_OK && s < run.neng; s++)
     if (compute_stats(run.eng[s], njobs, threads)) rc = cli_error("out of memory");
   if (rc == CLI_OK && ours.st.measured == 0) rc = cli_error("every query was rejected by the parser");
+  if (lat_f) {
+    int wrc = rc == CLI_OK ? write_latencies(&run, njobs, lat_f, lat_path) : (fclose(lat_f), CLI_OK);
+    if (rc == CLI_OK) rc = wrc;
+  }
   if (rc == CLI_OK) {
     if (json) rc = print_json(&run, &a, wall_s);
     else print_text(&run, &a, wall_s);
   }
   close_engine(&theirs, threads);
   close_engine(&ours, threads);
-  for (size_t i = 0; i < run.nq; i++) free(run.queries[i]);
+  for (size_t i = 0; i < run.nq; i++) free(run.queries[i]), free(run.qids[i]);
   free(run.queries);
+  free(run.qids);
   return rc;
 }
 

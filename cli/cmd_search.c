@@ -5,7 +5,8 @@
  * Output of a single query (docs in README.md, "Searching"):
  *   text  "RANK. [SCORE] ID  TITLE" then an indented snippet; matched words
  *         are bold (ANSI) when stdout is a terminal and NO_COLOR is unset,
- *         else wrapped in « »; a last line gives the number of matches.
+ *         else wrapped in « »; a last line gives the number of matches
+ *         ("at least N" when the pruning algorithm made it a lower bound).
  *   JSON  one object per hit and line: {"rank","id","score","title",
  *         "snippet"}, matched words wrapped in « » in "snippet".
  * Batch (--queries): TREC lines "qid Q0 docid rank score kosearch". A
@@ -62,8 +63,10 @@ static const char search_help[] =
     "  --ranking NAME       bm25 (default on native indexes) or bm25-xapian:\n"
     "                       Xapian's BM25Weight formula (the only one on Xapian)\n"
     "  --min-normlen X      bm25-xapian: Xapian's min_normlen (default 0.5)\n"
-    "  --algorithm A        native top-k: exhaustive, bmw (block-max WAND) or\n"
-    "                       maxscore (block-max MaxScore); same results\n"
+    "  --algorithm A        native top-k: maxscore (block-max MaxScore, the\n"
+    "                       default), bmw (block-max WAND) or exhaustive; same\n"
+    "                       hits; only exhaustive always counts every match\n"
+    "                       (the others may print \"at least N matching\")\n"
     "  --shard SPEC         search this Xapian shard too (repeat; a database path\n"
     "                       or tcp://HOST:PORT of a xapian-tcpsrv); with\n"
     "                       --shard, give no INDEX (README, \"Xapian backend\")\n"
@@ -109,7 +112,7 @@ static void be_clear(backend *b) {
 
 static int be_search(backend *b, const char *q, const ks_search_opts *so, ks_err *e) {
   be_clear(b);
-  if (b->xdb) return cli_xap_search(b->xdb, q, so, &b->plan, &b->xr, e);
+  if (b->xdb) return cli_xap_search(b->xdb, q, so, 0, &b->plan, &b->xr, e);
   return ks_search(b->ix, q, SIZE_MAX, so, &b->r, e);
 }
 
@@ -117,10 +120,16 @@ static size_t be_count(const backend *b) {
   return b->xdb ? ks_xap_results_count(b->xr) : ks_results_count(b->r);
 }
 
-static uint64_t be_matches(const backend *b) {
-  if (!b->xdb) return ks_results_matches(b->r);
+/* Number of matches; *exact = 0 when it is only a lower bound (a native
+ * pruning algorithm skipped documents that could not reach the top k). */
+static uint64_t be_matches(const backend *b, int *exact) {
+  if (!b->xdb) {
+    *exact = ks_results_matches_exact(b->r);
+    return ks_results_matches(b->r);
+  }
   uint64_t m = 0;
   ks_xap_results_matches(b->xr, &m, NULL, NULL); /* exact: exhaustive */
+  *exact = 1;
   return m;
 }
 
@@ -259,9 +268,10 @@ static int print_results(backend *b, const search_args *a, double ms) {
     ks_mem_free(snip);
   }
   if (!a->json) {
-    uint64_t m = be_matches(b);
-    printf("(%llu matching document%s, %zu shown, %.2f ms)\n", (unsigned long long)m,
-           m == 1 ? "" : "s", count, ms);
+    int exact;
+    uint64_t m = be_matches(b, &exact);
+    printf("(%s%llu matching document%s, %zu shown, %.2f ms)\n", exact ? "" : "at least ",
+           (unsigned long long)m, m == 1 && exact ? "" : "s", count, ms);
   }
   return CLI_OK;
 }

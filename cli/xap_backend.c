@@ -371,7 +371,7 @@ int cli_xap_open(const char *index, const char *const *specs, size_t nspecs,
 }
 
 /* Contract: xap_backend.h. */
-int cli_xap_search(ks_xap_db *db, const char *query, const ks_search_opts *so,
+int cli_xap_search(ks_xap_db *db, const char *query, const ks_search_opts *so, int pruned,
                    ks_query_plan **plan, ks_xap_results **res, ks_err *e) {
   *plan = NULL;
   *res = NULL;
@@ -411,6 +411,7 @@ int cli_xap_search(ks_xap_db *db, const char *query, const ks_search_opts *so,
     xo.b = so->b;
     xo.bigram_weight = so->bigram_weight;
     xo.min_normlen = so->min_normlen;
+    xo.exhaustive = !pruned;
     rc = ks_xap_search(db, cl, nc, &xo, res, e);
   }
   free(cl);

@@ -71,11 +71,15 @@ int cli_xap_open(const char *index, const char *const *specs, size_t nspecs,
                  ks_xap_db **db, ks_err *e);
 
 /* Parse `query` with the native parser into *plan, map it onto clauses and
- * search db with so->k, k1, b, bigram_weight, min_normlen. *plan (for
- * snippets) and *res are set on success; free them with ks_query_plan_free
- * and ks_xap_results_free. Returns KS_OK, KS_EQUERY, or another rc. */
+ * search db with so->k, k1, b, bigram_weight, min_normlen; `pruned` = 0:
+ * exhaustive matching (exact top k and count, ks_xap_search_opts), 1:
+ * Xapian's own pruning matcher (its normal mode; `kosearch bench`). *plan
+ * (for snippets) and *res are set on success; free them with
+ * ks_query_plan_free and ks_xap_results_free. Returns KS_OK, KS_EQUERY, or
+ * another rc. */
 int cli_xap_search(ks_xap_db *db, const char *query, const ks_search_opts *so,
-                   ks_query_plan **plan, ks_xap_results **res, ks_err *e);
+                   int pruned, ks_query_plan **plan, ks_xap_results **res,
+                   ks_err *e);
 
 /* Total size in bytes of the regular files below `path` (0 if none). */
 uint64_t cli_dir_bytes(const char *path);

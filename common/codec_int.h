@@ -2,13 +2,11 @@
  * codec_int.h - the integer block codec used by postings (internal).
  *
  * Stream VByte (Lemire, Kurz, Rupp: "Stream VByte: Faster Byte-Oriented
- * Integer Compression", IPL 2018) through Debian's libstreamvbyte: n values
- * are stored as ceil(n/4) control bytes (2 bits per value: byte length - 1)
- * followed by the data bytes. Decoding uses SSE/AVX shuffles.
- *
- * libstreamvbyte trusts its input, so ks_codec_decode first computes the
- * exact encoded size from the control bytes and refuses a block that would
- * run past `end`. Format spec: docs/format/postings.md.
+ * Integer Compression", IPL 2018): n values are stored as ceil(n/4)
+ * control bytes (2 bits per value: byte length - 1) followed by the data
+ * bytes. Encoding goes through Debian's libstreamvbyte; decoding is our own
+ * (codec.c): one SSSE3 shuffle per four values, bounded by `end`, refusing
+ * a block that would run past it. Format spec: docs/format/postings.md.
  */
 #ifndef KS_CODEC_INT_H
 #define KS_CODEC_INT_H

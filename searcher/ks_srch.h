@@ -77,11 +77,13 @@ int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
 /* Top-k algorithms (docs/ranking.md, "Query evaluation"). All return the
  * same hits (ids, scores, order); the pruning ones are faster on ranked-OR
  * queries and evaluate any other query (+required, -excluded, phrases, or
- * k = 0) exhaustively. */
+ * k = 0) exhaustively. A pruning algorithm does not see every matching
+ * document, so its match count may be a lower bound only
+ * (ks_results_matches_exact). */
 enum {
   KS_ALGO_EXHAUSTIVE = 0, /* every matching document is scored */
   KS_ALGO_BMW = 1,        /* block-max WAND */
-  KS_ALGO_MAXSCORE = 2    /* block-max MaxScore */
+  KS_ALGO_MAXSCORE = 2    /* block-max MaxScore (the default) */
 };
 /* Ranking schemes (docs/ranking.md):
  *  KS_RANK_BM25          per-field BM25, fields combined with bigram_weight
@@ -107,7 +109,7 @@ typedef struct ks_search_opts {
   double b;               /* BM25 b (default KS_DEFAULT_B) */
   double bigram_weight;   /* weight of the bigram field (default
                              KS_DEFAULT_BIGRAM_WEIGHT) */
-  int algorithm;          /* KS_ALGO_* (default exhaustive) */
+  int algorithm;          /* KS_ALGO_* (default KS_ALGO_MAXSCORE) */
   int ranking;            /* KS_RANK_* (default KS_RANK_BM25) */
   double min_normlen;     /* KS_RANK_BM25_XAPIAN only: Xapian's min_normlen,
                              finite >= 0 (default 0.5, Xapian's default) */
@@ -130,10 +132,19 @@ int ks_search(ks_index *ix, const char *query, size_t len,
               const ks_search_opts *opts, ks_results **out, ks_err *err);
 
 size_t ks_results_count(const ks_results *r);
-/* Number of documents that matched the query: exact when the query was
- * evaluated exhaustively; with a pruning algorithm on a ranked-OR query,
- * the number of documents fully scored (a lower bound). */
+/* Number of documents that matched the query. Exact when
+ * ks_results_matches_exact(r) is 1; otherwise (a pruning algorithm skipped
+ * documents it proved could not reach the top k) the number of documents
+ * it fully scored, a LOWER BOUND of the real count: show it as "at least
+ * N". For the exact count run the query with KS_ALGO_EXHAUSTIVE (slower). */
 uint64_t ks_results_matches(const ks_results *r);
+/* 1 if ks_results_matches(r) is the exact number of matching documents:
+ * always with KS_ALGO_EXHAUSTIVE, for queries the pruning algorithms
+ * evaluate exhaustively (+required, -excluded, phrases, k = 0), when fewer
+ * than k documents matched (nothing can be skipped then) and when every
+ * live document matched; 0 when the count is a lower bound. 1 for
+ * r == NULL (0 matches, exactly). */
+int ks_results_matches_exact(const ks_results *r);
 /* i-th hit, best first. KS_OK or KS_EINVAL (i out of range). */
 int ks_results_hit(const ks_results *r, size_t i, ks_hit *hit);
 void ks_results_free(ks_results *r);  /* NULL allowed */

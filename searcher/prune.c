@@ -47,7 +47,12 @@ int ks_prune_init(ks_prune *p, const ks_query *q, const ks_bm25 *bm,
   p->cum = ks_calloc(n, sizeof *p->cum);
   p->docs = ks_calloc(n, sizeof *p->docs);
   p->coef = ks_calloc(n, sizeof *p->coef);
-  if (!p->pc || !p->by_term || !p->order || !p->cum || !p->docs || !p->coef)
+  p->g = ks_calloc(n, sizeof *p->g);
+  p->gdoc = ks_calloc(n, sizeof *p->gdoc);
+  p->wsum = ks_calloc(KS_PRUNE_WINDOW, sizeof *p->wsum);
+  p->wbits = ks_calloc(KS_PRUNE_WINDOW / 64, sizeof *p->wbits);
+  if (!p->pc || !p->by_term || !p->order || !p->cum || !p->docs || !p->coef ||
+      !p->g || !p->gdoc || !p->wsum || !p->wbits)
     return ks_err_set(err, KS_ENOMEM, "[srch][prune] out of memory");
   /* per-term multiplier of g(tf, dl): a term may be referenced by several
    * clauses (e.g. a stem shared by two words) */
@@ -71,6 +76,10 @@ void ks_prune_free(ks_prune *p) {
   ks_free(p->cum);
   ks_free(p->docs);
   ks_free(p->coef);
+  ks_free(p->g);
+  ks_free(p->gdoc);
+  ks_free(p->wsum);
+  ks_free(p->wbits);
   memset(p, 0, sizeof *p);
 }
 
@@ -98,6 +107,7 @@ int ks_prune_open_segment(ks_prune *p, const ks_segment *seg, uint64_t base,
   p->len_doc = UINT32_MAX;
   for (uint32_t t = 0; t < q->nterms; t++) {
     p->by_term[t] = NULL;
+    p->gdoc[t] = UINT32_MAX; /* local numbers restart in every segment */
     if (infos[t].df == 0) continue;
     ks_pcur *c = &p->pc[p->n];
     int rc = ks_postings_open(&c->cur, seg, &infos[t], p->err);
@@ -160,6 +170,54 @@ double ks_prune_block_bound(ks_prune *p, ks_pcur *c, uint32_t target) {
   return c->sub;
 }
 
+/* Contract: query_int.h. */
+double ks_prune_window_bound(ks_prune *p, ks_pcur *c, uint32_t lo,
+                             uint32_t hi) {
+  double m = ks_prune_block_bound_fast(p, c, lo);
+  if (c->slast == KS_MAX_DOCS || c->slast + 1 >= hi) return m;
+  ks_skip_entry e;
+  uint32_t b = c->sblock;
+  uint32_t last = c->slast;
+  while (last + 1 < hi && ++b < c->cur.nblocks) {
+    ks_postings_skip(&c->cur, b, &e);
+    double x = contribution(p, c, e.max_tf, e.min_len);
+    if (x > m) m = x;
+    last = e.last_doc;
+  }
+  return m;
+}
+
+/* Contract: query_int.h. */
+void ks_prune_accumulate(ks_prune *p, const ks_pcur *c, uint32_t lo,
+                         uint32_t hi) {
+  if (!c->live) return;
+  const ks_postings *cur = &c->cur;
+  const ks_bm25 *bm = p->bm;
+  const ks_segment *seg = p->seg;
+  double *wsum = p->wsum;
+  uint64_t *wbits = p->wbits;
+  uint32_t i = cur->i, n = cur->block_n;
+  if (bm->scheme == KS_RANK_BM25_XAPIAN) {
+    for (; i < n && cur->docs[i] < hi; i++) {
+      uint32_t d = cur->docs[i], off = d - lo;
+      uint64_t len = (uint64_t)ks_segment_doclen(seg, d, 0) +
+                     ks_segment_doclen(seg, d, 1);
+      wsum[off] += ks_bm25_xapian_term(bm, c->coef, cur->tfs[i], len);
+      wbits[off >> 6] |= (uint64_t)1 << (off & 63);
+    }
+    return;
+  }
+  const ks_qterm *qt = &p->q->terms[c->term];
+  int f = qt->field;
+  double w = qt->weight, coef = c->coef;
+  for (; i < n && cur->docs[i] < hi; i++) {
+    uint32_t d = cur->docs[i], off = d - lo;
+    wsum[off] += coef * ks_bm25_term(bm, w, f, cur->tfs[i],
+                                     ks_segment_doclen(seg, d, f));
+    wbits[off >> 6] |= (uint64_t)1 << (off & 63);
+  }
+}
+
 static void lengths(ks_prune *p, uint32_t doc) {
   if (p->len_doc == doc) return;
   p->len_doc = doc;
@@ -168,13 +226,20 @@ static void lengths(ks_prune *p, uint32_t doc) {
 
 /* Contract: query_int.h. */
 double ks_prune_term_score(ks_prune *p, const ks_pcur *c) {
-  lengths(p, c->cur.doc);
-  uint64_t len;
+  uint32_t doc = c->cur.doc;
+  lengths(p, doc);
   if (p->bm->scheme == KS_RANK_BM25_XAPIAN)
-    len = (uint64_t)p->dl[0] + p->dl[1];
-  else
-    len = p->dl[p->q->terms[c->term].field];
-  return contribution(p, c, c->cur.tf, len);
+    return contribution(p, c, c->cur.tf, (uint64_t)p->dl[0] + p->dl[1]);
+  uint32_t t = c->term;
+  if (p->gdoc[t] != doc) {
+    /* exactly the factor ks_prune_score (and exhaustive.c) multiplies by
+     * each ref's qtf */
+    const ks_qterm *qt = &p->q->terms[t];
+    p->g[t] = ks_bm25_term(p->bm, qt->weight, qt->field, c->cur.tf,
+                           p->dl[qt->field]);
+    p->gdoc[t] = doc;
+  }
+  return c->coef * p->g[t];
 }
 
 /* Contract: query_int.h. Mirrors exhaustive.c's clause_score and
@@ -198,10 +263,14 @@ double ks_prune_score(ks_prune *p, uint32_t doc) {
       if (xapian) {
         cs += ks_bm25_xapian_term(bm, refs[r].xweight, c->cur.tf, len);
       } else {
-        const ks_qterm *qt = &q->terms[refs[r].term];
-        int f = qt->field;
-        cs += (double)refs[r].qtf *
-              ks_bm25_term(bm, qt->weight, f, c->cur.tf, p->dl[f]);
+        uint32_t t = refs[r].term;
+        if (p->gdoc[t] != doc) {
+          const ks_qterm *qt = &q->terms[t];
+          p->g[t] = ks_bm25_term(bm, qt->weight, qt->field, c->cur.tf,
+                                 p->dl[qt->field]);
+          p->gdoc[t] = doc;
+        }
+        cs += (double)refs[r].qtf * p->g[t];
       }
     }
     if (any) s += cs; /* exhaustive.c skips clauses that do not match */

@@ -209,6 +209,10 @@ int ks_exhaustive_run(const ks_index *ix, const ks_query *q,
  * KS_QUERY_MAX_TERMS rounded non-negative terms, relative error < 1e-12). */
 #define KS_PRUNE_SLACK (1.0 + 1e-9)
 
+/* Largest window of documents maxscore.c accumulates at a time (a multiple
+ * of 64). */
+#define KS_PRUNE_WINDOW 4096
+
 typedef struct ks_pcur {
   ks_postings cur;   /* the cursor (valid while live) */
   uint32_t term;     /* query term */
@@ -219,6 +223,7 @@ typedef struct ks_pcur {
   uint32_t sblock;   /* shallow block: first with last_doc >= last target */
   uint32_t slast;    /* its last_doc (KS_MAX_DOCS past the end) */
   double sub;        /* its bound (0 past the end) */
+  double wub;        /* maxscore.c: bound over the current window */
 } ks_pcur;
 
 typedef struct ks_prune {
@@ -234,6 +239,14 @@ typedef struct ks_prune {
   uint32_t *docs;     /* scratch: current document per order[] slot, kept
                          compact for the candidate scans (UINT32_MAX: dead) */
   double *coef;       /* per term: see ks_pcur.coef */
+  double *g;          /* per term: its exact ks_bm25_term / xapian leaf
+                         factor on document gdoc[t] (cache shared by
+                         ks_prune_term_score and ks_prune_score) */
+  uint32_t *gdoc;     /* per term: document of g[t], or UINT32_MAX */
+  double *wsum;       /* maxscore.c: KS_PRUNE_WINDOW partial scores, all 0
+                         between windows */
+  uint64_t *wbits;    /* maxscore.c: KS_PRUNE_WINDOW / 64 words, documents
+                         of the window with a posting (0 between windows) */
   uint32_t len_doc;   /* document whose lengths are cached, or UINT32_MAX */
   uint32_t dl[KS_NFIELDS];
   ks_err *err;
@@ -257,6 +270,27 @@ void ks_prune_close_segment(ks_prune *p);
  * c->slast to that block's last_doc, or KS_MAX_DOCS (and returns 0) when
  * the list has no document >= target. */
 double ks_prune_block_bound(ks_prune *p, ks_pcur *c, uint32_t target);
+/* The usual case of ks_prune_block_bound, inline: target still in the
+ * shallow block. */
+static inline double ks_prune_block_bound_fast(ks_prune *p, ks_pcur *c,
+                                               uint32_t target) {
+  if (c->live && c->sblock >= c->cur.block && c->slast != KS_MAX_DOCS &&
+      c->slast >= target)
+    return c->sub;
+  return ks_prune_block_bound(p, c, target);
+}
+/* Largest block bound of c over the documents [lo, hi) (lo < hi): a shallow
+ * move to lo (as ks_prune_block_bound; lo must not decrease between calls)
+ * and then a read of the skip entries of the following blocks that start
+ * before hi. 0 when the list has no document >= lo. */
+double ks_prune_window_bound(ks_prune *p, ks_pcur *c, uint32_t lo,
+                             uint32_t hi);
+/* Add coef * g of every posting of c from its current one up to (not
+ * including) document hi, all in c's decoded block and >= lo, with
+ * hi - lo <= KS_PRUNE_WINDOW, to p->wsum[doc - lo], and set the documents'
+ * bits in p->wbits. The cursor does not move. Not bit-exact: for bounds. */
+void ks_prune_accumulate(ks_prune *p, const ks_pcur *c, uint32_t lo,
+                         uint32_t hi);
 /* Contribution of c's current posting to its document (not bit-exact:
  * for bounds only). */
 double ks_prune_term_score(ks_prune *p, const ks_pcur *c);
@@ -295,7 +329,9 @@ typedef struct ks_rterm {
 struct ks_results {
   ks_hit *hits;          /* best first */
   size_t n;              /* hits */
-  uint64_t matches;      /* matching documents */
+  uint64_t matches;      /* matching documents (a lower bound unless
+                            matches_exact) */
+  int matches_exact;     /* 1: matches is exact */
   ks_rterm *terms;       /* terms of non-excluded clauses */
   uint32_t nterms;
   char *strings;         /* their bytes */

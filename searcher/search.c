@@ -26,7 +26,7 @@ void ks_search_opts_default(ks_search_opts *o) {
   o->k1 = KS_DEFAULT_K1;
   o->b = KS_DEFAULT_B;
   o->bigram_weight = KS_DEFAULT_BIGRAM_WEIGHT;
-  o->algorithm = KS_ALGO_EXHAUSTIVE;
+  o->algorithm = KS_ALGO_MAXSCORE;
   o->ranking = KS_RANK_BM25;
   o->min_normlen = 0.5;
 }
@@ -100,6 +100,7 @@ int ks_search(ks_index *ix, const char *query, size_t len,
 
   ks_results *r = ks_calloc(1, sizeof *r);
   if (!r) return ks_err_set(err, KS_ENOMEM, "[srch][search] out of memory");
+  r->matches_exact = 1;
   ks_query q;
   memset(&q, 0, sizeof q);
   ks_term_info *infos = NULL;
@@ -124,13 +125,19 @@ int ks_search(ks_index *ix, const char *query, size_t len,
     if (rc == KS_OK) {
       /* pruning only for pure ranked-OR queries (prune.c); anything else,
        * and k = 0 (count only), runs exhaustively */
-      int prune = ks_prune_supported(&q, top.cap);
+      int prune = ks_prune_supported(&q, top.cap) &&
+                  opts->algorithm != KS_ALGO_EXHAUSTIVE;
       if (prune && opts->algorithm == KS_ALGO_BMW)
         rc = ks_bmw_run(ix, &q, infos, &bm, &top, &r->matches, err);
       else if (prune && opts->algorithm == KS_ALGO_MAXSCORE)
         rc = ks_maxscore_run(ix, &q, infos, &bm, &top, &r->matches, err);
       else
         rc = ks_exhaustive_run(ix, &q, infos, &bm, &top, &r->matches, err);
+      /* a pruned run skips documents only once the heap holds k hits
+       * (theta is -infinity before): with fewer hits, every match was
+       * scored and counted; and a count of every live document is exact */
+      if (prune && top.n == top.cap && r->matches < ix->nlive)
+        r->matches_exact = 0;
     }
     if (rc == KS_OK) {
       ks_topk_sort(&top);
@@ -155,6 +162,11 @@ size_t ks_results_count(const ks_results *r) { return r ? r->n : 0; }
 
 /* Contract: ks_srch.h. */
 uint64_t ks_results_matches(const ks_results *r) { return r ? r->matches : 0; }
+
+/* Contract: ks_srch.h. */
+int ks_results_matches_exact(const ks_results *r) {
+  return r ? r->matches_exact : 1;
+}
 
 /* Contract: ks_srch.h. */
 int ks_results_hit(const ks_results *r, size_t i, ks_hit *hit) {

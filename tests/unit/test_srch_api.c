@@ -73,7 +73,7 @@ static void test_opts_validation(void **state) {
   ks_search_opts_default(&o);
   assert_int_equal(o.k, 10);
   assert_true(o.k1 == 0.6 && o.b == 0.25 && o.bigram_weight == 1.0);
-  assert_int_equal(o.algorithm, KS_ALGO_EXHAUSTIVE);
+  assert_int_equal(o.algorithm, KS_ALGO_MAXSCORE);
   assert_int_equal(o.ranking, KS_RANK_BM25);
   ks_results *r = (ks_results *)1;
   ks_err e;

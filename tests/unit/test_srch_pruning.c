@@ -14,6 +14,8 @@
  * schemes and sometimes random k1, b, bigram_weight (including 0), BMW and
  * MaxScore must return the same number of hits, the same internal document
  * numbers in the same order and bit-identical scores as exhaustive.
+ * A larger corpus (10,000 documents) exercises maxscore.c's window cap.
+ * Every pruned result's match count must be exact when it says so.
  * It also checks that pruning happens (fewer documents scored than
  * matched, summed over the run), so a silent fallback would fail.
  *
@@ -155,6 +157,8 @@ static void compare(ks_index *ix, const char *q, const ks_search_opts *base,
   o.algorithm = KS_ALGO_EXHAUSTIVE;
   if (ks_search(ix, q, SIZE_MAX, &o, &ref, &e) != KS_OK)
     failf(ctx, "exhaustive search failed: %s", e.msg);
+  if (!ks_results_matches_exact(ref))
+    failf(ctx, "exhaustive count not flagged exact (query '%s')", q);
   const int algos[] = {KS_ALGO_BMW, KS_ALGO_MAXSCORE};
   const char *names[] = {"bmw", "maxscore"};
   for (int a = 0; a < 2; a++) {
@@ -181,6 +185,12 @@ static void compare(ks_index *ix, const char *q, const ks_search_opts *base,
             names[a], (unsigned long long)ks_results_matches(r),
             (unsigned long long)ks_results_matches(ref));
     if (ks_results_matches(r) < ks_results_matches(ref)) st->pruned_queries++;
+    /* honesty of the count: "exact" must mean exact */
+    if (ks_results_matches_exact(r) &&
+        ks_results_matches(r) != ks_results_matches(ref))
+      failf(ctx, "%s says %llu matches exactly, exhaustive counted %llu",
+            names[a], (unsigned long long)ks_results_matches(r),
+            (unsigned long long)ks_results_matches(ref));
     st->compared++;
     ks_results_free(r);
   }
@@ -279,6 +289,59 @@ static void test_ties(void **state) {
   ks_index_close(ix);
 }
 
+/* More documents than maxscore.c's window (KS_PRUNE_WINDOW = 4096): rare
+ * terms whose single block spans the whole segment next to frequent ones,
+ * so windows are cut at the cap and skipped windows occur. */
+static void test_large_sparse(void **state) {
+  (void)state;
+  const char *dir = ks_test_tmpdir("srch_pruning_large");
+  ks_writer_opts wo;
+  ks_writer_opts_default(&wo);
+  wo.fsync = 0;
+  ks_writer *w = NULL;
+  ks_err e;
+  assert_int_equal(ks_writer_open(dir, &wo, &w, &e), KS_OK);
+  rng_state = 0x1a46eull;
+  for (int i = 0; i < 10000; i++) {
+    char id[16], text[256];
+    size_t len = 0;
+    text[0] = '\0';
+    snprintf(id, sizeof id, "L%d", i);
+    int nw = 1 + rnd_below(6);
+    for (int k = 0; k < nw; k++) append_word(text, sizeof text, &len);
+    if (rnd_below(700) == 0) { /* rare words */
+      int m = snprintf(text + len, sizeof text - len, " 희귀어%s",
+                       rnd_below(2) ? " 드문말" : "");
+      if (m > 0 && (size_t)m < sizeof text - len) len += (size_t)m;
+    }
+    ks_doc kd;
+    memset(&kd, 0, sizeof kd);
+    kd.id = id;
+    kd.id_len = strlen(id);
+    kd.text = text;
+    kd.text_len = len;
+    assert_int_equal(ks_writer_add(w, &kd, &e), KS_OK);
+  }
+  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
+  ks_writer_close(w);
+  ks_index *ix = NULL;
+  assert_int_equal(ks_index_open(dir, &ix, &e), KS_OK);
+  run_stats st = {0, 0};
+  const char *qs[] = {"희귀어", "희귀어 드문말", "희귀어 대통령", "드문말 보스턴 산업",
+                      "희귀어 드문말 대통령 보스턴 클러스터"};
+  for (size_t i = 0; i < NELEM(qs); i++) {
+    for (uint32_t k = 1; k <= 1000; k *= 10) {
+      ks_search_opts o;
+      ks_search_opts_default(&o);
+      o.k = k;
+      compare(ix, qs[i], &o, "large", &st);
+      o.ranking = KS_RANK_BM25_XAPIAN;
+      compare(ix, qs[i], &o, "large (bm25-xapian)", &st);
+    }
+  }
+  ks_index_close(ix);
+}
+
 static void test_bad_algorithm(void **state) {
   (void)state;
   const char *dir = ks_test_tmpdir("srch_pruning_bad");
@@ -299,6 +362,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_corpora),
       cmocka_unit_test(test_ties),
+      cmocka_unit_test(test_large_sparse),
       cmocka_unit_test(test_bad_algorithm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
