@@ -1,5 +1,5 @@
 /*
- * bmw.c - block-max WAND top-k for pure-OR queries (query_int.h, section
+ * bmw.c - block-max WAND top-k for ranked-OR queries (query_int.h, section
  * bmw.c / maxscore.c). Broder et al., "Efficient query evaluation using a
  * two-level retrieval process" (CIKM 2003) for WAND; Ding & Suel, "Faster
  * top-k document retrieval using block-max indexes" (SIGIR 2011) for the
@@ -87,9 +87,14 @@ static int run_segment(ks_prune *p, ks_topk *top, uint64_t *matches) {
     if (bsum * KS_PRUNE_SLACK > theta) {
       if (a[0]->cur.doc == pd) {
         if (!ks_segment_is_deleted(p->seg, pd)) {
-          double s = ks_prune_score(p, pd);
-          (*matches)++;
-          ks_topk_push(top, p->base + pd, s);
+          double s;
+          int matched;
+          rc = ks_prune_score(p, pd, &matched, &s);
+          if (rc != KS_OK) return rc;
+          if (matched) { /* a phrase may not match */
+            (*matches)++;
+            ks_topk_push(top, p->base + pd, s);
+          }
         }
         for (uint32_t i = 0; i <= pv; i++) {
           rc = ks_prune_next(p, a[i]);

@@ -76,8 +76,8 @@ int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
 
 /* Top-k algorithms (docs/ranking.md, "Query evaluation"). All return the
  * same hits (ids, scores, order); the pruning ones are faster on ranked-OR
- * queries and evaluate any other query (+required, -excluded, phrases, or
- * k = 0) exhaustively. A pruning algorithm does not see every matching
+ * queries (optional words and phrases) and evaluate any other query
+ * (+required, -excluded, or k = 0) exhaustively. A pruning algorithm does not see every matching
  * document, so its match count may be a lower bound only
  * (ks_results_matches_exact). */
 enum {
@@ -140,7 +140,7 @@ size_t ks_results_count(const ks_results *r);
 uint64_t ks_results_matches(const ks_results *r);
 /* 1 if ks_results_matches(r) is the exact number of matching documents:
  * always with KS_ALGO_EXHAUSTIVE, for queries the pruning algorithms
- * evaluate exhaustively (+required, -excluded, phrases, k = 0), when fewer
+ * evaluate exhaustively (+required, -excluded, k = 0), when fewer
  * than k documents matched (nothing can be skipped then) and when every
  * live document matched; 0 when the count is a lower bound. 1 for
  * r == NULL (0 matches, exactly). */

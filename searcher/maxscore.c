@@ -1,28 +1,41 @@
 /*
- * maxscore.c - block-max MaxScore top-k for pure-OR queries (query_int.h,
+ * maxscore.c - block-max MaxScore top-k for ranked-OR queries (query_int.h,
  * section bmw.c / maxscore.c). Turtle & Flood, "Query evaluation:
  * strategies and optimizations" (1995), with the block-max refinement of
  * Chakrabarti et al. (2011) and Mallia et al., "An experimental study of
  * index compression and DAAT query processing methods" (ECIR 2019).
  *
- * Per segment, the cursors are sorted by list bound ub ascending and
- * cum[i] = ub[0] + ... + ub[i]. The first `ess` cursors are NON-ESSENTIAL:
- * cum[ess - 1] * SLACK <= theta, so a document containing only their terms
- * cannot enter the top k (it would need a score > theta). Candidates are
- * therefore the documents of the essential cursors, taken in increasing
- * order. For a candidate d:
- *   1. bound = sum of the block bounds of the essential cursors on d +
- *      cum[ess - 1]; if bound * SLACK <= theta, d is skipped;
- *   2. est = the essential terms' contributions; then the non-essential
- *      cursors from the largest bound down: if (est + bounds of the
- *      non-essential cursors not yet visited, the current one by its block
- *      bound on d) * SLACK <= theta, d is skipped; else the cursor is moved
- *      to d and its contribution added to est;
- *   3. a surviving live d is scored exactly (ks_prune_score, the
- *      exhaustive order) and offered to the heap.
- * theta only grows, so `ess` only grows. Documents are visited in
- * increasing number and a document with score <= theta never enters the
- * heap (topk.c tie rule), so skipping it never changes the result.
+ * Per segment, documents are processed in windows [lo, hi) (after Lucene's
+ * MaxScoreBulkScorer idea of windows with block-level bounds; the code is
+ * ours):
+ *   - hi = the first shallow block end (skip table only) among the cursors
+ *     essential in the previous window, at most lo + KS_PRUNE_WINDOW;
+ *   - each cursor's window bound wub = the largest block bound over the
+ *     blocks meeting [lo, hi) (ks_prune_window_bound), never below any of
+ *     its contributions in the window; if they sum to <= theta (times
+ *     SLACK) the window is skipped;
+ *   - cursors are sorted by wub, cum[i] = wub[0] + ... + wub[i]; the first
+ *     `ess` with cum[ess - 1] * SLACK <= theta are NON-ESSENTIAL: a document
+ *     of the window with only their terms cannot enter the top k;
+ *   - the essential cursors move to lo and hi drops so that the window ends
+ *     inside each one's decoded block;
+ *   1. term at a time, every essential posting in the window adds its
+ *      contribution to wsum[doc - lo] and sets the document's bit in wbits
+ *      (ks_prune_accumulate): no per-candidate loop over the cursors;
+ *   2. the documents of wbits, in increasing order: est = wsum; if
+ *      (est + cum[ess - 1]) * SLACK <= theta the document is skipped; then
+ *      the non-essential cursors from the largest bound down: if (est +
+ *      bounds of those not yet visited, the current one by its window and
+ *      then its block bound) * SLACK <= theta, skipped; else the cursor
+ *      seeks to the document and its contribution is added to est;
+ *   3. a surviving live document is scored exactly: the essential cursors
+ *      move to it inside their blocks and ks_prune_score sums in the
+ *      exhaustive order; est is a sum in another order, used only in
+ *      bounds (the slack covers the rounding).
+ * theta only grows. Documents are visited in increasing number and a
+ * document with score <= theta never enters the heap (topk.c tie rule), so
+ * skipping it never changes the result. Memory: the window arrays are
+ * allocated once per query (ks_prune_init); nothing per term or posting.
  */
 #include "query_int.h"
 
@@ -91,7 +104,10 @@ static int candidate(ks_prune *p, ks_topk *top, uint64_t *matches,
   /* every cursor holding d is on it: the essential ones just moved, the
    * non-essential ones by the loop above (those not moved have no posting
    * at d) */
-  double s = ks_prune_score(p, d);
+  double s;
+  int matched;
+  rc = ks_prune_score(p, d, &matched, &s);
+  if (rc != KS_OK || !matched) return rc; /* a phrase may not match */
   (*matches)++;
   ks_topk_push(top, p->base + d, s);
   *theta = ks_prune_theta(top);

@@ -5,10 +5,13 @@
  * the skip table, and the exact score of a document.
  *
  * Invariants:
- *   - only "pure OR" queries (every clause an optional word clause) are
- *     pruned, so a document matches iff some query term is in it, and its
- *     score is the sum over clauses of the contributions of the clause's
- *     terms present in it (exhaustive.c);
+ *   - only ranked-OR queries (every clause optional: words or phrases) are
+ *     pruned, so a document can match only if some query term is in it,
+ *     and its score is the sum over the clauses it satisfies of the
+ *     contributions of the clause's terms present in it (exhaustive.c);
+ *     a phrase term's bound is that of the term (the phrase only removes
+ *     contributions), and ks_prune_score checks phrases (positions) only
+ *     for the documents that survive the bounds;
  *   - ks_prune_score adds the contributions in exactly exhaustive.c's order
  *     (clause by clause, ref by ref, each clause summed from 0.0), so the
  *     scores are bit-identical to the exhaustive evaluator's;
@@ -28,7 +31,7 @@ int ks_prune_supported(const ks_query *q, uint32_t k) {
   if (k == 0 || q->nterms == 0 || q->noptional == 0) return 0;
   if (q->nrequired || q->nexcluded) return 0;
   for (uint32_t i = 0; i < q->nclauses; i++)
-    if (q->clauses[i].phrase || q->clauses[i].op != KS_Q_OPTIONAL) return 0;
+    if (q->clauses[i].op != KS_Q_OPTIONAL) return 0;
   return 1;
 }
 
@@ -51,8 +54,13 @@ int ks_prune_init(ks_prune *p, const ks_query *q, const ks_bm25 *bm,
   p->gdoc = ks_calloc(n, sizeof *p->gdoc);
   p->wsum = ks_calloc(KS_PRUNE_WINDOW, sizeof *p->wsum);
   p->wbits = ks_calloc(KS_PRUNE_WINDOW / 64, sizeof *p->wbits);
+  uint32_t np = q->max_phrase ? q->max_phrase : 1;
+  p->plist = ks_calloc(np, sizeof *p->plist);
+  p->plen = ks_calloc(np, sizeof *p->plen);
+  p->pidx = ks_calloc(np, sizeof *p->pidx);
   if (!p->pc || !p->by_term || !p->order || !p->cum || !p->docs || !p->coef ||
-      !p->g || !p->gdoc || !p->wsum || !p->wbits)
+      !p->g || !p->gdoc || !p->wsum || !p->wbits || !p->plist || !p->plen ||
+      !p->pidx)
     return ks_err_set(err, KS_ENOMEM, "[srch][prune] out of memory");
   /* per-term multiplier of g(tf, dl): a term may be referenced by several
    * clauses (e.g. a stem shared by two words) */
@@ -60,8 +68,10 @@ int ks_prune_init(ks_prune *p, const ks_query *q, const ks_bm25 *bm,
     const ks_qclause *cl = &q->clauses[c];
     for (uint32_t r = cl->ref0; r < cl->ref0 + cl->nrefs; r++) {
       const ks_qref *ref = &q->refs[r];
+      /* bm25: qtf * g for word and phrase refs; bm25-xapian: a phrase ref
+       * is qtf leaves (exhaustive.c) */
       p->coef[ref->term] += bm->scheme == KS_RANK_BM25_XAPIAN
-                                ? ref->xweight
+                                ? (cl->phrase ? (double)ref->qtf : 1.0) * ref->xweight
                                 : (double)ref->qtf;
     }
   }
@@ -80,6 +90,9 @@ void ks_prune_free(ks_prune *p) {
   ks_free(p->gdoc);
   ks_free(p->wsum);
   ks_free(p->wbits);
+  ks_free(p->plist);
+  ks_free(p->plen);
+  ks_free(p->pidx);
   memset(p, 0, sizeof *p);
 }
 
@@ -242,26 +255,74 @@ double ks_prune_term_score(ks_prune *p, const ks_pcur *c) {
   return c->coef * p->g[t];
 }
 
-/* Contract: query_int.h. Mirrors exhaustive.c's clause_score and
- * clause_score_xapian for word clauses. */
-double ks_prune_score(ks_prune *p, uint32_t doc) {
+/* 1 if c is on doc. */
+static inline int on_doc(const ks_pcur *c, uint32_t doc) {
+  return c && c->live && c->cur.doc == doc;
+}
+
+/* Phrase clause cl on doc, every base term's cursor being on doc: 1 if
+ * some position p of the first term has p + offset_i in the i-th term's
+ * positions (exhaustive.c's phrase_at, same positions). *rc on error. */
+static int phrase_at(ks_prune *p, const ks_qclause *cl, int *rc) {
+  const ks_qpos *ps = &p->q->positions[cl->pos0];
+  uint32_t n = cl->npos;
+  for (uint32_t i = 0; i < n; i++) {
+    ks_pcur *c = p->by_term[ps[i].term];
+    int r = ks_postings_positions(&c->cur, &p->plist[i], &p->plen[i], p->err);
+    if (r != KS_OK) {
+      *rc = r;
+      return 0;
+    }
+    p->pidx[i] = 0;
+  }
+  for (uint32_t j = 0; j < p->plen[0]; j++) {
+    uint64_t pos = p->plist[0][j];
+    uint32_t i = 1;
+    for (; i < n; i++) {
+      uint64_t want = pos + ps[i].offset;
+      const uint32_t *l = p->plist[i];
+      uint32_t k = p->pidx[i];
+      while (k < p->plen[i] && l[k] < want) k++;
+      p->pidx[i] = k;
+      if (k == p->plen[i]) return 0; /* no later start can succeed */
+      if (l[k] != want) break;
+    }
+    if (i == n) return 1;
+  }
+  return 0;
+}
+
+/* Contract: query_int.h. Mirrors exhaustive.c's evaluate, clause_score and
+ * clause_score_xapian for optional word and phrase clauses. */
+int ks_prune_score(ks_prune *p, uint32_t doc, int *matched, double *score) {
   const ks_query *q = p->q;
   const ks_bm25 *bm = p->bm;
   lengths(p, doc);
   int xapian = bm->scheme == KS_RANK_BM25_XAPIAN;
   uint64_t len = (uint64_t)p->dl[0] + p->dl[1];
   double s = 0.0;
+  int rc = KS_OK, any_clause = 0;
   for (uint32_t i = 0; i < q->nclauses; i++) {
     const ks_qclause *cl = &q->clauses[i];
     const ks_qref *refs = &q->refs[cl->ref0];
+    if (cl->phrase) { /* every base term here, then the positions */
+      uint32_t r = 0;
+      while (r < cl->nrefs && on_doc(p->by_term[refs[r].term], doc)) r++;
+      if (r < cl->nrefs) continue;
+      if (cl->npos > 1 && !phrase_at(p, cl, &rc)) {
+        if (rc != KS_OK) return rc;
+        continue;
+      }
+    }
     double cs = 0.0;
     int any = 0;
     for (uint32_t r = 0; r < cl->nrefs; r++) {
       const ks_pcur *c = p->by_term[refs[r].term];
-      if (!c || !c->live || c->cur.doc != doc) continue;
+      if (!on_doc(c, doc)) continue;
       any = 1;
       if (xapian) {
-        cs += ks_bm25_xapian_term(bm, refs[r].xweight, c->cur.tf, len);
+        double x = ks_bm25_xapian_term(bm, refs[r].xweight, c->cur.tf, len);
+        cs += cl->phrase ? (double)refs[r].qtf * x : x;
       } else {
         uint32_t t = refs[r].term;
         if (p->gdoc[t] != doc) {
@@ -273,9 +334,14 @@ double ks_prune_score(ks_prune *p, uint32_t doc) {
         cs += (double)refs[r].qtf * p->g[t];
       }
     }
-    if (any) s += cs; /* exhaustive.c skips clauses that do not match */
+    if (any) { /* exhaustive.c skips clauses that do not match */
+      s += cs;
+      any_clause = 1;
+    }
   }
-  return s;
+  *matched = any_clause;
+  *score = s;
+  return KS_OK;
 }
 
 /* Contract: query_int.h. */

@@ -197,8 +197,8 @@ int ks_exhaustive_run(const ks_index *ix, const ks_query *q,
 /* ---- prune.c --------------------------------------------------------------- */
 
 /* Shared machinery of the dynamic-pruning algorithms (bmw.c, maxscore.c).
- * They evaluate only "pure OR" queries: every clause an optional word
- * clause (ks_prune_supported); anything else runs exhaustively.
+ * They evaluate only ranked-OR queries: every clause optional, words or
+ * phrases (ks_prune_supported); anything else runs exhaustively.
  *
  * Bounds (docs/ranking.md, "Query evaluation"): a term's contribution to a
  * document is coef * g(tf, dl) with g non-decreasing in tf and
@@ -247,6 +247,8 @@ typedef struct ks_prune {
                          between windows */
   uint64_t *wbits;    /* maxscore.c: KS_PRUNE_WINDOW / 64 words, documents
                          of the window with a posting (0 between windows) */
+  const uint32_t **plist; /* phrase scratch (q->max_phrase entries): */
+  uint32_t *plen, *pidx;  /* positions, their counts, match indexes */
   uint32_t len_doc;   /* document whose lengths are cached, or UINT32_MAX */
   uint32_t dl[KS_NFIELDS];
   ks_err *err;
@@ -294,9 +296,11 @@ void ks_prune_accumulate(ks_prune *p, const ks_pcur *c, uint32_t lo,
 /* Contribution of c's current posting to its document (not bit-exact:
  * for bounds only). */
 double ks_prune_term_score(ks_prune *p, const ks_pcur *c);
-/* Exact score of `doc`, summed exactly as exhaustive.c sums it; every live
- * cursor must be at a document >= doc. */
-double ks_prune_score(ks_prune *p, uint32_t doc);
+/* Whether `doc` matches (*matched: some word clause has a term in it, or
+ * some phrase clause matches, positions checked) and its exact score
+ * (*score, summed exactly as exhaustive.c sums it). Every cursor holding
+ * doc must be on it. KS_OK, or KS_ECORRUPT / KS_ENOMEM from the positions. */
+int ks_prune_score(ks_prune *p, uint32_t doc, int *matched, double *score);
 /* Move c to the first document >= target (or c->live = 0). KS_OK or an
  * error rc. */
 int ks_prune_seek(ks_prune *p, ks_pcur *c, uint32_t target);

@@ -6,7 +6,8 @@
  *   borrowed from the index pool) -> per-segment lookup and df (lookup.c)
  *   -> BM25 constants and term weights (bm25.c) -> evaluation into a
  *   k-bounded heap (topk.c) by the chosen algorithm: exhaustive.c, or for
- *   pure ranked-OR queries bmw.c / maxscore.c -> results, best first.
+ *   ranked-OR queries (optional words and phrases) bmw.c / maxscore.c ->
+ *   results, best first.
  *
  * Each call owns all its state, so concurrent ks_search calls on one
  * ks_index are safe (the analyzer pool is mutex-protected).

@@ -9,11 +9,12 @@
  * postings), big enough that frequent terms span many 128-document blocks,
  * and indexes it with a tiny memory budget (several segments) or merged.
  * Random queries: mostly ranked OR of 1-8 words (the pruned case), some
- * with +required, -excluded or "phrases" (evaluated exhaustively by every
- * algorithm, still compared). For k in {1, 10, 100, 1000}, both ranking
- * schemes and sometimes random k1, b, bigram_weight (including 0), BMW and
- * MaxScore must return the same number of hits, the same internal document
- * numbers in the same order and bit-identical scores as exhaustive.
+ * with +required or -excluded (evaluated exhaustively by every algorithm,
+ * still compared) or optional "phrases" (pruned, positions checked). For
+ * k in {1, 10, 100, 1000}, both ranking schemes and sometimes random k1,
+ * b, bigram_weight (including 0), BMW and MaxScore must return the same
+ * number of hits, the same internal document numbers in the same order and
+ * bit-identical scores as exhaustive.
  * A larger corpus (10,000 documents) exercises maxscore.c's window cap.
  * Every pruned result's match count must be exact when it says so.
  * It also checks that pruning happens (fewer documents scored than
