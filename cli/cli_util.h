@@ -95,7 +95,7 @@ int cli_tsv_next(cli_tsv *t, char **qid, char **query, char **rest);
 void cli_tsv_close(cli_tsv *t);
 
 /* ---- a search backend: a native index or a Xapian database (cmd_search.c
- * has its own static copy with snippets; to deduplicate) ------------------ */
+ * and cmd_bench.c; cmd_search.c adds snippets and match counts) ---------- */
 struct ks_index;
 struct ks_xap_db;
 struct ks_results;

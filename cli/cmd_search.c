@@ -19,7 +19,7 @@
  * Backends: INDEX is a native index or a Xapian database / sharded layout
  * (detected by cli_xap_detect); or --shard SPEC (repeatable) names Xapian
  * shards (local paths or tcp://HOST:PORT) and then no INDEX is given. Both go
- * through the `backend` functions below, so every output mode works on both.
+ * through cli_backend (cli_util.h), so every output mode works on both.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -93,36 +93,12 @@ typedef struct search_args {
 
 /* ---- the two backends behind one interface -------------------------------- */
 
-typedef struct backend {
-  ks_index *ix;            /* native, or */
-  ks_xap_db *xdb;          /* Xapian (one database or several shards) */
-  ks_results *r;           /* last native results */
-  ks_query_plan *plan;     /* last Xapian query (snippets) */
-  ks_xap_results *xr;      /* last Xapian results */
-} backend;
-
-static void be_clear(backend *b) {
-  ks_results_free(b->r);
-  ks_xap_results_free(b->xr);
-  ks_query_plan_free(b->plan);
-  b->r = NULL;
-  b->xr = NULL;
-  b->plan = NULL;
-}
-
-static int be_search(backend *b, const char *q, const ks_search_opts *so, ks_err *e) {
-  be_clear(b);
-  if (b->xdb) return cli_xap_search(b->xdb, q, so, 0, &b->plan, &b->xr, e);
-  return ks_search(b->ix, q, SIZE_MAX, so, &b->r, e);
-}
-
-static size_t be_count(const backend *b) {
-  return b->xdb ? ks_xap_results_count(b->xr) : ks_results_count(b->r);
-}
+/* cli_backend (cli_util.h) runs the searches; the helpers below add what
+ * only this command needs: match counts, stored JSON and snippets. */
 
 /* Number of matches; *exact = 0 when it is only a lower bound (a native
  * pruning algorithm skipped documents that could not reach the top k). */
-static uint64_t be_matches(const backend *b, int *exact) {
+static uint64_t be_matches(const cli_backend *b, int *exact) {
   if (!b->xdb) {
     *exact = ks_results_matches_exact(b->r);
     return ks_results_matches(b->r);
@@ -133,24 +109,8 @@ static uint64_t be_matches(const backend *b, int *exact) {
   return m;
 }
 
-/* i-th hit: the document's id (borrowed until the next be_search) and score. */
-static int be_hit(backend *b, size_t i, const char **id, size_t *idlen, double *score,
-                  ks_err *e) {
-  if (b->xdb) {
-    ks_xap_hit h;
-    if (ks_xap_results_hit(b->xr, i, &h)) return ks_err_set(e, KS_EINVAL, "no hit %zu", i);
-    *id = h.id, *idlen = h.id_len, *score = h.score;
-    return KS_OK;
-  }
-  ks_hit h;
-  int rc = ks_results_hit(b->r, i, &h);
-  if (rc) return ks_err_set(e, rc, "no hit %zu", i);
-  *score = h.score;
-  return ks_index_doc_id(b->ix, h.doc, id, idlen, e);
-}
-
 /* Stored JSON of hit i (free with ks_mem_free). */
-static int be_json(backend *b, size_t i, char **json, size_t *len, ks_err *e) {
+static int be_json(cli_backend *b, size_t i, char **json, size_t *len, ks_err *e) {
   if (b->xdb) return ks_xap_results_json(b->xr, i, json, len, e);
   ks_hit h;
   int rc = ks_results_hit(b->r, i, &h);
@@ -158,7 +118,7 @@ static int be_json(backend *b, size_t i, char **json, size_t *len, ks_err *e) {
   return ks_index_doc_json(b->ix, h.doc, json, len, e);
 }
 
-static int be_snippet(backend *b, size_t i, size_t max, const char *mo, const char *mc,
+static int be_snippet(cli_backend *b, size_t i, size_t max, const char *mo, const char *mc,
                       char **out, ks_err *e) {
   if (!b->xdb) return ks_results_snippet(b->ix, b->r, i, max, mo, mc, out, e);
   char *json = NULL;
@@ -197,7 +157,7 @@ static void flatten(char *s) {
 }
 
 /* "title" of the stored JSON of hit i, as a heap string ("" if none). */
-static char *doc_title(backend *b, size_t i, ks_err *e, int *rc) {
+static char *doc_title(cli_backend *b, size_t i, ks_err *e, int *rc) {
   char *json = NULL;
   size_t len = 0;
   *rc = be_json(b, i, &json, &len, e);
@@ -212,19 +172,19 @@ static char *doc_title(backend *b, size_t i, ks_err *e, int *rc) {
   return out;
 }
 
-static int print_results(backend *b, const search_args *a, double ms) {
+static int print_results(cli_backend *b, const search_args *a, double ms) {
   ks_err e;
   ks_err_clear(&e);
   int color = !a->json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
   const char *mo = color ? "\033[1m" : "\xC2\xAB";  /* « */
   const char *mc = color ? "\033[0m" : "\xC2\xBB";  /* » */
-  size_t count = be_count(b);
+  size_t count = cli_backend_count(b);
   for (size_t i = 0; i < count; i++) {
     double score;
     const char *id;
     size_t idlen;
     int rc;
-    if ((rc = be_hit(b, i, &id, &idlen, &score, &e)))
+    if ((rc = cli_backend_hit(b, i, &id, &idlen, &score, &e)))
       return cli_error("%s", cli_strip_tags(e.msg));
     char *title = doc_title(b, i, &e, &rc);
     if (!title) return cli_error("%s", rc == KS_ENOMEM ? "out of memory" : cli_strip_tags(e.msg));
@@ -313,16 +273,16 @@ static int write_json_hit(FILE *f, const char *qid, size_t rank, const char *id,
   return rc;
 }
 
-static int run_batch(backend *b, const search_args *a) {
-  FILE *qf = fopen(a->queries, "r");
-  if (!qf) return cli_error("%s: cannot open: %s", a->queries, strerror(errno));
+static int run_batch(cli_backend *b, const search_args *a) {
+  cli_tsv qf;
+  if (cli_tsv_open(&qf, a->queries) != CLI_OK) return CLI_ERROR;
   char *tmp = NULL;
   FILE *out = stdout;
   if (a->run && strcmp(a->run, "-") != 0) {
     size_t n = strlen(a->run) + 5;
     tmp = malloc(n);
     if (!tmp) {
-      fclose(qf);
+      cli_tsv_close(&qf);
       return cli_error("out of memory");
     }
     snprintf(tmp, n, "%s.tmp", a->run);
@@ -330,45 +290,21 @@ static int run_batch(backend *b, const search_args *a) {
     if (!out) {
       int rc = cli_error("%s: cannot create: %s", tmp, strerror(errno));
       free(tmp);
-      fclose(qf);
+      cli_tsv_close(&qf);
       return rc;
     }
   }
   int rc = CLI_OK, encoded = 0;
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t got;
-  unsigned long long lineno = 0, nqueries = 0, nlines = 0, nskipped = 0;
+  unsigned long long nqueries = 0, nlines = 0, nskipped = 0;
   double t0 = cli_now();
   ks_err e;
   ks_err_clear(&e);
-  while ((got = getline(&line, &cap, qf)) >= 0) {
-    lineno++;
-    size_t len = (size_t)got;
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-    char *p = line;
-    if (lineno == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, len -= 3;
-    if (strspn(p, " \t\v\f") == len) continue; /* blank line */
-    if (memchr(p, '\0', len)) {
-      rc = cli_error("%s:%llu: NUL byte in the line", a->queries, lineno);
-      break;
-    }
-    char *tab = strchr(p, '\t');
-    if (!tab) {
-      rc = cli_error("%s:%llu: expected 'qid<TAB>query', found no tab", a->queries, lineno);
-      break;
-    }
-    *tab = '\0';
-    char *qid = p, *query = tab + 1;
-    char *tab2 = strchr(query, '\t');
-    if (tab2) *tab2 = '\0';
-    if (!qid[0] || strpbrk(qid, " \v\f")) {
-      rc = cli_error("%s:%llu: the query id '%s' is empty or contains spaces", a->queries,
-                     lineno, qid);
-      break;
-    }
+  char *qid, *query, *rest;
+  int got;
+  while ((got = cli_tsv_next(&qf, &qid, &query, &rest)) == 1) {
+    unsigned long long lineno = qf.lineno;
     nqueries++;
-    int src = be_search(b, query, &a->so, &e);
+    int src = cli_backend_search(b, query, &a->so, &e);
     if (src == KS_EQUERY) {
       nskipped++;
       cli_warn("%s:%llu: query %s skipped: %s", a->queries, lineno, qid,
@@ -379,12 +315,12 @@ static int run_batch(backend *b, const search_args *a) {
       rc = cli_error("%s:%llu: %s", a->queries, lineno, cli_strip_tags(e.msg));
       break;
     }
-    size_t count = be_count(b);
+    size_t count = cli_backend_count(b);
     for (size_t i = 0; i < count && rc == CLI_OK; i++) {
       double score;
       const char *id;
       size_t idlen;
-      if (be_hit(b, i, &id, &idlen, &score, &e)) {
+      if (cli_backend_hit(b, i, &id, &idlen, &score, &e)) {
         rc = cli_error("%s", cli_strip_tags(e.msg));
         break;
       }
@@ -394,12 +330,11 @@ static int run_batch(backend *b, const search_args *a) {
       if (wrc) rc = cli_error("%s: write failed: %s", tmp ? tmp : "stdout", strerror(errno));
       nlines++;
     }
-    be_clear(b);
+    cli_backend_clear(b);
     if (rc) break;
   }
-  if (rc == CLI_OK && ferror(qf)) rc = cli_error("%s: read failed: %s", a->queries, strerror(errno));
-  free(line);
-  fclose(qf);
+  if (rc == CLI_OK && got < 0) rc = CLI_ERROR; /* cli_tsv_next printed it */
+  cli_tsv_close(&qf);
   if (out != stdout) {
     if (fclose(out) != 0 && rc == CLI_OK) rc = cli_error("%s: write failed: %s", tmp, strerror(errno));
     if (rc == CLI_OK && rename(tmp, a->run) != 0)
@@ -548,7 +483,7 @@ static int run_search(int argc, char **argv) {
 
   ks_err e;
   ks_err_clear(&e);
-  backend b;
+  cli_backend b;
   memset(&b, 0, sizeof b);
   int rc = CLI_OK, orc;
   int xap = a.nshards > 0 || cli_xap_detect(a.index);
@@ -560,23 +495,21 @@ static int run_search(int argc, char **argv) {
   if (xap)
     orc = cli_xap_open(a.index, a.shards, a.nshards, &b.xdb, &e);
   else
-    orc = ks_index_open(a.index, &b.ix, &e);
+    orc = ks_index_open(a.index, &b.ix, &e), b.owns_ix = 1;
   if (orc) {
     rc = cli_error("%s", cli_strip_tags(e.msg));
   } else if (a.queries) {
     rc = run_batch(&b, &a);
   } else {
     double t0 = cli_now();
-    int src = be_search(&b, a.query, &a.so, &e);
+    int src = cli_backend_search(&b, a.query, &a.so, &e);
     double ms = (cli_now() - t0) * 1000.0;
     if (src)
       rc = cli_error("%s", cli_strip_tags(e.msg));
     else
       rc = print_results(&b, &a, ms);
   }
-  be_clear(&b);
-  ks_index_close(b.ix);
-  ks_xap_close(b.xdb);
+  cli_backend_close(&b);
   free(a.query);
   free(a.shards);
   return rc;
