@@ -46,6 +46,9 @@ static const char index_help[] =
     "  --mem-budget MB     buffer at most MB mebibytes of postings in memory before\n"
     "                      flushing a segment (default 256)\n"
     "  --no-merge          keep the flushed segments instead of merging them into one\n"
+    "  --threads N         1 or 2 (default 2): with 2, documents are analyzed, and\n"
+    "                      segments compressed, written and merged, on helper\n"
+    "                      threads; the index has the same content either way\n"
     "  --max-doc-mb N      reject documents whose title + text exceed N mebibytes\n"
     "                      (default 64, at most 256)\n"
     "  --strict            stop at the first bad record: exit 1, INDEX unchanged\n"
@@ -214,7 +217,7 @@ static int run_index(int argc, char **argv) {
   const char *out = NULL, *val = NULL;
   uint64_t mem_mb = 0, doc_mb = 0;
   int no_merge = 0, stdin_seen = 0, r, xapian = 0;
-  uint64_t nshards = 0;
+  uint64_t nshards = 0, nthreads = 0;
   run_state st;
   memset(&st, 0, sizeof st);
   char **names = calloc((size_t)argc, sizeof *names);
@@ -240,6 +243,8 @@ static int run_index(int argc, char **argv) {
       out = val;
     } else if ((r = cli_opt(argc, argv, &i, cmd, "--mem-budget", 1, &val))) {
       if (r < 0 || cli_parse_u64(cmd, "--mem-budget", val, 1, 1u << 20, &mem_mb)) goto usage;
+    } else if ((r = cli_opt(argc, argv, &i, cmd, "--threads", 1, &val))) {
+      if (r < 0 || cli_parse_u64(cmd, "--threads", val, 1, 2, &nthreads)) goto usage;
     } else if ((r = cli_opt(argc, argv, &i, cmd, "--max-doc-mb", 1, &val))) {
       if (r < 0 || cli_parse_u64(cmd, "--max-doc-mb", val, 1, 256, &doc_mb)) goto usage;
     } else if (cli_opt(argc, argv, &i, cmd, "--no-merge", 0, NULL)) {
@@ -279,9 +284,9 @@ static int run_index(int argc, char **argv) {
     free(names);
     return cli_usage(cmd, "--shards needs --backend xapian");
   }
-  if (xapian && (mem_mb || no_merge)) {
+  if (xapian && (mem_mb || no_merge || nthreads)) {
     free(names);
-    return cli_usage(cmd, "--mem-budget and --no-merge apply to the native backend only");
+    return cli_usage(cmd, "--mem-budget, --no-merge and --threads apply to the native backend only");
   }
 
   ks_err e;
@@ -312,6 +317,7 @@ static int run_index(int argc, char **argv) {
   if (mem_mb) o.mem_budget = (size_t)mem_mb << 20;
   if (doc_mb) o.max_doc_bytes = (size_t)doc_mb << 20;
   if (no_merge) o.merge = 0;
+  if (nthreads) o.threads = (int)nthreads;
   if (xapian) {
     if (cli_xap_build_open(out, (uint32_t)nshards, o.max_doc_bytes, &st.xb, &e)) {
       rc = cli_error("%s", cli_strip_tags(e.msg));

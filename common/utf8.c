@@ -17,7 +17,8 @@
 
 #include "ks_tok.h"
 
-/* ks_utf8_valid: see ks_tok.h. Runs 8 bytes at a time over ASCII. */
+/* ks_utf8_valid: see ks_tok.h. Runs 8 bytes at a time over ASCII, and
+ * takes the common three-byte lead bytes E1..EC (Hangul) in one test. */
 int ks_utf8_valid(const char *text, size_t len, size_t *bad_offset) {
   const uint8_t *s = (const uint8_t *)text;
   const uint8_t *p = s, *end = s + len;
@@ -37,6 +38,12 @@ int ks_utf8_valid(const char *text, size_t len, size_t *bad_offset) {
     uint8_t c = *p;
     if (c < 0x80) {
       p++;
+      continue;
+    }
+    /* E1..EC (Hangul and most of the BMP): any two continuation bytes. */
+    if (c >= 0xE1 && c <= 0xEC && (size_t)(end - p) >= 3 &&
+        (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+      p += 3;
       continue;
     }
     size_t need;

@@ -18,7 +18,10 @@
  *
  * Memory: analyzed postings are buffered in memory and flushed to a new
  * segment whenever the buffer exceeds opts.mem_budget bytes; at commit the
- * segments are merged into one (unless opts.merge = 0).
+ * segments are merged into one (unless opts.merge = 0). With opts.threads
+ * >= 2 a segment is written by a helper thread while the next one fills,
+ * so the budget is shared: segments are cut at half the budget and the
+ * writer waits rather than hold more than the budget in both together.
  *
  * Duplicate ids: a later document with the same id replaces the earlier
  * one (the earlier is deleted; ks_writer_stats counts it in docs_replaced).
@@ -87,9 +90,16 @@ typedef struct ks_writer_opts {
   int fsync;              /* 1: fsync files and directory at commit (default;
                              0 only for throwaway test indexes) */
   int threads;            /* 2 (default): analyze documents on a second
-                             thread while indexing the previous batch;
+                             thread while indexing the previous batch, and
+                             compress stored documents, write segments and
+                             encode the merge on helper threads;
                              1: everything on the caller's thread. The
-                             index is identical either way. */
+                             index has the same content either way (the
+                             same documents, terms, postings and stored
+                             documents; with opts.merge the term files are
+                             byte-identical, only .sto block boundaries
+                             may differ, since segments are cut at half
+                             the budget). */
 } ks_writer_opts;
 
 void ks_writer_opts_default(ks_writer_opts *o);

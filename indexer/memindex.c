@@ -254,9 +254,11 @@ int ks_memindex_add_hashed(ks_memindex *mi, const char *key, size_t keylen,
   return KS_OK;
 }
 
-/* Append bytes to a term's slice chain. 0 or -1 (pool exhausted). */
+/* Append bytes to a term's slice chain, a slice-sized run at a time (the
+ * chain is the same as appending byte by byte: a new slice is taken only
+ * when a byte must go past the current one). 0 or -1 (pool exhausted). */
 static int put_bytes(ks_memindex *mi, term *t, const uint8_t *b, size_t n) {
-  for (size_t i = 0; i < n; i++) {
+  while (n > 0) {
     if (t->tail == t->slice_end) {
       uint8_t lvl = t->level + 1 < NLEVELS ? t->level + 1 : t->level;
       uint32_t s = alloc_slice(mi, slice_size[lvl]);
@@ -267,29 +269,52 @@ static int put_bytes(ks_memindex *mi, term *t, const uint8_t *b, size_t n) {
       t->tail = s;
       t->slice_end = s + slice_size[lvl] - 4;
     }
-    *addr_ptr(mi, t->tail) = b[i];
-    t->tail++;
+    size_t room = t->slice_end - t->tail;
+    size_t k = n < room ? n : room;
+    uint8_t *d = addr_ptr(mi, t->tail);
+    if (k <= 16) { /* the usual case: a few bytes, cheaper than a memcpy call */
+      for (size_t j = 0; j < k; j++) d[j] = b[j];
+    } else {
+      memcpy(d, b, k);
+    }
+    t->tail += (uint32_t)k;
+    b += k;
+    n -= k;
   }
   return 0;
 }
 
-static int put_varint(ks_memindex *mi, term *t, uint64_t v) {
-  uint8_t tmp[10];
-  return put_bytes(mi, t, tmp, ks_varint_encode(tmp, v));
+/* Encode v (< 2^32) as a varint at p; returns the bytes written (1..5). */
+static inline size_t put_v32(uint8_t *p, uint32_t v) {
+  size_t i = 0;
+  while (v >= 0x80) {
+    p[i++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  p[i++] = (uint8_t)v;
+  return i;
 }
 
 int ks_memindex_end_doc(ks_memindex *mi, ks_err *err) {
+  /* Each term's posting is encoded into tmp and appended in runs. */
+  uint8_t tmp[512];
   for (size_t i = 0; i < mi->ndoc_terms; i++) {
     term *t = &mi->terms[mi->doc_terms[i]];
     uint32_t tf = 0;
     for (uint32_t k = t->occ_head; k; k = mi->occ[k].next) tf++;
-    if (put_varint(mi, t, mi->doc - t->next_doc) || put_varint(mi, t, tf)) goto full;
+    size_t n = put_v32(tmp, mi->doc - t->next_doc);
+    n += put_v32(tmp + n, tf);
     uint32_t last = 0;
     for (uint32_t k = t->occ_head; k; k = mi->occ[k].next) {
+      if (n > sizeof tmp - 5) {
+        if (put_bytes(mi, t, tmp, n)) goto full;
+        n = 0;
+      }
       uint32_t p = mi->occ[k].pos;
-      if (put_varint(mi, t, k == t->occ_head ? p : p - last)) goto full;
+      n += put_v32(tmp + n, p - last); /* the first position is p - 0 */
       last = p;
     }
+    if (put_bytes(mi, t, tmp, n)) goto full;
     t->next_doc = mi->doc + 1;
   }
   mi->nocc = 1;
@@ -320,7 +345,7 @@ static int read_byte(reader *r, uint8_t *b) {
   return 0;
 }
 
-static int read_varint(reader *r, uint64_t *v) {
+static int read_varint_slow(reader *r, uint64_t *v) {
   uint64_t x = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     uint8_t b;
@@ -334,16 +359,90 @@ static int read_varint(reader *r, uint64_t *v) {
   return -1;
 }
 
+/* A varint; decoded straight from the slice when it ends inside the
+ * current slice (the same value and bytes consumed as read_varint_slow). */
+static inline int read_varint(reader *r, uint64_t *v) {
+  if (r->at == r->end) return -1;
+  if (r->at == r->slice_end) { /* follow the link, as read_byte does */
+    r->at = ks_load_u32(addr_ptr(r->mi, r->slice_end));
+    if (r->level + 1 < NLEVELS) r->level++;
+    r->slice_end = r->at + slice_size[r->level] - 4;
+  }
+  /* The readable bytes of the current slice end at r->end if the stream
+   * ends in it (slices never overlap, so an end address inside
+   * [at, slice_end] lies in this slice), else at slice_end. */
+  uint32_t lim = (r->end >= r->at && r->end <= r->slice_end) ? r->end : r->slice_end;
+  uint32_t avail = lim - r->at;
+  if (avail > 10) avail = 10;
+  const uint8_t *p = addr_ptr(r->mi, r->at);
+  uint64_t x = 0;
+  for (uint32_t i = 0; i < avail; i++) {
+    x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    if (!(p[i] & 0x80)) {
+      *v = x;
+      r->at += i + 1;
+      return 0;
+    }
+  }
+  return read_varint_slow(r, v);
+}
+
+/* Sort entry: the key's first 8 bytes, big-endian and zero-padded, decide
+ * most comparisons without touching the key; ties fall back to the full
+ * bytewise comparison (a shorter key that is a prefix sorts first). Terms
+ * are distinct, so the order is total and any sort gives the same result. */
 typedef struct sort_ent {
+  uint64_t prefix;
   const uint8_t *key; /* into mi->keys */
   uint32_t len, id;
 } sort_ent;
 
-static int cmp_ents(const void *a, const void *b) {
-  const sort_ent *x = a, *y = b;
+static inline int ent_less(const sort_ent *x, const sort_ent *y) {
+  if (x->prefix != y->prefix) return x->prefix < y->prefix;
   size_t n = x->len < y->len ? x->len : y->len;
   int c = memcmp(x->key, y->key, n);
-  return c ? c : (int)x->len - (int)y->len;
+  return c ? c < 0 : x->len < y->len;
+}
+
+static void sort_ents(sort_ent *a, size_t n) {
+  while (n > 16) {
+    /* median of three as the pivot, then Hoare partition */
+    sort_ent *lo = a, *mid = a + n / 2, *hi = a + n - 1, t;
+    if (ent_less(mid, lo)) { t = *mid; *mid = *lo; *lo = t; }
+    if (ent_less(hi, mid)) {
+      t = *hi; *hi = *mid; *mid = t;
+      if (ent_less(mid, lo)) { t = *mid; *mid = *lo; *lo = t; }
+    }
+    sort_ent pivot = *mid;
+    size_t i = 0, j = n - 1;
+    for (;;) {
+      while (ent_less(&a[i], &pivot)) i++;
+      while (ent_less(&pivot, &a[j])) j--;
+      if (i >= j) break;
+      t = a[i]; a[i] = a[j]; a[j] = t;
+      i++;
+      j--;
+    }
+    /* [0, j] <= pivot <= [j + 1, n): recurse into the smaller part */
+    size_t left = j + 1;
+    if (left < n - left) {
+      sort_ents(a, left);
+      a += left;
+      n -= left;
+    } else {
+      sort_ents(a + left, n - left);
+      n = left;
+    }
+  }
+  for (size_t i = 1; i < n; i++) {
+    sort_ent x = a[i];
+    size_t j = i;
+    while (j > 0 && ent_less(&x, &a[j - 1])) {
+      a[j] = a[j - 1];
+      j--;
+    }
+    a[j] = x;
+  }
 }
 
 int ks_memindex_write(ks_memindex *mi, ks_segw *w, ks_err *err) {
@@ -355,10 +454,18 @@ int ks_memindex_write(ks_memindex *mi, ks_segw *w, ks_err *err) {
     ents[i].key = mi->keys.data + mi->terms[i].key_off;
     ents[i].len = mi->terms[i].keylen;
     ents[i].id = i;
+    uint64_t pre = 0;
+    for (uint32_t k = 0; k < 8; k++)
+      pre = pre << 8 | (k < ents[i].len ? ents[i].key[k] : 0);
+    ents[i].prefix = pre;
   }
-  qsort(ents, mi->nterms, sizeof *ents, cmp_ents);
+  sort_ents(ents, mi->nterms);
   int rc = KS_OK;
   for (uint32_t k = 0; k < mi->nterms && !rc; k++) {
+    /* Terms in key order are scattered in memory: fetch the term record
+     * 8 ahead and its first slice 4 ahead. */
+    if (k + 8 < mi->nterms) __builtin_prefetch(&mi->terms[ents[k + 8].id]);
+    if (k + 4 < mi->nterms) __builtin_prefetch(addr_ptr(mi, mi->terms[ents[k + 4].id].head));
     const term *t = &mi->terms[ents[k].id];
     rc = ks_segw_begin_term(w, (const char *)mi->keys.data + t->key_off, t->keylen, err);
     reader r = {mi, t->head, t->head + slice_size[0] - 4, t->tail, 0};

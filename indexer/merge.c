@@ -112,8 +112,8 @@ static int copy_blocks(ks_stow *sto, const ks_segment *seg, ks_err *err) {
 }
 
 int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
-                      uint32_t out_segno, int do_fsync, ks_merge_result *res,
-                      ks_err *err) {
+                      uint32_t out_segno, int do_fsync, int async,
+                      ks_merge_result *res, ks_err *err) {
   memset(res, 0, sizeof *res);
   ks_segment **segs = ks_calloc(n ? n : 1, sizeof *segs);
   uint32_t **remap = ks_calloc(n ? n : 1, sizeof *remap);
@@ -165,7 +165,9 @@ int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
     ks_sto_iter_free(&it);
   }
   if (!rc) rc = ks_segw_open(&w, dir, out_segno, (uint32_t)total, lens, do_fsync, err);
+  if (!rc && async) rc = ks_segw_set_async(w, err); /* encode while decoding */
   if (!rc) rc = merge_terms(segs, n, remap, w, err);
+  if (!rc) rc = ks_segw_drain(w, err);
   if (!rc) {
     res->ndocs = (uint32_t)total;
     res->nterms = ks_segw_nterms(w);

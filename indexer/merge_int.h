@@ -23,9 +23,10 @@ typedef struct ks_merge_result {
  * (segment order, then document order), dropping deleted documents and
  * terms left without postings. Inputs are left in place.
  * KS_OK, KS_EIO, KS_ECORRUPT, KS_ENOMEM, KS_ELIMIT; on error no output
- * files remain. */
+ * files remain. async: encode the output on a second thread while the
+ * inputs are decoded (ks_segw_set_async; the output is identical). */
 int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
-                      uint32_t out_segno, int do_fsync, ks_merge_result *res,
-                      ks_err *err);
+                      uint32_t out_segno, int do_fsync, int async,
+                      ks_merge_result *res, ks_err *err);
 
 #endif /* KS_MERGE_INT_H */

@@ -9,7 +9,18 @@
  * positions go straight to the .pos file. Only the dictionary's block index
  * (one entry per KS_TID_TERMS_PER_BLOCK terms) stays in memory until the
  * end.
+ *
+ * Asynchronous mode (ks_segw_set_async): begin_term / add / end_term are
+ * recorded as commands in chunks (4-byte aligned words: tag, arguments,
+ * key bytes or positions) and replayed in order by an encoder thread of
+ * this ks_segw, so the producer (memindex flush or merge) decodes while
+ * the encoder encodes and writes. The files are byte-for-byte those of the
+ * synchronous mode (the same calls in the same order). The encoder's first
+ * error is sticky and returned by the producer's next chunk hand-over,
+ * ks_segw_drain or ks_segw_finish. Memory: at most NCHUNK chunks of about
+ * CHUNK_BYTES (more only for one term with a huge tf).
  */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,7 +61,27 @@ struct ks_segw {
   size_t bpos_n, bpos_cap;
   uint8_t *scratch;                /* codec output */
   size_t scratch_cap;
+  /* asynchronous mode */
+  int async, quit;
+  pthread_t thr;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  ks_buf chunk[4];                 /* ring: [qhead, qhead + qcount) queued,
+                                      the next one is being filled */
+  uint32_t qhead, qcount;          /* guarded by lock */
+  uint32_t fill;                   /* chunk being filled (producer only;
+                                      always qhead + qcount mod NCHUNK) */
+  int arc;                         /* encoder's first error (sticky) */
+  ks_err aerr;
 };
+
+#define NCHUNK 4u
+#define CHUNK_BYTES ((size_t)256 << 10)
+enum { CMD_BEGIN = 1, CMD_ADD = 2, CMD_END = 3 };
+
+static int do_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err);
+static int do_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos, ks_err *err);
+static int do_end_term(ks_segw *w, ks_err *err);
 
 static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[segw] out of memory"); }
 
@@ -96,7 +127,7 @@ static int key_less(const char *a, size_t alen, const char *b, size_t blen) {
   return c < 0 || (c == 0 && alen < blen);
 }
 
-int ks_segw_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err) {
+static int do_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err) {
   if (w->in_term || keylen < 2 || keylen > KS_TOK_MAX_TERM + 1 ||
       (unsigned char)key[0] >= KS_NFIELDS ||
       (w->nterms > 0 && !key_less(w->prev_key, w->prev_keylen, key, keylen)))
@@ -167,8 +198,8 @@ static int flush_block(ks_segw *w, ks_err *err) {
   return KS_OK;
 }
 
-int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos,
-                ks_err *err) {
+static int do_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos,
+                  ks_err *err) {
   if (!w->in_term || (int64_t)doc <= w->last_doc || doc >= w->ndocs || tf == 0)
     return ks_err_set(err, KS_EINVAL, "[segw][add] posting out of order");
   if (w->bpos_n + tf > w->bpos_cap) {
@@ -202,7 +233,7 @@ int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos,
   return KS_OK;
 }
 
-int ks_segw_end_term(ks_segw *w, ks_err *err) {
+static int do_end_term(ks_segw *w, ks_err *err) {
   if (!w->in_term) return ks_err_set(err, KS_EINVAL, "[segw][term] no term");
   w->in_term = 0;
   if (w->df == 0) return KS_OK;
@@ -253,6 +284,159 @@ int ks_segw_end_term(ks_segw *w, ks_err *err) {
   return KS_OK;
 }
 
+/* ---- asynchronous mode ------------------------------------------------ */
+
+/* Replay one chunk of commands (encoder thread). */
+static int replay(ks_segw *w, const ks_buf *c, ks_err *err) {
+  const uint32_t *p = (const uint32_t *)(const void *)c->data;
+  const uint32_t *end = p + c->len / 4;
+  int rc = KS_OK;
+  while (p < end && !rc) {
+    uint32_t tag = p[0] & 0xff;
+    if (tag == CMD_BEGIN) {
+      size_t keylen = p[0] >> 8;
+      rc = do_begin_term(w, (const char *)(p + 1), keylen, err);
+      p += 1 + (keylen + 3) / 4;
+    } else if (tag == CMD_ADD) {
+      rc = do_add(w, p[1], p[2], p + 3, err);
+      p += 3 + (size_t)p[2];
+    } else {
+      rc = do_end_term(w, err);
+      p += 1;
+    }
+  }
+  return rc;
+}
+
+static void *encoder_main(void *arg) {
+  ks_segw *w = arg;
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    while (!w->quit && w->qcount == 0) pthread_cond_wait(&w->cond, &w->lock);
+    if (w->qcount == 0) break; /* quit with nothing queued */
+    ks_buf *c = &w->chunk[w->qhead];
+    int skip = w->arc != 0;
+    pthread_mutex_unlock(&w->lock);
+    ks_err e;
+    ks_err_clear(&e);
+    int rc = skip ? KS_OK : replay(w, c, &e);
+    ks_buf_reset(c);
+    pthread_mutex_lock(&w->lock);
+    if (rc && !w->arc) {
+      w->arc = rc;
+      w->aerr = e;
+    }
+    w->qhead = (w->qhead + 1) % NCHUNK;
+    w->qcount--;
+    pthread_cond_broadcast(&w->cond);
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+int ks_segw_set_async(ks_segw *w, ks_err *err) {
+  if (w->async) return KS_OK;
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->cond, NULL);
+  if (pthread_create(&w->thr, NULL, encoder_main, w) != 0) {
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    return ks_err_set(err, KS_ENOMEM, "[segw] cannot start the encoder thread");
+  }
+  w->async = 1;
+  return KS_OK;
+}
+
+/* The chunk being filled (the producer's; the encoder never touches it). */
+static ks_buf *filling(ks_segw *w) { return &w->chunk[w->fill]; }
+
+/* Queue the chunk being filled (if it holds anything); if `all`, wait
+ * until the encoder has replayed everything, else until a chunk is free.
+ * Returns the encoder's sticky error, if any. */
+static int hand_over(ks_segw *w, int all, ks_err *err) {
+  pthread_mutex_lock(&w->lock);
+  if (filling(w)->len > 0) {
+    w->qcount++;
+    w->fill = (w->fill + 1) % NCHUNK;
+    pthread_cond_broadcast(&w->cond);
+  }
+  while (all ? w->qcount > 0 : w->qcount == NCHUNK) pthread_cond_wait(&w->cond, &w->lock);
+  int rc = w->arc;
+  if (rc && err) *err = w->aerr;
+  pthread_mutex_unlock(&w->lock);
+  return rc;
+}
+
+/* Append a command of `words` 4-byte words to the chunk being filled,
+ * handing it over first when it is full. NULL: out of memory or the
+ * encoder failed (*rc says which, err filled). */
+static uint32_t *cmd(ks_segw *w, size_t words, int *rc, ks_err *err) {
+  ks_buf *c = filling(w);
+  if (c->len >= CHUNK_BYTES) {
+    if ((*rc = hand_over(w, 0, err))) return NULL;
+    c = filling(w);
+  }
+  if (ks_buf_reserve(c, words * 4)) {
+    *rc = oom(err);
+    return NULL;
+  }
+  uint32_t *p = (uint32_t *)(void *)(c->data + c->len);
+  c->len += words * 4;
+  return p;
+}
+
+int ks_segw_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err) {
+  if (!w->async) return do_begin_term(w, key, keylen, err);
+  if (keylen > KS_TOK_MAX_TERM + 1)
+    return ks_err_set(err, KS_EINVAL, "[segw][term] keys out of order or invalid");
+  int rc = KS_OK;
+  uint32_t *p = cmd(w, 1 + (keylen + 3) / 4, &rc, err);
+  if (!p) return rc;
+  p[0] = CMD_BEGIN | (uint32_t)keylen << 8;
+  memcpy(p + 1, key, keylen);
+  return KS_OK;
+}
+
+int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos, ks_err *err) {
+  if (!w->async) return do_add(w, doc, tf, pos, err);
+  int rc = KS_OK;
+  uint32_t *p = cmd(w, 3 + (size_t)tf, &rc, err);
+  if (!p) return rc;
+  p[0] = CMD_ADD;
+  p[1] = doc;
+  p[2] = tf;
+  memcpy(p + 3, pos, (size_t)tf * sizeof *pos);
+  return KS_OK;
+}
+
+int ks_segw_end_term(ks_segw *w, ks_err *err) {
+  if (!w->async) return do_end_term(w, err);
+  int rc = KS_OK;
+  uint32_t *p = cmd(w, 1, &rc, err);
+  if (!p) return rc;
+  p[0] = CMD_END;
+  return KS_OK;
+}
+
+int ks_segw_drain(ks_segw *w, ks_err *err) {
+  return w->async ? hand_over(w, 1, err) : KS_OK;
+}
+
+/* Stop the encoder after it has replayed what is queued (or skipped it,
+ * with `discard`). */
+static void stop_async(ks_segw *w, int discard) {
+  if (!w->async) return;
+  pthread_mutex_lock(&w->lock);
+  if (discard && !w->arc) w->arc = KS_EINVAL;
+  w->quit = 1;
+  pthread_cond_broadcast(&w->cond);
+  pthread_mutex_unlock(&w->lock);
+  pthread_join(w->thr, NULL);
+  pthread_mutex_destroy(&w->lock);
+  pthread_cond_destroy(&w->cond);
+  w->async = 0;
+}
+
 static int write_lengths(ks_segw *w, ks_err *err) {
   ks_wfile f;
   int rc = open_file(w, &f, ".len", KS_MAGIC_LEN, err);
@@ -276,6 +460,7 @@ static void free_segw(ks_segw *w) {
   ks_buf_free(&w->blocks);
   ks_free(w->bpos);
   ks_free(w->scratch);
+  for (uint32_t i = 0; i < NCHUNK; i++) ks_buf_free(&w->chunk[i]);
   ks_free(w->lens);
   ks_free(w->dir);
   ks_free(w);
@@ -291,7 +476,9 @@ static void remove_files(const char *dir, uint32_t segno) {
 }
 
 int ks_segw_finish(ks_segw *w, ks_err *err) {
-  int rc = w->in_term ? ks_err_set(err, KS_EINVAL, "[segw][finish] term still open") : KS_OK;
+  int rc = ks_segw_drain(w, err);
+  stop_async(w, 0);
+  if (!rc && w->in_term) rc = ks_err_set(err, KS_EINVAL, "[segw][finish] term still open");
   static const uint8_t pad[KS_CODEC_PAD];
   if (!rc) {
     /* .doc and .pos: padding so SIMD decoding of the last block stays in
@@ -330,6 +517,7 @@ int ks_segw_finish(ks_segw *w, ks_err *err) {
 
 void ks_segw_abort(ks_segw *w) {
   if (!w) return;
+  stop_async(w, 1);
   ks_wfile_abort(&w->doc);
   ks_wfile_abort(&w->pos);
   ks_wfile_abort(&w->tid);

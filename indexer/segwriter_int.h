@@ -37,6 +37,14 @@ int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos,
                 ks_err *err);
 /* Finish the current term (a term with no postings is dropped). */
 int ks_segw_end_term(ks_segw *w, ks_err *err);
+/* Encode and write on a thread of this ks_segw from now on (the files are
+ * identical). Errors of the calls below may then surface later, at a
+ * later call, ks_segw_drain or ks_segw_finish. KS_OK or KS_ENOMEM. */
+int ks_segw_set_async(ks_segw *w, ks_err *err);
+/* Wait until every call so far has been carried out; the first error of
+ * the asynchronous encoder, else KS_OK (no-op when not async). Call before
+ * ks_segw_nterms / ks_segw_npostings. */
+int ks_segw_drain(ks_segw *w, ks_err *err);
 /* Write trailers, .len, fsync and close all files. The ks_segw is freed
  * whatever the result; on error its files are removed. */
 int ks_segw_finish(ks_segw *w, ks_err *err);
@@ -50,6 +58,9 @@ typedef struct ks_stow ks_stow;
 /* Start the .sto file of segment `segno`. */
 int ks_stow_open(ks_stow **out, const char *dir, uint32_t segno, int do_fsync,
                  ks_err *err);
+/* Compress blocks on a thread of this ks_stow (the file is identical);
+ * only before the first document. KS_OK, KS_ENOMEM, KS_EINVAL. */
+int ks_stow_set_async(ks_stow *w, ks_err *err);
 /* Append the next document's id and stored JSON. */
 int ks_stow_add(ks_stow *w, const char *id, size_t idlen, const char *json,
                 size_t jsonlen, ks_err *err);

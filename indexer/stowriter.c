@@ -8,7 +8,15 @@
  * written (zlib level 1: stored text is read once per hit, and level 6
  * cost three times the CPU for ~10% smaller files). Ids are kept in memory (offsets + bytes) and written as the id
  * table at the end, so the file is produced in one sequential pass.
+ *
+ * Asynchronous compression (ks_stow_set_async): full raw blocks go to a
+ * queue of at most QDEPTH blocks that a compressor thread of this ks_stow
+ * compresses; the caller's thread writes compressed blocks strictly in
+ * queue order, so the file is byte-for-byte the one the synchronous path
+ * writes (same blocks, same zlib call, same order). Memory: at most
+ * QDEPTH raw blocks plus their compressed copies.
  */
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -28,7 +36,29 @@ struct ks_stow {
   ks_buf ids;            /* id bytes */
   uint8_t *comp;         /* compression scratch */
   size_t comp_cap;
+  /* asynchronous compression (ks_stow_set_async) */
+  int async;
+  pthread_t thr;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int quit;
+  struct qblock *q;      /* ring of QDEPTH blocks */
+  uint32_t qhead;        /* oldest block not yet written */
+  uint32_t qcount;       /* queued blocks (compressed or not) */
 };
+
+#define QDEPTH 16u
+
+enum { QB_QUEUED = 1, QB_DONE = 2, QB_FAILED = 3 };
+
+typedef struct qblock {
+  ks_buf raw;            /* uncompressed block */
+  uint8_t *comp;         /* its compressed form once state is QB_DONE */
+  size_t comp_cap;
+  uLongf clen;
+  uint32_t first;        /* first document of the block */
+  int state;
+} qblock;
 
 static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[stow] out of memory"); }
 
@@ -57,27 +87,135 @@ int ks_stow_open(ks_stow **out, const char *dir, uint32_t segno, int do_fsync,
   return KS_OK;
 }
 
-static int flush_block(ks_stow *w, ks_err *err) {
-  if (w->raw.len == 0) return KS_OK;
-  uLong bound = compressBound((uLong)w->raw.len);
-  if (w->comp_cap < bound) {
-    uint8_t *p = ks_realloc(w->comp, bound);
-    if (!p) return oom(err);
-    w->comp = p;
-    w->comp_cap = bound;
+/* Compress raw into *comp (grown as needed); 0 or -1. */
+static int compress_block(const ks_buf *raw, uint8_t **comp, size_t *comp_cap,
+                          uLongf *clen) {
+  uLong bound = compressBound((uLong)raw->len);
+  if (*comp_cap < bound) {
+    uint8_t *p = ks_realloc(*comp, bound);
+    if (!p) return -1;
+    *comp = p;
+    *comp_cap = bound;
   }
-  uLongf clen = bound;
-  if (compress2(w->comp, &clen, w->raw.data, (uLong)w->raw.len, Z_BEST_SPEED) != Z_OK)
-    return ks_err_set(err, KS_ENOMEM, "[stow] zlib compress failed");
+  *clen = bound;
+  return compress2(*comp, clen, raw->data, (uLong)raw->len, Z_BEST_SPEED) == Z_OK ? 0 : -1;
+}
+
+/* Append a compressed block (first document `first`) and its index entry. */
+static int write_block(ks_stow *w, uint32_t first, uint32_t raw_len,
+                       const uint8_t *comp, uLongf clen, ks_err *err) {
   uint8_t e[KS_STO_INDEX_ENTRY];
-  ks_store_u32(e, w->block_first);
-  ks_store_u32(e + 4, (uint32_t)w->raw.len);
+  ks_store_u32(e, first);
+  ks_store_u32(e + 4, raw_len);
   ks_store_u64(e + 8, w->f.offset);
   ks_store_u32(e + 16, (uint32_t)clen);
   if (ks_buf_append(&w->index, e, sizeof e)) return oom(err);
-  ks_wfile_write(&w->f, w->comp, clen);
+  ks_wfile_write(&w->f, comp, clen);
+  return KS_OK;
+}
+
+static void *compressor_main(void *arg) {
+  ks_stow *w = arg;
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    qblock *b = NULL;
+    for (uint32_t k = 0; k < w->qcount; k++) {
+      qblock *c = &w->q[(w->qhead + k) % QDEPTH];
+      if (c->state == QB_QUEUED) { b = c; break; }
+    }
+    if (!b) {
+      if (w->quit) break;
+      pthread_cond_wait(&w->cond, &w->lock);
+      continue;
+    }
+    pthread_mutex_unlock(&w->lock);
+    int bad = compress_block(&b->raw, &b->comp, &b->comp_cap, &b->clen);
+    pthread_mutex_lock(&w->lock);
+    b->state = bad ? QB_FAILED : QB_DONE;
+    pthread_cond_broadcast(&w->cond);
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+/* Write the oldest queued block, waiting for its compression if `wait`;
+ * returns KS_DONE (without waiting) when it is not compressed yet or the
+ * queue is empty. */
+static int write_head(ks_stow *w, int wait, ks_err *err) {
+  pthread_mutex_lock(&w->lock);
+  qblock *b = w->qcount ? &w->q[w->qhead] : NULL;
+  while (b && wait && b->state == QB_QUEUED) pthread_cond_wait(&w->cond, &w->lock);
+  int state = b ? b->state : 0;
+  pthread_mutex_unlock(&w->lock);
+  if (!b || state == QB_QUEUED) return KS_DONE;
+  int rc = state == QB_FAILED ? ks_err_set(err, KS_ENOMEM, "[stow] zlib compress failed")
+                              : write_block(w, b->first, (uint32_t)b->raw.len, b->comp,
+                                            b->clen, err);
+  pthread_mutex_lock(&w->lock);
+  ks_buf_reset(&b->raw);
+  b->state = 0;
+  w->qhead = (w->qhead + 1) % QDEPTH;
+  w->qcount--;
+  pthread_mutex_unlock(&w->lock);
+  return rc;
+}
+
+/* Write every queued block (in order). */
+static int drain_queue(ks_stow *w, ks_err *err) {
+  int rc = KS_OK;
+  while (w->async && !rc) {
+    rc = write_head(w, 1, err);
+    if (rc == KS_DONE) return KS_OK;
+  }
+  return rc;
+}
+
+static int flush_block(ks_stow *w, ks_err *err) {
+  if (w->raw.len == 0) return KS_OK;
+  if (w->async) {
+    int rc;
+    /* Write what is ready; wait for the oldest block if the queue is full. */
+    while ((rc = write_head(w, w->qcount == QDEPTH, err)) == KS_OK) {}
+    if (rc != KS_DONE) return rc;
+    pthread_mutex_lock(&w->lock);
+    qblock *b = &w->q[(w->qhead + w->qcount) % QDEPTH];
+    ks_buf t = b->raw; /* swap buffers: the block's bytes are not copied */
+    b->raw = w->raw;
+    w->raw = t;
+    b->first = w->block_first;
+    b->state = QB_QUEUED;
+    w->qcount++;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    ks_buf_reset(&w->raw);
+    w->block_first = w->ndocs;
+    return KS_OK;
+  }
+  uLongf clen;
+  if (compress_block(&w->raw, &w->comp, &w->comp_cap, &clen))
+    return ks_err_set(err, KS_ENOMEM, "[stow] zlib compress failed");
+  int rc = write_block(w, w->block_first, (uint32_t)w->raw.len, w->comp, clen, err);
+  if (rc) return rc;
   ks_buf_reset(&w->raw);
   w->block_first = w->ndocs;
+  return KS_OK;
+}
+
+int ks_stow_set_async(ks_stow *w, ks_err *err) {
+  if (w->async) return KS_OK;
+  if (w->raw.len || w->ndocs) return ks_err_set(err, KS_EINVAL, "[stow] set_async after documents");
+  w->q = ks_calloc(QDEPTH, sizeof *w->q);
+  if (!w->q) return oom(err);
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->cond, NULL);
+  if (pthread_create(&w->thr, NULL, compressor_main, w) != 0) {
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    ks_free(w->q);
+    w->q = NULL;
+    return ks_err_set(err, KS_ENOMEM, "[stow] cannot start the compression thread");
+  }
+  w->async = 1;
   return KS_OK;
 }
 
@@ -103,6 +241,7 @@ int ks_stow_add_block(ks_stow *w, const uint8_t *comp, uint32_t comp_len,
                       uint32_t raw_len, uint32_t ndocs, const char *const *ids,
                       const size_t *idlens, ks_err *err) {
   int rc = flush_block(w, err); /* pending documents come first */
+  if (!rc) rc = drain_queue(w, err);
   if (rc) return rc;
   uint8_t e[KS_STO_INDEX_ENTRY];
   ks_store_u32(e, w->ndocs);
@@ -126,6 +265,20 @@ int ks_stow_add_block(ks_stow *w, const uint8_t *comp, uint32_t comp_len,
 uint32_t ks_stow_ndocs(const ks_stow *w) { return w->ndocs; }
 
 static void free_stow(ks_stow *w) {
+  if (w->async) {
+    pthread_mutex_lock(&w->lock);
+    w->quit = 1;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thr, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    for (uint32_t i = 0; i < QDEPTH; i++) {
+      ks_buf_free(&w->q[i].raw);
+      ks_free(w->q[i].comp);
+    }
+    ks_free(w->q);
+  }
   ks_buf_free(&w->raw);
   ks_buf_free(&w->index);
   ks_buf_free(&w->idoffs);
@@ -136,6 +289,7 @@ static void free_stow(ks_stow *w) {
 
 int ks_stow_finish(ks_stow *w, ks_err *err) {
   int rc = flush_block(w, err);
+  if (!rc) rc = drain_queue(w, err);
   if (!rc) {
     uint64_t index_off = w->f.offset;
     ks_wfile_write(&w->f, w->index.data, w->index.len);

@@ -10,6 +10,16 @@
  * `lens`. When the memindex exceeds the memory budget, the current
  * segment's term files are written (flush) and a new segment starts.
  *
+ * Threads (opts.threads >= 2; everything else is on the caller's thread):
+ *   analysis worker  analyzes batches of documents into token records
+ *                    while the caller indexes the previous batch;
+ *   flusher          writes a sealed segment (memindex -> term files,
+ *                    .sto finish) while the caller fills the next one;
+ *   helpers of one ks_stow / ks_segw: zlib compression of stored blocks,
+ *                    encoding of postings (segwriter.c, stowriter.c).
+ * Document numbers, terms and postings do not depend on the threads: every
+ * hand-over is in order, and a merged index has the same term files.
+ *
  * Commit (the only step that changes what readers see):
  *   1. flush; 2. merge all flushed segments into one (opts.merge), dropping
  *   documents replaced by a later duplicate id, or else write .del files;
@@ -42,6 +52,20 @@
 #include "segwriter_int.h"
 
 
+/* A sealed segment handed to the flusher thread. state: 0 none, 1 to
+ * write, 2 written (rc/err/nterms/npostings set); guarded by flock. */
+typedef struct flush_job {
+  ks_memindex *mi;
+  ks_stow *sto;
+  ks_buf lens;
+  uint32_t segno, ndocs;
+  uint64_t base;        /* global number of its first document */
+  size_t bytes;         /* memory it holds (counted against the budget) */
+  int state, rc;
+  ks_err err;
+  uint64_t nterms, npostings;
+} flush_job;
+
 typedef struct flushed {
   uint32_t segno;
   uint32_t ndocs;
@@ -68,6 +92,12 @@ struct ks_writer {
   struct batch *job, *job_done, *in_flight, *filling, *spare;
   struct batch *batches;      /* the three batches */
   uint64_t queued;            /* documents accepted, not yet indexed */
+  /* flusher thread (opts.threads >= 2) */
+  int flusher_on, fquit, finflight;
+  pthread_t flusher;
+  pthread_mutex_t flock;
+  pthread_cond_t fcond;
+  flush_job fjob;
   /* current segment */
   ks_memindex *mi;
   ks_stow *sto;
@@ -370,30 +400,38 @@ static int start_segment(ks_writer *w, ks_err *err) {
   w->cur_segno = w->next_segno++;
   w->cur_ndocs = 0;
   ks_buf_reset(&w->lens);
-  return ks_stow_open(&w->sto, w->dir, w->cur_segno, w->opts.fsync, err);
+  rc = ks_stow_open(&w->sto, w->dir, w->cur_segno, w->opts.fsync, err);
+  if (!rc && w->threaded) rc = ks_stow_set_async(w->sto, err);
+  return rc;
 }
 
-static int flush_segment(ks_writer *w, ks_err *err) {
-  if (!w->mi) return KS_OK;
+/* Write a segment's term files from mi and finish its .sto; consumes mi
+ * and sto whatever the result. Adds its term and posting counts to
+ * *nterms / *npostings. Runs on the caller's thread or on the flusher. */
+static int write_segment(const char *dir, ks_memindex *mi, ks_stow *sto, uint32_t segno,
+                         uint32_t ndocs, const uint32_t *lens, int do_fsync, int async,
+                         uint64_t *nterms, uint64_t *npostings, ks_err *err) {
   ks_segw *sw = NULL;
-  int rc = ks_segw_open(&sw, w->dir, w->cur_segno, w->cur_ndocs,
-                        (const uint32_t *)w->lens.data, w->opts.fsync, err);
-  if (!rc) rc = ks_memindex_write(w->mi, sw, err);
+  int rc = ks_segw_open(&sw, dir, segno, ndocs, lens, do_fsync, err);
+  if (!rc && async) rc = ks_segw_set_async(sw, err); /* encode while mi is read */
+  if (!rc) rc = ks_memindex_write(mi, sw, err);
+  if (!rc) rc = ks_segw_drain(sw, err);
   if (!rc) {
-    /* Summed over flushed segments; the merge replaces them with exact
-     * figures for the single merged segment. */
-    w->st.terms += ks_segw_nterms(sw);
-    w->st.postings += ks_segw_npostings(sw);
+    *nterms += ks_segw_nterms(sw);
+    *npostings += ks_segw_npostings(sw);
     rc = ks_segw_finish(sw, err);
     sw = NULL;
   }
   ks_segw_abort(sw);
-  if (!rc) rc = ks_stow_finish(w->sto, err);
-  else ks_stow_abort(w->sto);
-  w->sto = NULL;
-  ks_memindex_free(w->mi);
-  w->mi = NULL;
-  if (rc) return rc;
+  if (!rc) rc = ks_stow_finish(sto, err);
+  else ks_stow_abort(sto);
+  ks_memindex_free(mi);
+  return rc;
+}
+
+/* Append a written segment to w->segs. */
+static int record_segment(ks_writer *w, uint32_t segno, uint32_t ndocs, uint64_t base,
+                          ks_err *err) {
   if (w->nsegs == w->segs_cap) {
     uint32_t cap = w->segs_cap ? w->segs_cap * 2 : 8;
     flushed *p = ks_realloc(w->segs, cap * sizeof *p);
@@ -401,12 +439,128 @@ static int flush_segment(ks_writer *w, ks_err *err) {
     w->segs = p;
     w->segs_cap = cap;
   }
-  w->segs[w->nsegs].segno = w->cur_segno;
-  w->segs[w->nsegs].ndocs = w->cur_ndocs;
-  w->segs[w->nsegs].base = w->ndocs_total - w->cur_ndocs;
+  w->segs[w->nsegs].segno = segno;
+  w->segs[w->nsegs].ndocs = ndocs;
+  w->segs[w->nsegs].base = base;
   w->nsegs++;
   w->st.segments_flushed = w->nsegs;
   return KS_OK;
+}
+
+/* Write the current segment on the caller's thread. */
+static int flush_segment(ks_writer *w, ks_err *err) {
+  if (!w->mi) return KS_OK;
+  /* Summed over flushed segments; the merge replaces them with exact
+   * figures for the single merged segment. */
+  int rc = write_segment(w->dir, w->mi, w->sto, w->cur_segno, w->cur_ndocs,
+                         (const uint32_t *)w->lens.data, w->opts.fsync, w->threaded,
+                         &w->st.terms, &w->st.postings, err);
+  w->sto = NULL;
+  w->mi = NULL;
+  if (rc) return rc;
+  return record_segment(w, w->cur_segno, w->cur_ndocs, w->ndocs_total - w->cur_ndocs, err);
+}
+
+/* ---- the flusher thread (opts.threads >= 2) ------------------------------
+ * A full segment is sealed and written by the flusher while the caller's
+ * thread fills the next one. At most one segment is in flight, and the
+ * in-flight segment's bytes count against the memory budget: a segment is
+ * sealed at half the budget, and the caller waits for the flusher whenever
+ * the two together would exceed the budget. Segments are recorded in
+ * w->segs in sealing order (the order of their documents). */
+
+static void *flusher_main(void *arg) {
+  ks_writer *w = arg;
+  pthread_mutex_lock(&w->flock);
+  for (;;) {
+    while (!w->fquit && w->fjob.state != 1) pthread_cond_wait(&w->fcond, &w->flock);
+    if (w->fjob.state != 1) break; /* quit with nothing pending */
+    pthread_mutex_unlock(&w->flock);
+    flush_job *j = &w->fjob;
+    ks_err_clear(&j->err);
+    j->nterms = j->npostings = 0;
+    j->rc = write_segment(w->dir, j->mi, j->sto, j->segno, j->ndocs,
+                          (const uint32_t *)j->lens.data, w->opts.fsync, 1, &j->nterms,
+                          &j->npostings, &j->err);
+    j->mi = NULL;
+    j->sto = NULL;
+    pthread_mutex_lock(&w->flock);
+    j->state = 2;
+    pthread_cond_broadcast(&w->fcond);
+  }
+  pthread_mutex_unlock(&w->flock);
+  return NULL;
+}
+
+/* Wait for the segment in flight (if any) and record it. */
+static int wait_flush(ks_writer *w, ks_err *err) {
+  if (!w->finflight) return KS_OK;
+  pthread_mutex_lock(&w->flock);
+  while (w->fjob.state != 2) pthread_cond_wait(&w->fcond, &w->flock);
+  w->fjob.state = 0;
+  pthread_mutex_unlock(&w->flock);
+  w->finflight = 0;
+  flush_job *j = &w->fjob;
+  if (j->rc) {
+    if (err) *err = j->err;
+    return j->rc;
+  }
+  w->st.terms += j->nterms;
+  w->st.postings += j->npostings;
+  return record_segment(w, j->segno, j->ndocs, j->base, err);
+}
+
+/* Hand the current segment to the flusher (after the previous one is
+ * written); the next document starts a new segment. */
+static int seal_segment(ks_writer *w, ks_err *err) {
+  int rc = wait_flush(w, err);
+  if (rc || !w->mi) return rc;
+  flush_job *j = &w->fjob;
+  j->mi = w->mi;
+  j->sto = w->sto;
+  ks_buf t = j->lens; /* swap: the job gets this segment's lengths */
+  j->lens = w->lens;
+  w->lens = t;
+  ks_buf_reset(&w->lens);
+  j->segno = w->cur_segno;
+  j->ndocs = w->cur_ndocs;
+  j->base = w->ndocs_total - w->cur_ndocs;
+  j->bytes = ks_memindex_bytes(w->mi) + j->lens.cap;
+  w->mi = NULL;
+  w->sto = NULL;
+  pthread_mutex_lock(&w->flock);
+  j->state = 1;
+  pthread_cond_broadcast(&w->fcond);
+  pthread_mutex_unlock(&w->flock);
+  w->finflight = 1;
+  return KS_OK;
+}
+
+static int start_flusher(ks_writer *w, ks_err *err) {
+  pthread_mutex_init(&w->flock, NULL);
+  pthread_cond_init(&w->fcond, NULL);
+  if (pthread_create(&w->flusher, NULL, flusher_main, w) != 0) {
+    pthread_mutex_destroy(&w->flock);
+    pthread_cond_destroy(&w->fcond);
+    return ks_err_set(err, KS_ENOMEM, "[idx][open] cannot start the flush thread");
+  }
+  w->flusher_on = 1;
+  return KS_OK;
+}
+
+static void stop_flusher(ks_writer *w) {
+  if (!w->flusher_on) return;
+  ks_err ignored;
+  wait_flush(w, &ignored); /* its files are removed by the caller if uncommitted */
+  pthread_mutex_lock(&w->flock);
+  w->fquit = 1;
+  pthread_cond_broadcast(&w->fcond);
+  pthread_mutex_unlock(&w->flock);
+  pthread_join(w->flusher, NULL);
+  pthread_mutex_destroy(&w->flock);
+  pthread_cond_destroy(&w->fcond);
+  ks_buf_free(&w->fjob.lens);
+  w->flusher_on = 0;
 }
 
 static int contains_nul(const char *s, size_t n) { return n && memchr(s, 0, n) != NULL; }
@@ -541,9 +695,15 @@ static int index_doc(ks_writer *w, const ks_doc *d, const uint8_t *toks, size_t 
   w->ndocs_total++;
   w->st.docs_added++;
   w->st.bytes_in += d->text_len + d->title_len;
-  if (ks_memindex_bytes(w->mi) + w->lens.cap + w->ids.cap >= w->opts.mem_budget ||
-      w->cur_ndocs >= KS_MAX_DOCS - 1)
+  size_t used = ks_memindex_bytes(w->mi) + w->lens.cap + w->ids.cap;
+  if (w->flusher_on) {
+    /* the segment in flight counts too: wait for it rather than exceed */
+    if (w->finflight && used + w->fjob.bytes >= w->opts.mem_budget) rc = wait_flush(w, err);
+    if (!rc && (used >= w->opts.mem_budget / 2 || w->cur_ndocs >= KS_MAX_DOCS - 1))
+      rc = seal_segment(w, err);
+  } else if (used >= w->opts.mem_budget || w->cur_ndocs >= KS_MAX_DOCS - 1) {
     rc = flush_segment(w, err);
+  }
   return rc;
 }
 
@@ -684,6 +844,8 @@ static int start_worker(ks_writer *w, ks_err *err) {
     return ks_err_set(err, KS_ENOMEM, "[idx][open] cannot start the analysis thread");
   }
   w->threaded = 1;
+  rc = start_flusher(w, err);
+  if (rc) return rc;
   w->filling = &w->batches[0];
   w->spare = &w->batches[1];
   return KS_OK;
@@ -822,6 +984,7 @@ int ks_writer_commit(ks_writer *w, ks_err *err) {
     return ks_err_set(err, KS_EINVAL, "[idx][commit] writer is %s",
                       w->committed ? "already committed" : "unusable after an earlier error");
   int rc = drain_all(w, err);
+  if (!rc) rc = wait_flush(w, err);
   if (!rc) rc = flush_segment(w, err);
   ks_manifest m;
   memset(&m, 0, sizeof m);
@@ -841,7 +1004,8 @@ int ks_writer_commit(ks_writer *w, ks_err *err) {
     }
     ks_merge_result res;
     uint32_t out = w->next_segno++;
-    if (!rc) rc = ks_merge_segments(w->dir, in, w->nsegs, out, w->opts.fsync, &res, err);
+    if (!rc) rc = ks_merge_segments(w->dir, in, w->nsegs, out, w->opts.fsync,
+                                          w->threaded, &res, err);
     for (uint32_t i = 0; in && i < w->nsegs; i++) ks_free((void *)in[i].deleted);
     ks_free(in);
     if (!rc) {
@@ -891,6 +1055,7 @@ void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st) {
   *st = w->st;
   st->docs_live = w->st.docs_added - w->st.docs_replaced;
   st->mem_used = (w->mi ? ks_memindex_bytes(w->mi) : 0) + w->lens.cap + w->ids.cap +
+                 (w->finflight ? w->fjob.bytes : 0) +
                  w->id_slots * (sizeof(uint64_t) + 2 * sizeof(uint32_t)) + w->deleted.cap;
 }
 
@@ -905,6 +1070,7 @@ void ks_writer_close(ks_writer *w) {
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
   }
+  stop_flusher(w);
   if (w->batches) {
     batch_free(&w->batches[0]);
     batch_free(&w->batches[1]);

@@ -5,7 +5,9 @@
  * tiny memory budget give the same postings as one in-memory segment,
  * atomic commit and crash safety (a writer that dies before its MANIFEST
  * rename leaves the previous commit readable; its files are collected by
- * the next writer), refusal of foreign directories, and the lock.
+ * the next writer), refusal of foreign directories, and the lock; one
+ * thread vs. the threaded pipeline (same index, memory budget kept,
+ * abandoned writers leave nothing behind).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -345,6 +347,163 @@ static void test_flush_equals_single(void **state) {
   ks_manifest_free(&m2);
 }
 
+
+/* Deterministic documents for the thread tests: Korean words drawn from a
+ * few thousand, every 40th document repeating an earlier id. */
+static void fill(ks_writer *w, int ndocs, size_t *max_mem) {
+  char text[768], id[32];
+  uint64_t x = 7;
+  for (int i = 0; i < ndocs; i++) {
+    int n = snprintf(text, sizeof text, "제목%d ", i % 113);
+    for (int k = 0; k < 20; k++) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      n += snprintf(text + n, sizeof text - (size_t)n, "낱말%u%s ", (unsigned)(x >> 52) % 5000,
+                    (x >> 40) & 1 ? "을" : "에서");
+    }
+    if (i % 40 == 39) snprintf(id, sizeof id, "%d", (int)((x >> 33) % (uint64_t)i));
+    else snprintf(id, sizeof id, "%d", i);
+    assert_int_equal(add(w, id, text), KS_OK);
+    ks_writer_stats st;
+    ks_writer_get_stats(w, &st);
+    if (st.mem_used > *max_mem) *max_mem = st.mem_used;
+  }
+}
+
+static char *seg_file(const char *dir, uint32_t segno, const char *ext, size_t *len) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/%06u.%s", dir, segno, ext);
+  return ks_test_read_file(p, len);
+}
+
+static void test_threads_same_index(void **state) {
+  (void)state;
+  /* One thread vs. the threaded pipeline (analysis worker, flusher,
+   * asynchronous .sto compression and postings encoding) under the same
+   * small budget: same stats, byte-identical term files, the same stored
+   * documents and ids, and the budget holds for both. */
+  const size_t budget = (size_t)6 << 20;
+  const int ndocs = 40000;
+  char d[2][4096];
+  ks_writer_stats st[2];
+  size_t max_mem[2] = {0, 0};
+  for (int t = 0; t < 2; t++) {
+    snprintf(d[t], sizeof d[t], "%s", ks_test_tmpdir(t ? "writer_thr2" : "writer_thr1"));
+    g_threads = t + 1;
+    ks_writer *w = open_writer(d[t], budget, 1);
+    fill(w, ndocs, &max_mem[t]);
+    ks_err e;
+    int rc = ks_writer_commit(w, &e);
+    if (rc) fprintf(stderr, "commit: %s\n", e.msg);
+    assert_int_equal(rc, KS_OK);
+    ks_writer_get_stats(w, &st[t]);
+    ks_writer_close(w);
+  }
+  g_threads = 2;
+  /* Both flushed several segments, so the flusher ran (and overlapped). */
+  assert_true(st[0].segments_flushed >= 3);
+  assert_true(st[1].segments_flushed > st[0].segments_flushed);
+  assert_int_equal(st[0].docs_added, st[1].docs_added);
+  assert_int_equal(st[0].docs_replaced, st[1].docs_replaced);
+  assert_true(st[0].docs_replaced > 0);
+  assert_int_equal(st[0].terms, st[1].terms);
+  assert_int_equal(st[0].postings, st[1].postings);
+  assert_int_equal(st[0].segments, 1);
+  assert_int_equal(st[1].segments, 1);
+  /* The in-flight segment counts against the budget: with the flusher the
+   * buffered total stays within it (plus the id table, 2 MiB here, and
+   * one document's table growth), as without; holding a full-budget
+   * segment in flight would reach about twice the budget. */
+  fprintf(stderr, "max mem_used: 1 thread %zu, 2 threads %zu (budget %zu)\n",
+          max_mem[0], max_mem[1], budget);
+  assert_true(max_mem[0] <= budget + ((size_t)5 << 19));
+  assert_true(max_mem[1] <= budget + ((size_t)5 << 19));
+  ks_manifest m[2];
+  ks_err e;
+  for (int t = 0; t < 2; t++) assert_int_equal(ks_manifest_read(d[t], &m[t], &e), KS_OK);
+  const char *exts[] = {"tid", "doc", "pos", "len"};
+  for (int k = 0; k < 4; k++) {
+    size_t l0, l1;
+    char *a = seg_file(d[0], m[0].segs[0].segno, exts[k], &l0);
+    char *b = seg_file(d[1], m[1].segs[0].segno, exts[k], &l1);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(l0, l1);
+    assert_memory_equal(a, b, l0);
+    free(a);
+    free(b);
+  }
+  ks_segment *g[2];
+  for (int t = 0; t < 2; t++) {
+    assert_int_equal(ks_segment_open(d[t], m[t].segs[0].segno, 1, &g[t], &e), KS_OK);
+    assert_int_equal(ks_segment_check(g[t], NULL, NULL, &e), KS_OK);
+  }
+  ks_sto_iter it[2];
+  ks_sto_iter_init(&it[0], g[0]);
+  ks_sto_iter_init(&it[1], g[1]);
+  uint32_t n = 0;
+  for (;; n++) {
+    const char *j[2], *id[2];
+    size_t jl[2], il[2];
+    int r0 = ks_sto_iter_next(&it[0], &j[0], &jl[0], &e);
+    int r1 = ks_sto_iter_next(&it[1], &j[1], &jl[1], &e);
+    assert_int_equal(r0, r1);
+    if (r0 == KS_DONE) break;
+    assert_int_equal(r0, KS_OK);
+    assert_int_equal(jl[0], jl[1]);
+    assert_memory_equal(j[0], j[1], jl[0]);
+    for (int t = 0; t < 2; t++) assert_int_equal(ks_segment_doc_id(g[t], n, &id[t], &il[t], &e), KS_OK);
+    assert_int_equal(il[0], il[1]);
+    assert_memory_equal(id[0], id[1], il[0]);
+  }
+  assert_int_equal(n, st[0].docs_live);
+  for (int t = 0; t < 2; t++) {
+    ks_sto_iter_free(&it[t]);
+    ks_segment_close(g[t]);
+    ks_manifest_free(&m[t]);
+  }
+}
+
+static void test_threads_unmerged_and_abandoned(void **state) {
+  (void)state;
+  /* Without the final merge the threaded writer keeps its (smaller)
+   * segments, with deletions, and finds the same live documents. */
+  char d1[4096], d2[4096];
+  snprintf(d1, sizeof d1, "%s", ks_test_tmpdir("writer_thr_nomerge1"));
+  snprintf(d2, sizeof d2, "%s", ks_test_tmpdir("writer_thr_nomerge2"));
+  size_t mx = 0;
+  g_threads = 1;
+  ks_writer *w1 = open_writer(d1, (size_t)4 << 20, 0);
+  fill(w1, 20000, &mx);
+  g_threads = 2;
+  ks_writer *w2 = open_writer(d2, (size_t)4 << 20, 0);
+  fill(w2, 20000, &mx);
+  ks_err e;
+  assert_int_equal(ks_writer_commit(w1, &e), KS_OK);
+  assert_int_equal(ks_writer_commit(w2, &e), KS_OK);
+  ks_writer_stats s2;
+  ks_writer_get_stats(w2, &s2);
+  assert_true(s2.segments > 2);
+  ks_writer_close(w1);
+  ks_writer_close(w2);
+  const char *words[] = {"제목", "낱말", "12을", "4999에서", "없는말"};
+  for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+    assert_int_equal(live_df(d1, words[k]), live_df(d2, words[k]));
+  assert_true(live_df(d1, "12을") > 0);
+  /* A threaded writer closed without commit while segments are being
+   * written leaves the previous commit alone and no files behind. */
+  w2 = open_writer(d2, (size_t)1 << 20, 1);
+  fill(w2, 6000, &mx);
+  ks_writer_close(w2);
+  long before = live_df(d1, "12을");
+  assert_int_equal(live_df(d2, "12을"), before);
+  ks_manifest m;
+  assert_int_equal(ks_manifest_read(d2, &m, &e), KS_OK);
+  char cmd[4300];
+  snprintf(cmd, sizeof cmd, "test $(ls '%s' | grep -c '\\.tid$') -eq %u", d2, m.nsegs);
+  assert_int_equal(system(cmd), 0);
+  ks_manifest_free(&m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_validation),
@@ -354,6 +513,8 @@ int main(void) {
       cmocka_unit_test(test_replace_and_crash),
       cmocka_unit_test(test_foreign_dir_and_lock),
       cmocka_unit_test(test_flush_equals_single),
+      cmocka_unit_test(test_threads_same_index),
+      cmocka_unit_test(test_threads_unmerged_and_abandoned),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
