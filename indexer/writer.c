@@ -15,7 +15,7 @@
  *                    while the caller indexes the previous batch;
  *   flusher          writes a sealed segment (memindex -> term files,
  *                    .sto finish) while the caller fills the next one;
- *   helpers of one ks_stow / ks_segw: zlib compression of stored blocks,
+ *   helpers of one ks_stow / ks_segw: compression of stored blocks,
  *                    encoding of postings (segwriter.c, stowriter.c).
  * Document numbers, terms and postings do not depend on the threads: every
  * hand-over is in order, and a merged index has the same term files.

@@ -3,7 +3,7 @@
 # Safe to re-run; skips apt-get when everything is already installed.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config
-      libicu-dev zlib1g-dev libstreamvbyte-dev libcjson-dev libcmocka-dev
+      libicu-dev zlib1g-dev libdeflate-dev libstreamvbyte-dev libcjson-dev libcmocka-dev
       libxapian-dev xapian-tools time jq)
 missing=()
 for p in "${PKGS[@]}"; do
