@@ -13,7 +13,10 @@
  *   weight(t) = idf(t) * (k1 + 1) * fw_f   (fw_word = 1, fw_bigram = bigram_weight)
  *   c0_f = k1 * (1 - b),  c1_f = k1 * b / avgdl_f,  avgdl_f = total_f / N
  *   s    = qtf * weight * tf / (tf + c0_f + c1_f * dl)
- * All arithmetic is in double.
+ * All arithmetic is in double. The length part K = c0_f + c1_f * dl is
+ * computed first (ks_bm25_k), once per document and field, and shared by
+ * every term of that field scored on the document (docs/ranking.md,
+ * "Length normalisation").
  *
  * Second scheme, KS_RANK_BM25_XAPIAN (docs/ranking.md, "bm25-xapian"):
  * Xapian 1.4's BM25Weight(k1, k2 = 0, k3 = 1, b, min_normlen) as the
@@ -96,3 +99,4 @@ void ks_bm25_weigh(const ks_bm25 *bm, ks_query *q) {
     }
   }
 }
+

@@ -1,6 +1,7 @@
 /*
  * bmw.c - block-max WAND top-k for ranked-OR queries (query_int.h, section
- * bmw.c / maxscore.c). Broder et al., "Efficient query evaluation using a
+ * bmw.c / maxscore.c; -excluded clauses are checked when a document is
+ * scored). Broder et al., "Efficient query evaluation using a
  * two-level retrieval process" (CIKM 2003) for WAND; Ding & Suel, "Faster
  * top-k document retrieval using block-max indexes" (SIGIR 2011) for the
  * block-max refinement.
@@ -91,7 +92,7 @@ static int run_segment(ks_prune *p, ks_topk *top, uint64_t *matches) {
           int matched;
           rc = ks_prune_score(p, pd, &matched, &s);
           if (rc != KS_OK) return rc;
-          if (matched) { /* a phrase may not match */
+          if (matched) { /* a phrase or an excluded clause may refuse it */
             (*matches)++;
             ks_topk_push(top, p->base + pd, s);
           }

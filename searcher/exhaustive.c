@@ -14,9 +14,10 @@
  *   - a phrase clause matches when all its base terms are at d and some
  *     position p of the first has p + offset_i in the list of the i-th.
  * Score = sum over matching non-excluded clauses of their terms' BM25
- * (bm25.c), in the scheme of bm->scheme. Candidates come in increasing local number, segments in
- * manifest order, so global numbers increase (the top-k tie rule relies on
- * it).
+ * (bm25.c), in the scheme of bm->scheme (bm25: the length part K computed
+ * once per candidate and field, bm25.c). Candidates come in increasing
+ * local number, segments in manifest order, so global numbers increase
+ * (the top-k tie rule relies on it).
  *
  * Memory: one array of cursors and the phrase scratch per query; nothing is
  * allocated per posting (cursor position buffers belong to postings.c).
@@ -37,6 +38,8 @@ typedef struct eval_ctx {
   uint32_t *plen, *pidx;
   uint32_t doc;             /* candidate */
   uint32_t dl[KS_NFIELDS];  /* field lengths of doc, or UINT32_MAX */
+  double kn[KS_NFIELDS];    /* bm25 length part K of doc per field ... */
+  uint8_t khave[KS_NFIELDS];/* ... valid when 1 */
   ks_err *err;
 } eval_ctx;
 
@@ -130,9 +133,11 @@ static double clause_score(eval_ctx *e, const ks_qclause *cl) {
     if (!e->active[t] || e->cur[t].doc != e->doc) continue;
     const ks_qterm *qt = &e->q->terms[t];
     int f = qt->field;
-    if (e->dl[f] == UINT32_MAX) e->dl[f] = ks_segment_doclen(e->seg, e->doc, f);
-    s += (double)refs[r].qtf *
-         ks_bm25_term(e->bm, qt->weight, f, e->cur[t].tf, e->dl[f]);
+    if (!e->khave[f]) {
+      e->kn[f] = ks_bm25_k(e->bm, f, ks_segment_doclen(e->seg, e->doc, f));
+      e->khave[f] = 1;
+    }
+    s += (double)refs[r].qtf * ks_bm25_term_k(qt->weight, e->cur[t].tf, e->kn[f]);
   }
   return s;
 }
@@ -159,6 +164,7 @@ static int evaluate(eval_ctx *e, int *is_match, double *score) {
   }
   double s = 0.0;
   e->dl[0] = e->dl[1] = UINT32_MAX;
+  e->khave[0] = e->khave[1] = 0;
   for (uint32_t i = 0; i < q->nclauses; i++) {
     const ks_qclause *cl = &q->clauses[i];
     if (cl->op == KS_Q_EXCLUDED) continue;

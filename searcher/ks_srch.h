@@ -75,10 +75,12 @@ int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
                    void *ctx, ks_err *err);
 
 /* Top-k algorithms (docs/ranking.md, "Query evaluation"). All return the
- * same hits (ids, scores, order); the pruning ones are faster on ranked-OR
- * queries (optional words and phrases) and evaluate any other query
- * (+required, -excluded, or k = 0) exhaustively. A pruning algorithm does not see every matching
- * document, so its match count may be a lower bound only
+ * same hits (ids, scores, order). BMW and MaxScore prune ranked-OR queries
+ * (optional words and phrases, -excluded clauses allowed) each their own
+ * way; for queries with +required clauses both run the same conjunctive
+ * evaluation (intersection with skipping, block-max bounds); k = 0 is
+ * always evaluated exhaustively. A pruning algorithm does not see every
+ * matching document, so its match count may be a lower bound only
  * (ks_results_matches_exact). */
 enum {
   KS_ALGO_EXHAUSTIVE = 0, /* every matching document is scored */
@@ -139,11 +141,10 @@ size_t ks_results_count(const ks_results *r);
  * N". For the exact count run the query with KS_ALGO_EXHAUSTIVE (slower). */
 uint64_t ks_results_matches(const ks_results *r);
 /* 1 if ks_results_matches(r) is the exact number of matching documents:
- * always with KS_ALGO_EXHAUSTIVE, for queries the pruning algorithms
- * evaluate exhaustively (+required, -excluded, k = 0), when fewer
- * than k documents matched (nothing can be skipped then) and when every
- * live document matched; 0 when the count is a lower bound. 1 for
- * r == NULL (0 matches, exactly). */
+ * always with KS_ALGO_EXHAUSTIVE and with k = 0, when fewer than k
+ * documents matched (nothing can be skipped then) and when every live
+ * document matched; 0 when the count is a lower bound. 1 for r == NULL
+ * (0 matches, exactly). */
 int ks_results_matches_exact(const ks_results *r);
 /* i-th hit, best first. KS_OK or KS_EINVAL (i out of range). */
 int ks_results_hit(const ks_results *r, size_t i, ks_hit *hit);

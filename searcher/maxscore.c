@@ -1,6 +1,7 @@
 /*
  * maxscore.c - block-max MaxScore top-k for ranked-OR queries (query_int.h,
- * section bmw.c / maxscore.c). Turtle & Flood, "Query evaluation:
+ * section bmw.c / maxscore.c; -excluded clauses are checked when a
+ * document is scored). Turtle & Flood, "Query evaluation:
  * strategies and optimizations" (1995), with the block-max refinement of
  * Chakrabarti et al. (2011) and Mallia et al., "An experimental study of
  * index compression and DAAT query processing methods" (ECIR 2019).
@@ -107,7 +108,8 @@ static int candidate(ks_prune *p, ks_topk *top, uint64_t *matches,
   double s;
   int matched;
   rc = ks_prune_score(p, d, &matched, &s);
-  if (rc != KS_OK || !matched) return rc; /* a phrase may not match */
+  if (rc != KS_OK || !matched) return rc; /* a phrase or an excluded
+                                             clause may refuse it */
   (*matches)++;
   ks_topk_push(top, p->base + d, s);
   *theta = ks_prune_theta(top);

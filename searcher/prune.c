@@ -1,20 +1,25 @@
 /*
  * prune.c - shared machinery of the dynamic-pruning top-k algorithms
- * (query_int.h, section prune.c): which queries they accept, one cursor per
- * query term per segment with its score bounds, shallow block moves over
- * the skip table, and the exact score of a document.
+ * (query_int.h, section prune.c): which queries bmw.c / maxscore.c accept,
+ * one cursor per query term per segment with its score bounds, shallow
+ * block moves over the skip table, and the exact evaluation of a document.
  *
  * Invariants:
- *   - only ranked-OR queries (every clause optional: words or phrases) are
- *     pruned, so a document can match only if some query term is in it,
- *     and its score is the sum over the clauses it satisfies of the
- *     contributions of the clause's terms present in it (exhaustive.c);
- *     a phrase term's bound is that of the term (the phrase only removes
- *     contributions), and ks_prune_score checks phrases (positions) only
- *     for the documents that survive the bounds;
+ *   - cursors of driving terms (terms of non-excluded clauses) come first,
+ *     pc[0 .. n); only they are moved by the algorithms and carry bounds.
+ *     Terms used only by excluded clauses get checking cursors pc[n ..
+ *     n + nchk), moved forward by ks_prune_score alone;
+ *   - a document's score is the sum over the non-excluded clauses it
+ *     satisfies of the contributions of the clause's terms present in it
+ *     (exhaustive.c), so the per-term bounds (coef * g(max_tf, min_len),
+ *     coef summed over the non-excluded clauses) bound it whatever the
+ *     required, excluded and phrase conditions decide; those are checked
+ *     (positions read) by ks_prune_score only for the documents that
+ *     survive the bounds;
  *   - ks_prune_score adds the contributions in exactly exhaustive.c's order
- *     (clause by clause, ref by ref, each clause summed from 0.0), so the
- *     scores are bit-identical to the exhaustive evaluator's;
+ *     (clause by clause, ref by ref, each clause summed from 0.0, the bm25
+ *     length part K from the same expression, ks_bm25_k), so the scores are
+ *     bit-identical to the exhaustive evaluator's;
  *   - bounds (ub, sub) are never below the true contribution of any posting
  *     they cover, up to KS_PRUNE_SLACK (docs/ranking.md, "Query
  *     evaluation").
@@ -29,10 +34,7 @@
 /* Contract: query_int.h. */
 int ks_prune_supported(const ks_query *q, uint32_t k) {
   if (k == 0 || q->nterms == 0 || q->noptional == 0) return 0;
-  if (q->nrequired || q->nexcluded) return 0;
-  for (uint32_t i = 0; i < q->nclauses; i++)
-    if (q->clauses[i].op != KS_Q_OPTIONAL) return 0;
-  return 1;
+  return q->nrequired == 0;
 }
 
 /* Contract: query_int.h. */
@@ -66,6 +68,7 @@ int ks_prune_init(ks_prune *p, const ks_query *q, const ks_bm25 *bm,
    * clauses (e.g. a stem shared by two words) */
   for (uint32_t c = 0; c < q->nclauses; c++) {
     const ks_qclause *cl = &q->clauses[c];
+    if (cl->op == KS_Q_EXCLUDED) continue; /* never scored */
     for (uint32_t r = cl->ref0; r < cl->ref0 + cl->nrefs; r++) {
       const ks_qref *ref = &q->refs[r];
       /* bm25: qtf * g for word and phrase refs; bm25-xapian: a phrase ref
@@ -117,19 +120,26 @@ int ks_prune_open_segment(ks_prune *p, const ks_segment *seg, uint64_t base,
   p->seg = seg;
   p->base = base;
   p->n = 0;
+  p->nchk = 0;
   p->len_doc = UINT32_MAX;
   for (uint32_t t = 0; t < q->nterms; t++) {
     p->by_term[t] = NULL;
     p->gdoc[t] = UINT32_MAX; /* local numbers restart in every segment */
-    if (infos[t].df == 0) continue;
-    ks_pcur *c = &p->pc[p->n];
+  }
+  /* driving terms first (pc[0 .. n)), then the checking ones */
+  for (uint32_t i = 0; i < 2 * q->nterms; i++) {
+    uint32_t t = i % q->nterms;
+    int pass = i >= q->nterms;
+    if (infos[t].df == 0 || q->terms[t].drives != (pass == 0)) continue;
+    ks_pcur *c = &p->pc[p->n + p->nchk];
     int rc = ks_postings_open(&c->cur, seg, &infos[t], p->err);
     if (rc != KS_OK) {
       ks_postings_close(&c->cur);
       ks_prune_close_segment(p);
       return rc;
     }
-    p->n++;
+    if (pass == 0) p->n++;
+    else p->nchk++;
     c->term = t;
     c->live = 1;
     c->coef = p->coef[t];
@@ -146,9 +156,9 @@ int ks_prune_open_segment(ks_prune *p, const ks_segment *seg, uint64_t base,
 
 /* Contract: query_int.h. */
 void ks_prune_close_segment(ks_prune *p) {
-  for (uint32_t i = 0; i < p->n; i++) ks_postings_close(&p->pc[i].cur);
+  for (uint32_t i = 0; i < p->n + p->nchk; i++) ks_postings_close(&p->pc[i].cur);
   for (uint32_t t = 0; t < p->q->nterms; t++) p->by_term[t] = NULL;
-  p->n = 0;
+  p->n = p->nchk = 0;
 }
 
 /* Contract: query_int.h. */
@@ -234,7 +244,10 @@ void ks_prune_accumulate(ks_prune *p, const ks_pcur *c, uint32_t lo,
 static void lengths(ks_prune *p, uint32_t doc) {
   if (p->len_doc == doc) return;
   p->len_doc = doc;
-  for (int f = 0; f < KS_NFIELDS; f++) p->dl[f] = ks_segment_doclen(p->seg, doc, f);
+  for (int f = 0; f < KS_NFIELDS; f++) {
+    p->dl[f] = ks_segment_doclen(p->seg, doc, f);
+    p->kn[f] = ks_bm25_k(p->bm, f, p->dl[f]);
+  }
 }
 
 /* Contract: query_int.h. */
@@ -248,8 +261,7 @@ double ks_prune_term_score(ks_prune *p, const ks_pcur *c) {
     /* exactly the factor ks_prune_score (and exhaustive.c) multiplies by
      * each ref's qtf */
     const ks_qterm *qt = &p->q->terms[t];
-    p->g[t] = ks_bm25_term(p->bm, qt->weight, qt->field, c->cur.tf,
-                           p->dl[qt->field]);
+    p->g[t] = ks_bm25_term_k(qt->weight, c->cur.tf, p->kn[qt->field]);
     p->gdoc[t] = doc;
   }
   return c->coef * p->g[t];
@@ -292,20 +304,59 @@ static int phrase_at(ks_prune *p, const ks_qclause *cl, int *rc) {
   return 0;
 }
 
+/* 1 if clause cl matches doc: a word clause when one of its terms is on
+ * doc, a phrase when all its base terms are and the positions line up.
+ * Checking cursors (terms only of excluded clauses) that lag behind doc are
+ * moved to it first; driving cursors are where the caller put them. */
+static int clause_on(ks_prune *p, const ks_qclause *cl, uint32_t doc, int *rc) {
+  const ks_qref *refs = &p->q->refs[cl->ref0];
+  for (uint32_t r = 0; r < cl->nrefs; r++) {
+    uint32_t t = refs[r].term;
+    ks_pcur *c = p->by_term[t];
+    if (c && c->live && c->cur.doc < doc && !p->q->terms[t].drives) {
+      *rc = ks_prune_seek(p, c, doc);
+      if (*rc != KS_OK) return 0;
+    }
+    int on = on_doc(c, doc);
+    if (!cl->phrase && on) return 1;
+    if (cl->phrase && !on) return 0;
+  }
+  if (!cl->phrase) return 0;
+  if (cl->npos == 1) return 1;
+  return phrase_at(p, cl, rc);
+}
+
 /* Contract: query_int.h. Mirrors exhaustive.c's evaluate, clause_score and
- * clause_score_xapian for optional word and phrase clauses. */
+ * clause_score_xapian: required clauses must match, excluded ones must not,
+ * then the non-excluded clauses that match are summed in clause order. */
 int ks_prune_score(ks_prune *p, uint32_t doc, int *matched, double *score) {
   const ks_query *q = p->q;
   const ks_bm25 *bm = p->bm;
+  int rc = KS_OK;
+  *matched = 0;
+  *score = 0.0;
+  for (uint32_t i = 0; i < q->nclauses && q->nrequired; i++) {
+    const ks_qclause *cl = &q->clauses[i];
+    if (cl->op == KS_Q_REQUIRED && !clause_on(p, cl, doc, &rc)) return rc;
+  }
+  for (uint32_t i = 0; i < q->nclauses && q->nexcluded; i++) {
+    const ks_qclause *cl = &q->clauses[i];
+    if (cl->op != KS_Q_EXCLUDED) continue;
+    if (clause_on(p, cl, doc, &rc)) return KS_OK;
+    if (rc != KS_OK) return rc;
+  }
   lengths(p, doc);
   int xapian = bm->scheme == KS_RANK_BM25_XAPIAN;
   uint64_t len = (uint64_t)p->dl[0] + p->dl[1];
   double s = 0.0;
-  int rc = KS_OK, any_clause = 0;
+  int any_clause = 0;
   for (uint32_t i = 0; i < q->nclauses; i++) {
     const ks_qclause *cl = &q->clauses[i];
     const ks_qref *refs = &q->refs[cl->ref0];
-    if (cl->phrase) { /* every base term here, then the positions */
+    if (cl->op == KS_Q_EXCLUDED) continue;
+    if (cl->phrase && cl->op == KS_Q_OPTIONAL) {
+      /* every base term here, then the positions (required phrases were
+       * checked above) */
       uint32_t r = 0;
       while (r < cl->nrefs && on_doc(p->by_term[refs[r].term], doc)) r++;
       if (r < cl->nrefs) continue;
@@ -327,19 +378,19 @@ int ks_prune_score(ks_prune *p, uint32_t doc, int *matched, double *score) {
         uint32_t t = refs[r].term;
         if (p->gdoc[t] != doc) {
           const ks_qterm *qt = &q->terms[t];
-          p->g[t] = ks_bm25_term(bm, qt->weight, qt->field, c->cur.tf,
-                                 p->dl[qt->field]);
+          p->g[t] = ks_bm25_term_k(qt->weight, c->cur.tf, p->kn[qt->field]);
           p->gdoc[t] = doc;
         }
         cs += (double)refs[r].qtf * p->g[t];
       }
     }
-    if (any) { /* exhaustive.c skips clauses that do not match */
+    if (any) { /* exhaustive.c skips clauses that do not match; a required
+                  clause matches here, so it has a term on doc */
       s += cs;
       any_clause = 1;
     }
   }
-  *matched = any_clause;
+  *matched = q->nrequired ? 1 : any_clause;
   *score = s;
   return KS_OK;
 }

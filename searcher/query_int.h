@@ -23,8 +23,7 @@
  *   - terms[t].drives == 1 iff t is referenced by a non-excluded clause.
  *
  * Sections: query_parse.c, lookup.c, bm25.c, topk.c, exhaustive.c, prune.c,
- * bmw.c / maxscore.c,
- * search.c.
+ * bmw.c / maxscore.c, conj.c, search.c.
  */
 #ifndef KS_SEARCHER_QUERY_INT_H
 #define KS_SEARCHER_QUERY_INT_H
@@ -124,7 +123,9 @@ int ks_query_lookup(const ks_index *ix, ks_query *q, ks_term_info **infos,
 /* Per-query BM25 constants (docs/ranking.md). For a term of field f with
  * weight w = idf * (k1 + 1) * fw_f, frequency tf and field length dl:
  *     s = w * tf / (tf + c0[f] + c1[f] * dl)
- * with c0 = k1 * (1 - b), c1 = k1 * b / avgdl_f. */
+ * with c0 = k1 * (1 - b), c1 = k1 * b / avgdl_f, computed as
+ *     s = w * tf / (tf + K),  K = c0[f] + c1[f] * dl
+ * (K first: it is per document and may come from a table). */
 typedef struct ks_bm25 {
   int scheme;                      /* KS_RANK_BM25 or KS_RANK_BM25_XAPIAN */
   double k1, b;
@@ -149,10 +150,24 @@ double ks_bm25_xapian_idf(uint64_t n, uint64_t df);
  * sets q->terms[t].weight, KS_RANK_BM25_XAPIAN q->refs[r].xweight. */
 void ks_bm25_weigh(const ks_bm25 *bm, ks_query *q);
 
+/* Length part of the bm25 denominator for field length dl:
+ *     K = c0[f] + c1[f] * dl      (= k1 * (1 - b + b * dl / avgdl_f))
+ * the one definition every path uses: evaluators compute it once per
+ * document and field and pass it to ks_bm25_term_k for each term. */
+static inline double ks_bm25_k(const ks_bm25 *bm, int field, uint32_t dl) {
+  return bm->c0[field] + bm->c1[field] * (double)dl;
+}
+
+/* bm25 contribution of a term with weight `weight`, frequency tf and
+ * length part K (ks_bm25_k): weight * tf / (tf + K). */
+static inline double ks_bm25_term_k(double weight, uint32_t tf, double k) {
+  double t = (double)tf;
+  return weight * t / (t + k);
+}
+
 static inline double ks_bm25_term(const ks_bm25 *bm, double weight, int field,
                                   uint32_t tf, uint32_t dl) {
-  double t = (double)tf;
-  return weight * t / (t + bm->c0[field] + bm->c1[field] * (double)dl);
+  return ks_bm25_term_k(weight, tf, ks_bm25_k(bm, field, dl));
 }
 
 /* Xapian's BM25Weight::get_sumpart for one leaf of termweight tw, wdf tf
@@ -196,9 +211,11 @@ int ks_exhaustive_run(const ks_index *ix, const ks_query *q,
 
 /* ---- prune.c --------------------------------------------------------------- */
 
-/* Shared machinery of the dynamic-pruning algorithms (bmw.c, maxscore.c).
- * They evaluate only ranked-OR queries: every clause optional, words or
- * phrases (ks_prune_supported); anything else runs exhaustively.
+/* Shared machinery of the dynamic-pruning algorithms (bmw.c, maxscore.c,
+ * conj.c). bmw.c and maxscore.c evaluate ranked-OR queries: optional words
+ * or phrases, possibly with excluded clauses (ks_prune_supported); conj.c
+ * queries with required clauses (ks_conj_supported); anything else (k = 0)
+ * runs exhaustively.
  *
  * Bounds (docs/ranking.md, "Query evaluation"): a term's contribution to a
  * document is coef * g(tf, dl) with g non-decreasing in tf and
@@ -231,8 +248,12 @@ typedef struct ks_prune {
   const ks_bm25 *bm;
   const ks_segment *seg;
   uint64_t base;      /* global number of the segment's document 0 */
-  ks_pcur *pc;        /* q->nterms slots; the first n are open */
-  uint32_t n;         /* open cursors in this segment */
+  ks_pcur *pc;        /* q->nterms slots; the first n + nchk are open */
+  uint32_t n;         /* open driving cursors (terms of non-excluded
+                         clauses): pc[0 .. n), the algorithms' set */
+  uint32_t nchk;      /* open checking cursors (terms only of excluded
+                         clauses): pc[n .. n + nchk), moved by
+                         ks_prune_score only */
   ks_pcur **by_term;  /* term -> its open cursor, or NULL */
   ks_pcur **order;    /* scratch for the algorithm (n pointers) */
   double *cum;        /* scratch for the algorithm (n doubles) */
@@ -250,11 +271,13 @@ typedef struct ks_prune {
   const uint32_t **plist; /* phrase scratch (q->max_phrase entries): */
   uint32_t *plen, *pidx;  /* positions, their counts, match indexes */
   uint32_t len_doc;   /* document whose lengths are cached, or UINT32_MAX */
-  uint32_t dl[KS_NFIELDS];
+  uint32_t dl[KS_NFIELDS]; /* field lengths of len_doc */
+  double kn[KS_NFIELDS]; /* bm25 length part K of len_doc per field */
   ks_err *err;
 } ks_prune;
 
-/* 1 if q can be evaluated by a pruning algorithm with k > 0 hits. */
+/* 1 if q can be evaluated by bmw.c / maxscore.c with k > 0 hits: some
+ * optional clause, no required one (excluded ones are allowed). */
 int ks_prune_supported(const ks_query *q, uint32_t k);
 /* Allocate the per-query state. KS_OK or KS_ENOMEM. Free with
  * ks_prune_free (also after a failure). */
@@ -262,7 +285,8 @@ int ks_prune_init(ks_prune *p, const ks_query *q, const ks_bm25 *bm,
                   ks_err *err);
 void ks_prune_free(ks_prune *p);
 /* Open a cursor for every term found in segment `seg` (infos: this
- * segment's slice from ks_query_lookup) and compute the list bounds.
+ * segment's slice from ks_query_lookup), driving terms first, and compute
+ * the list bounds.
  * KS_OK or KS_ECORRUPT (cursors opened so far are closed again). */
 int ks_prune_open_segment(ks_prune *p, const ks_segment *seg, uint64_t base,
                           const ks_term_info *infos);
@@ -296,10 +320,13 @@ void ks_prune_accumulate(ks_prune *p, const ks_pcur *c, uint32_t lo,
 /* Contribution of c's current posting to its document (not bit-exact:
  * for bounds only). */
 double ks_prune_term_score(ks_prune *p, const ks_pcur *c);
-/* Whether `doc` matches (*matched: some word clause has a term in it, or
- * some phrase clause matches, positions checked) and its exact score
- * (*score, summed exactly as exhaustive.c sums it). Every cursor holding
- * doc must be on it. KS_OK, or KS_ECORRUPT / KS_ENOMEM from the positions. */
+/* Whether `doc` matches (*matched: every required clause matches, no
+ * excluded clause does and, without required clauses, some optional one
+ * does; phrase positions checked) and its exact score (*score, summed
+ * exactly as exhaustive.c sums it). Documents must come in increasing
+ * order within a segment; every driving cursor holding doc must be on it
+ * (checking cursors are moved here). KS_OK, or KS_ECORRUPT / KS_ENOMEM
+ * from the positions or a seek. */
 int ks_prune_score(ks_prune *p, uint32_t doc, int *matched, double *score);
 /* Move c to the first document >= target (or c->live = 0). KS_OK or an
  * error rc. */
@@ -321,6 +348,20 @@ int ks_bmw_run(const ks_index *ix, const ks_query *q, const ks_term_info *infos,
 int ks_maxscore_run(const ks_index *ix, const ks_query *q,
                     const ks_term_info *infos, const ks_bm25 *bm, ks_topk *top,
                     uint64_t *matches, ks_err *err);
+
+/* ---- conj.c ------------------------------------------------------------------ */
+
+/* 1 if q can be evaluated by ks_conj_run with k > 0 hits: some required
+ * clause. */
+int ks_conj_supported(const ks_query *q, uint32_t k);
+/* Queries with required clauses: candidates from the intersection of the
+ * required clauses (rarest first, skip-table seeks), block-max bounds
+ * against theta, then ks_prune_score. The same hits as ks_exhaustive_run;
+ * *matches counts the documents fully scored (exact as long as the heap
+ * never filled, see search.c). Returns KS_OK, KS_ECORRUPT, KS_ENOMEM. */
+int ks_conj_run(const ks_index *ix, const ks_query *q,
+                const ks_term_info *infos, const ks_bm25 *bm, ks_topk *top,
+                uint64_t *matches, ks_err *err);
 
 /* ---- search.c ------------------------------------------------------------- */
 

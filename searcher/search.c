@@ -6,8 +6,9 @@
  *   borrowed from the index pool) -> per-segment lookup and df (lookup.c)
  *   -> BM25 constants and term weights (bm25.c) -> evaluation into a
  *   k-bounded heap (topk.c) by the chosen algorithm: exhaustive.c, or for
- *   ranked-OR queries (optional words and phrases) bmw.c / maxscore.c ->
- *   results, best first.
+ *   ranked-OR queries (optional words and phrases, maybe excluded
+ *   clauses) bmw.c / maxscore.c, for queries with required clauses conj.c
+ *   -> results, best first.
  *
  * Each call owns all its state, so concurrent ks_search calls on one
  * ks_index are safe (the analyzer pool is mutex-protected).
@@ -124,16 +125,21 @@ int ks_search(ks_index *ix, const char *query, size_t len,
       rc = ks_topk_init(&top, (uint32_t)cap, err);
     }
     if (rc == KS_OK) {
-      /* pruning only for pure ranked-OR queries (prune.c); anything else,
-       * and k = 0 (count only), runs exhaustively */
-      int prune = ks_prune_supported(&q, top.cap) &&
-                  opts->algorithm != KS_ALGO_EXHAUSTIVE;
+      /* ranked OR (optional clauses, maybe excluded ones): bmw.c or
+       * maxscore.c; with required clauses: conj.c (for both options);
+       * k = 0 (count only) and --algorithm exhaustive: exhaustive.c */
+      int pruned = opts->algorithm != KS_ALGO_EXHAUSTIVE;
+      int conj = pruned && ks_conj_supported(&q, top.cap);
+      int prune = pruned && !conj && ks_prune_supported(&q, top.cap);
       if (prune && opts->algorithm == KS_ALGO_BMW)
         rc = ks_bmw_run(ix, &q, infos, &bm, &top, &r->matches, err);
       else if (prune && opts->algorithm == KS_ALGO_MAXSCORE)
         rc = ks_maxscore_run(ix, &q, infos, &bm, &top, &r->matches, err);
+      else if (conj)
+        rc = ks_conj_run(ix, &q, infos, &bm, &top, &r->matches, err);
       else
         rc = ks_exhaustive_run(ix, &q, infos, &bm, &top, &r->matches, err);
+      prune = prune || conj;
       /* a pruned run skips documents only once the heap holds k hits
        * (theta is -infinity before): with fewer hits, every match was
        * scored and counted; and a count of every live document is exact */

@@ -8,9 +8,12 @@
  * are common, some replaced ids so that deleted documents stay in the
  * postings), big enough that frequent terms span many 128-document blocks,
  * and indexes it with a tiny memory budget (several segments) or merged.
- * Random queries: mostly ranked OR of 1-8 words (the pruned case), some
- * with +required or -excluded (evaluated exhaustively by every algorithm,
- * still compared) or optional "phrases" (pruned, positions checked). For
+ * Random queries: ranked OR of 1-8 words, some with optional "phrases"
+ * (bmw.c / maxscore.c, positions checked), and mixed queries whose clauses
+ * are optional, +required or -excluded words or "phrases" (phrases taken
+ * from documents of the corpus, so that they do match): with a required
+ * clause both options run conj.c, with only excluded ones bmw.c /
+ * maxscore.c reject by seeking. For
  * k in {1, 10, 100, 1000}, both ranking schemes and sometimes random k1,
  * b, bigram_weight (including 0), BMW and MaxScore must return the same
  * number of hits, the same internal document numbers in the same order and
@@ -18,7 +21,8 @@
  * A larger corpus (10,000 documents) exercises maxscore.c's window cap.
  * Every pruned result's match count must be exact when it says so.
  * It also checks that pruning happens (fewer documents scored than
- * matched, summed over the run), so a silent fallback would fail.
+ * matched, summed over the run), so a silent fallback would fail, for the
+ * ranked-OR queries and for those with required clauses separately.
  *
  * Reproduce a failure with KS_TEST_SEED=<seed printed on failure>.
  */
@@ -38,7 +42,12 @@
 #include "ks_test_util.h"
 
 #define ROUNDS 6
-#define QUERIES_PER_ROUND 40
+#define QUERIES_PER_ROUND 60
+
+/* Texts of some documents of the current corpus: phrases come from them. */
+#define NSAMPLES 64
+static char samples[NSAMPLES][2048];
+static int nsamples;
 
 static uint64_t rng_state, seed;
 static uint64_t rnd(void) { /* xorshift64* */
@@ -105,6 +114,8 @@ static void build_corpus(const char *dir, int ndocs, int merged) {
       for (int k = 0; k < nw; k++) append_word(text, sizeof text, &len);
       memcpy(prev, text, sizeof prev);
     }
+    if (nsamples < NSAMPLES && rnd_below(8) == 0)
+      memcpy(samples[nsamples++], text, sizeof text);
     /* 1 in 20 reuses an earlier id: the earlier document is replaced */
     int idn = (i > 10 && rnd_below(20) == 0) ? rnd_below(i) : i;
     snprintf(id, sizeof id, "d%d", idn);
@@ -120,27 +131,57 @@ static void build_corpus(const char *dir, int ndocs, int merged) {
   ks_writer_close(w);
 }
 
-static void make_query(char *q, size_t cap) {
+/* 2-3 consecutive words of a sampled document (or random words when
+ * there is no sample), appended to w. */
+static void phrase_words(char *w, size_t cap, size_t *wl) {
+  int want = 2 + rnd_below(2);
+  if (nsamples == 0) {
+    for (int i = 0; i < want; i++) append_word(w, cap, wl);
+    return;
+  }
+  const char *t = samples[rnd_below(nsamples)];
+  int nw = 1;
+  for (const char *c = t; *c; c++) nw += *c == ' ';
+  int start = nw > want ? rnd_below(nw - want + 1) : 0;
+  int word = 0;
+  for (const char *c = t; *c; c++) {
+    if (*c == ' ') {
+      word++;
+      continue;
+    }
+    if (word >= start && word < start + want && *wl + 2 < cap) {
+      if (word > start && c[-1] == ' ') w[(*wl)++] = ' ';
+      w[(*wl)++] = *c;
+    }
+  }
+  w[*wl] = '\0';
+}
+
+/* *kind: 0 ranked OR (maybe optional phrases), 1 with excluded clauses
+ * only, 2 with a required clause. */
+static void make_query(char *q, size_t cap, int *kind) {
   size_t len = 0;
   q[0] = '\0';
   int nclauses = 1 + rnd_below(rnd_below(3) == 0 ? 8 : 4);
-  int special = rnd_below(5) == 0; /* +, -, phrases: exhaustive fallback */
+  int mixed = rnd_below(5) < 3; /* +, -, phrases of every kind */
+  *kind = 0;
   for (int c = 0; c < nclauses; c++) {
-    char w[256];
+    char w[1024];
     size_t wl = 0;
-    append_word(w, sizeof w, &wl);
-    const char *pre = "", *post = "";
-    if (special && rnd_below(3) == 0) {
-      int op = rnd_below(3);
-      if (op == 0) pre = "+";
-      if (op == 1) pre = "-";
-      if (op == 2) {
-        append_word(w, sizeof w, &wl);
-        pre = "\"";
-        post = "\"";
-      }
+    w[0] = '\0';
+    int phrase = rnd_below(mixed ? 4 : 8) == 0;
+    if (phrase) phrase_words(w, sizeof w, &wl);
+    else append_word(w, sizeof w, &wl);
+    const char *op = "";
+    if (mixed) {
+      int r = rnd_below(20);
+      if (r < 5) op = "+";
+      else if (r < 8) op = "-";
     }
-    int m = snprintf(q + len, cap - len, "%s%s%s%s", len ? " " : "", pre, w, post);
+    if (*op == '+') *kind = 2;
+    if (*op == '-' && *kind == 0) *kind = 1;
+    int m = snprintf(q + len, cap - len, "%s%s%s%s%s", len ? " " : "", op,
+                     phrase ? "\"" : "", w, phrase ? "\"" : "");
     if (m > 0 && (size_t)m < cap - len) len += (size_t)m;
   }
 }
@@ -149,6 +190,9 @@ typedef struct run_stats {
   uint64_t pruned_queries;  /* queries where an algorithm scored < matches */
   uint64_t compared;
 } run_stats;
+
+/* Statistics of the random queries by kind (make_query). */
+static run_stats kind_stats[3];
 
 static void compare(ks_index *ix, const char *q, const ks_search_opts *base,
                     const char *ctx, run_stats *st) {
@@ -201,6 +245,7 @@ static void compare(ks_index *ix, const char *q, const ks_search_opts *base,
 static void one_round(int round, run_stats *st) {
   int ndocs = 300 + rnd_below(2700);
   int merged = round % 2;
+  nsamples = 0;
   const char *dir = ks_test_tmpdir("srch_pruning");
   build_corpus(dir, ndocs, merged);
   ks_index *ix = NULL;
@@ -208,7 +253,8 @@ static void one_round(int round, run_stats *st) {
   if (ks_index_open(dir, &ix, &e) != KS_OK) failf("", "open: %s", e.msg);
   char q[2048], ctx[2600];
   for (int i = 0; i < QUERIES_PER_ROUND; i++) {
-    make_query(q, sizeof q);
+    int kind;
+    make_query(q, sizeof q, &kind);
     ks_search_opts o;
     ks_search_opts_default(&o);
     if (rnd_below(3) == 0) {
@@ -227,7 +273,12 @@ static void one_round(int round, run_stats *st) {
                  "round %d (%d docs, merged %d), query %d '%s', k1 %g b %g "
                  "bigram_weight %g", round, ndocs, merged, i, q, o.k1, o.b,
                  o.bigram_weight);
-        compare(ix, q, &o, ctx, st);
+        run_stats one = {0, 0};
+        compare(ix, q, &o, ctx, &one);
+        st->compared += one.compared;
+        st->pruned_queries += one.pruned_queries;
+        kind_stats[kind].compared += one.compared;
+        kind_stats[kind].pruned_queries += one.pruned_queries;
       }
     }
   }
@@ -244,8 +295,18 @@ static void test_random_corpora(void **state) {
   print_message("compared %llu result lists; pruning skipped documents in "
                 "%llu\n", (unsigned long long)st.compared,
                 (unsigned long long)st.pruned_queries);
-  /* honest check that the pruning code ran (no silent fallback) */
+  const char *kinds[] = {"ranked OR", "with -excluded", "with +required"};
+  for (int k = 0; k < 3; k++)
+    print_message("  %s: %llu compared, %llu pruned\n", kinds[k],
+                  (unsigned long long)kind_stats[k].compared,
+                  (unsigned long long)kind_stats[k].pruned_queries);
+  /* honest check that the pruning code ran (no silent fallback), also for
+   * excluded and required clauses */
   assert_true(st.pruned_queries > st.compared / 4);
+  for (int k = 0; k < 3; k++) {
+    assert_true(kind_stats[k].compared > 100);
+    assert_true(kind_stats[k].pruned_queries > kind_stats[k].compared / 8);
+  }
 }
 
 /* Many documents with one identical score: the tie rule (lower internal
