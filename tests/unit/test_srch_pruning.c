@@ -404,6 +404,74 @@ static void test_large_sparse(void **state) {
   ks_index_close(ix);
 }
 
+/* Matches placed at the block boundaries (128 postings) of a term that is
+ * in every document: documents 128j-1, 128j and 128j+1 hold the rarer
+ * words; document 128j of every third block is short with a high tf, so
+ * the top k is made of first documents of blocks. A pruned path that lands one document off after skipping a block
+ * (or reads the wrong block's bound) misses or misweighs exactly these. */
+static void test_block_boundaries(void **state) {
+  (void)state;
+  const char *dir = ks_test_tmpdir("srch_pruning_blocks");
+  ks_writer_opts wo;
+  ks_writer_opts_default(&wo);
+  wo.fsync = 0;
+  ks_writer *w = NULL;
+  ks_err e;
+  assert_int_equal(ks_writer_open(dir, &wo, &w, &e), KS_OK);
+  rng_state = 0xb10c5ull;
+  for (int i = 0; i < 3000; i++) {
+    char id[16], text[512];
+    size_t len = 0;
+    text[0] = '\0';
+    snprintf(id, sizeof id, "B%d", i);
+    /* strong: the first document of every third block; the blocks in
+     * between have low bounds, so the pruned paths skip them and land
+     * exactly on a strong document */
+    int r = i % 128, at_edge = r == 0 || r == 1 || r == 127;
+    int strong = r == 0 && (i / 128) % 3 == 2;
+    int common = strong ? 5 + rnd_below(3) : 1 + rnd_below(2);
+    for (int k = 0; k < common; k++) {
+      int m = snprintf(text + len, sizeof text - len, "%s공통", len ? " " : "");
+      if (m > 0 && (size_t)m < sizeof text - len) len += (size_t)m;
+    }
+    if (at_edge) {
+      int m = snprintf(text + len, sizeof text - len, " 경계%s%s",
+                       r == 127 ? " 표시" : "", rnd_below(2) ? " 경계" : "");
+      if (m > 0 && (size_t)m < sizeof text - len) len += (size_t)m;
+    }
+    int filler = strong ? 0 : 2 + rnd_below(20);
+    for (int k = 0; k < filler; k++) append_word(text, sizeof text, &len);
+    ks_doc kd;
+    memset(&kd, 0, sizeof kd);
+    kd.id = id;
+    kd.id_len = strlen(id);
+    kd.text = text;
+    kd.text_len = len;
+    assert_int_equal(ks_writer_add(w, &kd, &e), KS_OK);
+  }
+  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
+  ks_writer_close(w);
+  ks_index *ix = NULL;
+  assert_int_equal(ks_index_open(dir, &ix, &e), KS_OK);
+  run_stats st = {0, 0};
+  const char *qs[] = {"공통", "공통 경계", "경계 표시 공통", "+경계 공통", "+공통 경계",
+                      "+공통 +경계 표시", "공통 -표시", "\"경계 표시\" 공통",
+                      "+\"경계 표시\" 공통", "공통 대통령 -경계"};
+  for (size_t i = 0; i < NELEM(qs); i++) {
+    for (uint32_t k = 1; k <= 1000; k *= 10) {
+      ks_search_opts o;
+      ks_search_opts_default(&o);
+      o.k = k;
+      compare(ix, qs[i], &o, "block boundaries", &st);
+      o.ranking = KS_RANK_BM25_XAPIAN;
+      compare(ix, qs[i], &o, "block boundaries (bm25-xapian)", &st);
+    }
+  }
+  /* the cuts must have been taken somewhere, or this tests nothing */
+  assert_true(st.pruned_queries > 0);
+  ks_index_close(ix);
+}
+
 static void test_bad_algorithm(void **state) {
   (void)state;
   const char *dir = ks_test_tmpdir("srch_pruning_bad");
@@ -425,6 +493,7 @@ int main(void) {
       cmocka_unit_test(test_random_corpora),
       cmocka_unit_test(test_ties),
       cmocka_unit_test(test_large_sparse),
+      cmocka_unit_test(test_block_boundaries),
       cmocka_unit_test(test_bad_algorithm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
