@@ -19,6 +19,9 @@
  * local number, segments in manifest order, so global numbers increase
  * (the top-k tie rule relies on it).
  *
+ * The phrase position test (ks_phrase_positions_match) lives here and is
+ * shared by the pruned paths (prune.c).
+ *
  * Memory: one array of cursors and the phrase scratch per query; nothing is
  * allocated per posting (cursor position buffers belong to postings.c).
  */
@@ -72,18 +75,25 @@ static int phrase_at(eval_ctx *e, const ks_qclause *cl, int *rc) {
       *rc = r;
       return 0;
     }
-    e->pidx[i] = 0;
   }
-  for (uint32_t j = 0; j < e->plen[0]; j++) {
-    uint64_t p = e->plist[0][j];
+  return ks_phrase_positions_match(ps, n, e->plist, e->plen, e->pidx);
+}
+
+/* Contract: query_int.h. */
+int ks_phrase_positions_match(const ks_qpos *ps, uint32_t n,
+                              const uint32_t *const *plist,
+                              const uint32_t *plen, uint32_t *pidx) {
+  for (uint32_t i = 0; i < n; i++) pidx[i] = 0;
+  for (uint32_t j = 0; j < plen[0]; j++) {
+    uint64_t p = plist[0][j];
     uint32_t i = 1;
     for (; i < n; i++) {
       uint64_t want = p + ps[i].offset;
-      const uint32_t *l = e->plist[i];
-      uint32_t k = e->pidx[i];
-      while (k < e->plen[i] && l[k] < want) k++;
-      e->pidx[i] = k;
-      if (k == e->plen[i]) return 0; /* no later start can succeed */
+      const uint32_t *l = plist[i];
+      uint32_t k = pidx[i];
+      while (k < plen[i] && l[k] < want) k++;
+      pidx[i] = k;
+      if (k == plen[i]) return 0; /* no later start can succeed */
       if (l[k] != want) break;
     }
     if (i == n) return 1;

@@ -274,7 +274,7 @@ static inline int on_doc(const ks_pcur *c, uint32_t doc) {
 
 /* Phrase clause cl on doc, every base term's cursor being on doc: 1 if
  * some position p of the first term has p + offset_i in the i-th term's
- * positions (exhaustive.c's phrase_at, same positions). *rc on error. */
+ * positions (ks_phrase_positions_match). *rc on error. */
 static int phrase_at(ks_prune *p, const ks_qclause *cl, int *rc) {
   const ks_qpos *ps = &p->q->positions[cl->pos0];
   uint32_t n = cl->npos;
@@ -285,23 +285,8 @@ static int phrase_at(ks_prune *p, const ks_qclause *cl, int *rc) {
       *rc = r;
       return 0;
     }
-    p->pidx[i] = 0;
   }
-  for (uint32_t j = 0; j < p->plen[0]; j++) {
-    uint64_t pos = p->plist[0][j];
-    uint32_t i = 1;
-    for (; i < n; i++) {
-      uint64_t want = pos + ps[i].offset;
-      const uint32_t *l = p->plist[i];
-      uint32_t k = p->pidx[i];
-      while (k < p->plen[i] && l[k] < want) k++;
-      p->pidx[i] = k;
-      if (k == p->plen[i]) return 0; /* no later start can succeed */
-      if (l[k] != want) break;
-    }
-    if (i == n) return 1;
-  }
-  return 0;
+  return ks_phrase_positions_match(ps, n, p->plist, p->plen, p->pidx);
 }
 
 /* 1 if clause cl matches doc: a word clause when one of its terms is on

@@ -209,6 +209,14 @@ int ks_exhaustive_run(const ks_index *ix, const ks_query *q,
                       const ks_term_info *infos, const ks_bm25 *bm,
                       ks_topk *top, uint64_t *matches, ks_err *err);
 
+/* Phrase test on position lists (shared by every algorithm): 1 if some
+ * position p of plist[0] has p + ps[i].offset in plist[i] for every i < n.
+ * plist[i] (plen[i] entries, increasing) are the positions of the phrase's
+ * i-th base term in one document; pidx is n entries of scratch. */
+int ks_phrase_positions_match(const ks_qpos *ps, uint32_t n,
+                              const uint32_t *const *plist,
+                              const uint32_t *plen, uint32_t *pidx);
+
 /* ---- prune.c --------------------------------------------------------------- */
 
 /* Shared machinery of the dynamic-pruning algorithms (bmw.c, maxscore.c,
