@@ -351,18 +351,69 @@ static void test_ties(void **state) {
   ks_index_close(ix);
 }
 
-/* More documents than maxscore.c's window (KS_PRUNE_WINDOW = 4096): rare
- * terms whose single block spans the whole segment next to frequent ones,
- * so windows are cut at the cap and skipped windows occur. */
-static void test_large_sparse(void **state) {
-  (void)state;
-  const char *dir = ks_test_tmpdir("srch_pruning_large");
+/* ---- helpers of the fixed-corpus tests below ---- */
+
+static ks_writer *open_writer(const char *dir) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
   ks_writer *w = NULL;
   ks_err e;
   assert_int_equal(ks_writer_open(dir, &wo, &w, &e), KS_OK);
+  return w;
+}
+
+static void add_doc(ks_writer *w, const char *id, const char *text, size_t len) {
+  ks_doc kd;
+  ks_err e;
+  memset(&kd, 0, sizeof kd);
+  kd.id = id;
+  kd.id_len = strlen(id);
+  kd.text = text;
+  kd.text_len = len;
+  assert_int_equal(ks_writer_add(w, &kd, &e), KS_OK);
+}
+
+static ks_index *commit_and_open(ks_writer *w, const char *dir) {
+  ks_err e;
+  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
+  ks_writer_close(w);
+  ks_index *ix = NULL;
+  assert_int_equal(ks_index_open(dir, &ix, &e), KS_OK);
+  return ix;
+}
+
+/* Append s to text (capacity cap, length *len) when it fits. */
+static void append_str(char *text, size_t cap, size_t *len, const char *s) {
+  size_t n = strlen(s);
+  if (*len + n < cap) memcpy(text + *len, s, n + 1), *len += n;
+}
+
+/* Every algorithm against exhaustive for each query, k = 1, 10, 100, 1000,
+ * both rankings. */
+static void compare_queries(ks_index *ix, const char *const *qs, size_t nq,
+                            const char *ctx, run_stats *st) {
+  char ctx_x[128];
+  snprintf(ctx_x, sizeof ctx_x, "%s (bm25-xapian)", ctx);
+  for (size_t i = 0; i < nq; i++) {
+    for (uint32_t k = 1; k <= 1000; k *= 10) {
+      ks_search_opts o;
+      ks_search_opts_default(&o);
+      o.k = k;
+      compare(ix, qs[i], &o, ctx, st);
+      o.ranking = KS_RANK_BM25_XAPIAN;
+      compare(ix, qs[i], &o, ctx_x, st);
+    }
+  }
+}
+
+/* More documents than maxscore.c's window (KS_PRUNE_WINDOW = 4096): rare
+ * terms whose single block spans the whole segment next to frequent ones,
+ * so windows are cut at the cap and skipped windows occur. */
+static void test_large_sparse(void **state) {
+  (void)state;
+  const char *dir = ks_test_tmpdir("srch_pruning_large");
+  ks_writer *w = open_writer(dir);
   rng_state = 0x1a46eull;
   for (int i = 0; i < 10000; i++) {
     char id[16], text[256];
@@ -371,53 +422,28 @@ static void test_large_sparse(void **state) {
     snprintf(id, sizeof id, "L%d", i);
     int nw = 1 + rnd_below(6);
     for (int k = 0; k < nw; k++) append_word(text, sizeof text, &len);
-    if (rnd_below(700) == 0) { /* rare words */
-      int m = snprintf(text + len, sizeof text - len, " 희귀어%s",
-                       rnd_below(2) ? " 드문말" : "");
-      if (m > 0 && (size_t)m < sizeof text - len) len += (size_t)m;
-    }
-    ks_doc kd;
-    memset(&kd, 0, sizeof kd);
-    kd.id = id;
-    kd.id_len = strlen(id);
-    kd.text = text;
-    kd.text_len = len;
-    assert_int_equal(ks_writer_add(w, &kd, &e), KS_OK);
+    if (rnd_below(700) == 0) /* rare words */
+      append_str(text, sizeof text, &len, rnd_below(2) ? " 희귀어 드문말" : " 희귀어");
+    add_doc(w, id, text, len);
   }
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
-  ks_writer_close(w);
-  ks_index *ix = NULL;
-  assert_int_equal(ks_index_open(dir, &ix, &e), KS_OK);
+  ks_index *ix = commit_and_open(w, dir);
   run_stats st = {0, 0};
   const char *qs[] = {"희귀어", "희귀어 드문말", "희귀어 대통령", "드문말 보스턴 산업",
                       "희귀어 드문말 대통령 보스턴 클러스터"};
-  for (size_t i = 0; i < NELEM(qs); i++) {
-    for (uint32_t k = 1; k <= 1000; k *= 10) {
-      ks_search_opts o;
-      ks_search_opts_default(&o);
-      o.k = k;
-      compare(ix, qs[i], &o, "large", &st);
-      o.ranking = KS_RANK_BM25_XAPIAN;
-      compare(ix, qs[i], &o, "large (bm25-xapian)", &st);
-    }
-  }
+  compare_queries(ix, qs, NELEM(qs), "large", &st);
   ks_index_close(ix);
 }
 
 /* Matches placed at the block boundaries (128 postings) of a term that is
  * in every document: documents 128j-1, 128j and 128j+1 hold the rarer
  * words; document 128j of every third block is short with a high tf, so
- * the top k is made of first documents of blocks. A pruned path that lands one document off after skipping a block
- * (or reads the wrong block's bound) misses or misweighs exactly these. */
+ * the top k is made of first documents of blocks. A pruned path that
+ * lands one document off after skipping a block (or reads the wrong
+ * block's bound) misses or misweighs exactly these. */
 static void test_block_boundaries(void **state) {
   (void)state;
   const char *dir = ks_test_tmpdir("srch_pruning_blocks");
-  ks_writer_opts wo;
-  ks_writer_opts_default(&wo);
-  wo.fsync = 0;
-  ks_writer *w = NULL;
-  ks_err e;
-  assert_int_equal(ks_writer_open(dir, &wo, &w, &e), KS_OK);
+  ks_writer *w = open_writer(dir);
   rng_state = 0xb10c5ull;
   for (int i = 0; i < 3000; i++) {
     char id[16], text[512];
@@ -430,43 +456,22 @@ static void test_block_boundaries(void **state) {
     int r = i % 128, at_edge = r == 0 || r == 1 || r == 127;
     int strong = r == 0 && (i / 128) % 3 == 2;
     int common = strong ? 5 + rnd_below(3) : 1 + rnd_below(2);
-    for (int k = 0; k < common; k++) {
-      int m = snprintf(text + len, sizeof text - len, "%s공통", len ? " " : "");
-      if (m > 0 && (size_t)m < sizeof text - len) len += (size_t)m;
-    }
+    for (int k = 0; k < common; k++) append_str(text, sizeof text, &len, len ? " 공통" : "공통");
     if (at_edge) {
-      int m = snprintf(text + len, sizeof text - len, " 경계%s%s",
-                       r == 127 ? " 표시" : "", rnd_below(2) ? " 경계" : "");
-      if (m > 0 && (size_t)m < sizeof text - len) len += (size_t)m;
+      append_str(text, sizeof text, &len, " 경계");
+      if (r == 127) append_str(text, sizeof text, &len, " 표시");
+      if (rnd_below(2)) append_str(text, sizeof text, &len, " 경계");
     }
     int filler = strong ? 0 : 2 + rnd_below(20);
     for (int k = 0; k < filler; k++) append_word(text, sizeof text, &len);
-    ks_doc kd;
-    memset(&kd, 0, sizeof kd);
-    kd.id = id;
-    kd.id_len = strlen(id);
-    kd.text = text;
-    kd.text_len = len;
-    assert_int_equal(ks_writer_add(w, &kd, &e), KS_OK);
+    add_doc(w, id, text, len);
   }
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
-  ks_writer_close(w);
-  ks_index *ix = NULL;
-  assert_int_equal(ks_index_open(dir, &ix, &e), KS_OK);
+  ks_index *ix = commit_and_open(w, dir);
   run_stats st = {0, 0};
   const char *qs[] = {"공통", "공통 경계", "경계 표시 공통", "+경계 공통", "+공통 경계",
                       "+공통 +경계 표시", "공통 -표시", "\"경계 표시\" 공통",
                       "+\"경계 표시\" 공통", "공통 대통령 -경계"};
-  for (size_t i = 0; i < NELEM(qs); i++) {
-    for (uint32_t k = 1; k <= 1000; k *= 10) {
-      ks_search_opts o;
-      ks_search_opts_default(&o);
-      o.k = k;
-      compare(ix, qs[i], &o, "block boundaries", &st);
-      o.ranking = KS_RANK_BM25_XAPIAN;
-      compare(ix, qs[i], &o, "block boundaries (bm25-xapian)", &st);
-    }
-  }
+  compare_queries(ix, qs, NELEM(qs), "block boundaries", &st);
   /* the cuts must have been taken somewhere, or this tests nothing */
   assert_true(st.pruned_queries > 0);
   ks_index_close(ix);
