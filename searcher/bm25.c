@@ -99,4 +99,3 @@ void ks_bm25_weigh(const ks_bm25 *bm, ks_query *q) {
     }
   }
 }
-
