@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 #include "xap_backend.h"
 
 int cli_error(const char *fmt, ...) {
@@ -218,7 +220,7 @@ int cli_backend_clone(const cli_backend *src, cli_backend *dst, ks_err *e) {
 }
 
 void cli_backend_clear(cli_backend *b) {
-  ks_results_free(b->r);
+  ks_index_results_free(b->r);
   ks_xap_results_free(b->xr);
   ks_query_plan_free(b->plan);
   b->r = NULL;
@@ -229,12 +231,12 @@ void cli_backend_clear(cli_backend *b) {
 int cli_backend_search(cli_backend *b, const char *query, const ks_search_opts *so, ks_err *e) {
   cli_backend_clear(b);
   if (b->xdb) return cli_xap_search(b->xdb, query, so, b->xap_pruned, &b->plan, &b->xr, e);
-  return ks_search(b->ix, query, SIZE_MAX, so, &b->r, e);
+  return ks_index_search(b->ix, query, SIZE_MAX, so, &b->r, e);
 }
 
 size_t cli_backend_count(const cli_backend *b) {
   if (b->xdb) return b->xr ? ks_xap_results_count(b->xr) : 0;
-  return b->r ? ks_results_count(b->r) : 0;
+  return b->r ? ks_index_results_count(b->r) : 0;
 }
 
 int cli_backend_hit(cli_backend *b, size_t i, const char **id, size_t *idlen, double *score,
@@ -245,8 +247,8 @@ int cli_backend_hit(cli_backend *b, size_t i, const char **id, size_t *idlen, do
     *id = h.id, *idlen = h.id_len, *score = h.score;
     return KS_OK;
   }
-  ks_hit h;
-  int rc = ks_results_hit(b->r, i, &h);
+  ks_index_hit h;
+  int rc = ks_index_results_hit(b->r, i, &h);
   if (rc) return ks_err_set(e, rc, "no hit %zu", i);
   *score = h.score;
   return ks_index_doc_id(b->ix, h.doc, id, idlen, e);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ks_error.h"
+#include "kosearch/error.h"
 
 /* Keep in sync with project(kosearch VERSION ...) in CMakeLists.txt. */
 #define KS_CLI_VERSION "0.1.0"
@@ -98,7 +98,7 @@ void cli_tsv_close(cli_tsv *t);
  * and cmd_bench.c; cmd_search.c adds snippets and match counts) ---------- */
 struct ks_index;
 struct ks_xap_db;
-struct ks_results;
+struct ks_index_results;
 struct ks_xap_results;
 struct ks_query_plan;
 struct ks_search_opts;
@@ -111,7 +111,7 @@ typedef struct cli_backend {
   int xap_pruned;                /* Xapian: 0 exhaustive matching (exact,
                                     the default), 1 Xapian's own pruning
                                     (cli_xap_search; set by bench) */
-  struct ks_results *r;          /* last native results */
+  struct ks_index_results *r;          /* last native results */
   struct ks_xap_results *xr;     /* last Xapian results */
   struct ks_query_plan *plan;    /* last Xapian query */
 } cli_backend;

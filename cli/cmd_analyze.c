@@ -11,6 +11,8 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 
 static const char analyze_help[] =
     "Usage: kosearch analyze [--query] [--json] TEXT...\n"

@@ -48,6 +48,8 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 
 /* Build facts recorded by --json (set by CMakeLists.txt on this file). */
 #ifndef KS_BUILD_COMMIT

@@ -31,6 +31,8 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 
 static const char eval_help[] =
     "Usage: kosearch eval INDEX --queries FILE.tsv [-k N] [--json] [--per-query]\n"

@@ -21,6 +21,8 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 #include "xap_backend.h"
 
 #define MAX_WARNINGS 20
@@ -80,7 +82,7 @@ typedef struct run_state {
   int total_known;
   uint64_t docs_seen;     /* records returned by the inputs */
   uint64_t skipped;       /* bad records */
-  ks_writer *w;           /* the writer (for text byte counts) */
+  ks_index_writer *w;           /* the writer (for text byte counts) */
   cli_xap_build *xb;      /* or the Xapian build */
   int progress_on;        /* stderr is a terminal and not --quiet */
   int progress_shown;     /* a progress line is on the screen */
@@ -119,7 +121,7 @@ static void progress_show(run_state *st, const char *what) {
     snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * (double)done / (double)st->total);
   ks_writer_stats ws;
   memset(&ws, 0, sizeof ws);
-  if (st->w) ks_writer_get_stats(st->w, &ws);
+  if (st->w) ks_index_writer_get_stats(st->w, &ws);
   if (st->xb) {
     cli_xap_build_stats xs;
     cli_xap_build_get_stats(st->xb, &xs);
@@ -292,7 +294,7 @@ static int run_index(int argc, char **argv) {
   ks_err e;
   ks_err_clear(&e);
   int rc = CLI_OK;
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   st.inputs = calloc(n, sizeof *st.inputs);
   st.input_names = names;
   st.ninputs = n;
@@ -323,7 +325,7 @@ static int run_index(int argc, char **argv) {
       rc = cli_error("%s", cli_strip_tags(e.msg));
       goto done;
     }
-  } else if (ks_writer_open(out, &o, &w, &e)) {
+  } else if (ks_index_writer_open(out, &o, &w, &e)) {
     rc = cli_error("%s", cli_strip_tags(e.msg));
     goto done;
   }
@@ -346,7 +348,7 @@ static int run_index(int argc, char **argv) {
         rc = cli_error("%s", cli_strip_tags(e.msg));
         goto done;
       } else {
-        int wrc = st.xb ? cli_xap_build_add(st.xb, &doc, &e) : ks_writer_add(w, &doc, &e);
+        int wrc = st.xb ? cli_xap_build_add(st.xb, &doc, &e) : ks_index_writer_add(w, &doc, &e);
         if (wrc == KS_EINPUT || wrc == KS_EUTF8 || wrc == KS_ELIMIT) {
           if (bad_record(&st, ks_input_where(in), &e)) { rc = CLI_ERROR; goto done; }
         } else if (wrc != KS_OK) {
@@ -365,7 +367,7 @@ static int run_index(int argc, char **argv) {
     st.inputs[st.cur_input] = NULL;
   }
   if (st.progress_on) progress_show(&st, "committing: ");
-  if (st.xb ? cli_xap_build_commit(st.xb, &e) : ks_writer_commit(w, &e)) {
+  if (st.xb ? cli_xap_build_commit(st.xb, &e) : ks_index_writer_commit(w, &e)) {
     progress_clear(&st);
     rc = cli_error("%s (the previous index is unchanged)", cli_strip_tags(e.msg));
     goto done;
@@ -390,13 +392,13 @@ static int run_index(int argc, char **argv) {
     ws.index_bytes = xs.index_bytes;
     ws.segments = nshards ? (uint32_t)nshards : 1;
   } else {
-    ks_writer_get_stats(w, &ws);
+    ks_index_writer_get_stats(w, &ws);
   }
   if (!st.quiet) print_summary(&st, out, &ws, secs, st.xb != NULL);
 
 done:
   progress_clear(&st);
-  ks_writer_close(w);
+  ks_index_writer_close(w);
   cli_xap_build_close(st.xb);
   for (size_t k = 0; k < n; k++) ks_input_close(st.inputs[k]);
   free(st.inputs);

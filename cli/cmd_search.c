@@ -31,6 +31,8 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 #include "xap_backend.h"
 
 #define SNIPPET_CHARS_DEFAULT 160
@@ -100,8 +102,8 @@ typedef struct search_args {
  * pruning algorithm skipped documents that could not reach the top k). */
 static uint64_t be_matches(const cli_backend *b, int *exact) {
   if (!b->xdb) {
-    *exact = ks_results_matches_exact(b->r);
-    return ks_results_matches(b->r);
+    *exact = ks_index_results_matches_exact(b->r);
+    return ks_index_results_matches(b->r);
   }
   uint64_t m = 0;
   ks_xap_results_matches(b->xr, &m, NULL, NULL); /* exact: exhaustive */
@@ -112,15 +114,15 @@ static uint64_t be_matches(const cli_backend *b, int *exact) {
 /* Stored JSON of hit i (free with ks_mem_free). */
 static int be_json(cli_backend *b, size_t i, char **json, size_t *len, ks_err *e) {
   if (b->xdb) return ks_xap_results_json(b->xr, i, json, len, e);
-  ks_hit h;
-  int rc = ks_results_hit(b->r, i, &h);
+  ks_index_hit h;
+  int rc = ks_index_results_hit(b->r, i, &h);
   if (rc) return ks_err_set(e, rc, "no hit %zu", i);
   return ks_index_doc_json(b->ix, h.doc, json, len, e);
 }
 
 static int be_snippet(cli_backend *b, size_t i, size_t max, const char *mo, const char *mc,
                       char **out, ks_err *e) {
-  if (!b->xdb) return ks_results_snippet(b->ix, b->r, i, max, mo, mc, out, e);
+  if (!b->xdb) return ks_index_results_snippet(b->ix, b->r, i, max, mo, mc, out, e);
   char *json = NULL;
   size_t len = 0;
   int rc = ks_xap_results_json(b->xr, i, &json, &len, e);

@@ -10,6 +10,8 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 #include "xap_backend.h"
 
 static const char stats_help[] =

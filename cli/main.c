@@ -15,6 +15,8 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 
 static const cli_command *const commands[] = {
     &cli_cmd_index, &cli_cmd_search, &cli_cmd_stats, &cli_cmd_check,

@@ -380,7 +380,7 @@ int cli_xap_search(ks_xap_db *db, const char *query, const ks_search_opts *so, i
   if (rc) return rc;
   size_t nc = ks_query_plan_count(p), nt = 0;
   for (size_t i = 0; i < nc; i++) {
-    ks_plan_clause pc;
+    ks_query_clause pc;
     ks_query_plan_clause(p, i, &pc);
     nt += pc.nterms;
   }
@@ -389,7 +389,7 @@ int cli_xap_search(ks_xap_db *db, const char *query, const ks_search_opts *so, i
   if (!cl || !qt) rc = ks_err_set(e, KS_ENOMEM, "out of memory");
   size_t k = 0;
   for (size_t i = 0; rc == KS_OK && i < nc; i++) {
-    ks_plan_clause pc;
+    ks_query_clause pc;
     ks_query_plan_clause(p, i, &pc);
     cl[i].op = pc.op; /* same values: optional 0, required 1, excluded 2 */
     cl[i].phrase = pc.phrase;

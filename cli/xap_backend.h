@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "kosearch.h"
+#include "index.h"
+#include "index_writer.h"
 #include "ks_xap.h"
 
 #define CLI_XAP_SHARDS_MARKER "KOSEARCH-SHARDS"

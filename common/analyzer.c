@@ -39,8 +39,8 @@
 
 #include "korean_int.h"
 #include "ks_alloc.h"
-#include "ks_error.h"
-#include "ks_tok.h"
+#include "kosearch/error.h"
+#include "kosearch/tok.h"
 
 /* Largest input accepted by one ks_tok_run (ICU lengths are int32_t). */
 #define KS_TOK_MAX_INPUT ((size_t)INT32_MAX - 1)

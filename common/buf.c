@@ -5,7 +5,7 @@
 #include "ks_buf.h"
 
 #include "ks_alloc.h"
-#include "ks_error.h"
+#include "kosearch/error.h"
 
 void ks_buf_free(ks_buf *b) {
   ks_free(b->data);

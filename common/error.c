@@ -2,7 +2,7 @@
  * error.c - implements ks_error.h: static descriptions of return codes and
  * the ks_err detail buffer helpers.
  */
-#include "ks_error.h"
+#include "kosearch/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

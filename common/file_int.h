@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ks_error.h"
+#include "kosearch/error.h"
 
 #define KS_FILE_HEADER 16
 #define KS_FILE_FOOTER 4

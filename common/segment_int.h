@@ -24,8 +24,8 @@
 #include <stdint.h>
 
 #include "ks_buf.h"
-#include "ks_error.h"
-#include "ks_tok.h"
+#include "kosearch/error.h"
+#include "kosearch/tok.h"
 
 /* Documents per postings block. Fixed by the format (version 1). */
 #define KS_BLOCK_SIZE 128

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 
 /* ks_utf8_valid: see ks_tok.h. Runs 8 bytes at a time over ASCII, and
  * takes the common three-byte lead bytes E1..EC (Hangul) in one test. */

@@ -28,7 +28,7 @@
  * cJSON allocates with malloc: its allocation hooks are process-global, so
  * the library does not redirect them (that would change the caller's cJSON).
  */
-#include "ks_input.h"
+#include "kosearch/input.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -47,7 +47,7 @@
 #include "input_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 
 #define READ_CHUNK ((size_t)256 << 10) /* least free room asked of gzread */
 #define GZ_BUFFER (256u << 10)         /* zlib's own input buffer */

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "ks_input.h"
+#include "kosearch/input.h"
 
 /* Default longest accepted JSON line or .txt file, in bytes. A longer line
  * is reported as KS_EINPUT ("line too long") and skipped up to its newline;

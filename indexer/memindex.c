@@ -16,7 +16,7 @@
 
 #include "ks_alloc.h"
 #include "ks_buf.h"
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 #include "memindex_int.h"
 
 #define PAGE_BITS 16

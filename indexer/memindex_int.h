@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks_error.h"
+#include "kosearch/error.h"
 #include "segwriter_int.h"
 
 typedef struct ks_memindex ks_memindex;

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "ks_error.h"
+#include "kosearch/error.h"
 
 typedef struct ks_merge_input {
   uint32_t segno;          /* segment to read (files must be complete) */

@@ -26,7 +26,7 @@
 
 #include "codec_int.h"
 #include "ks_alloc.h"
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 #include "segment_priv.h"
 #include "segwriter_int.h"
 

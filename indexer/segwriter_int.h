@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "ks_buf.h"
-#include "ks_error.h"
+#include "kosearch/error.h"
 
 typedef struct ks_segw ks_segw;
 

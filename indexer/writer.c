@@ -3,7 +3,7 @@
  * analysis into the in-memory index, flushes, duplicate ids, merge and the
  * atomic commit).
  *
- * Life of a document: ks_writer_add validates it, analyzes title then text
+ * Life of a document: ks_index_writer_add validates it, analyzes title then text
  * into the memindex (title positions first; text positions continue after
  * a gap of one so that no phrase spans title and text), appends its stored
  * JSON to the current segment's .sto writer and its field lengths to
@@ -25,8 +25,8 @@
  *   documents replaced by a later duplicate id, or else write .del files;
  *   3. ks_manifest_write (temp + fsync + rename + dir fsync);
  *   4. delete files no longer named by the MANIFEST.
- * Files of uncommitted segments are removed by ks_writer_close, and any
- * left by a crash are removed by the next ks_writer_open (garbage
+ * Files of uncommitted segments are removed by ks_index_writer_close, and any
+ * left by a crash are removed by the next ks_index_writer_open (garbage
  * collection under the lock), so a crash anywhere before step 3 leaves the
  * previous commit untouched and readable.
  */
@@ -45,7 +45,7 @@
 #include "file_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
-#include "ks_idx.h"
+#include "index_writer.h"
 #include "memindex_int.h"
 #include "merge_int.h"
 #include "segment_int.h"
@@ -72,7 +72,7 @@ typedef struct flushed {
   uint64_t base;        /* global number of its first document */
 } flushed;
 
-struct ks_writer {
+struct ks_index_writer {
   char *dir;
   ks_writer_opts opts;
   int lock_fd;
@@ -130,7 +130,7 @@ void ks_writer_opts_default(ks_writer_opts *o) {
   o->threads = 2;
 }
 
-static int start_worker(ks_writer *w, ks_err *err);
+static int start_worker(ks_index_writer *w, ks_err *err);
 struct batch;
 static void batch_free(struct batch *b);
 
@@ -192,10 +192,10 @@ static int has_foreign_files(const char *dir) {
   return foreign;
 }
 
-int ks_writer_open(const char *dir, const ks_writer_opts *opts,
-                   ks_writer **out, ks_err *err) {
+int ks_index_writer_open(const char *dir, const ks_writer_opts *opts,
+                   ks_index_writer **out, ks_err *err) {
   *out = NULL;
-  ks_writer *w = ks_calloc(1, sizeof *w);
+  ks_index_writer *w = ks_calloc(1, sizeof *w);
   if (!w) return oom(err);
   w->lock_fd = -1;
   if (opts) w->opts = *opts;
@@ -244,7 +244,7 @@ int ks_writer_open(const char *dir, const ks_writer_opts *opts,
   if (!rc) rc = ks_tok_new(&w->opts.tok, &w->tok, err);
   if (!rc && w->opts.threads >= 2) rc = start_worker(w, err);
   if (rc) {
-    ks_writer_close(w);
+    ks_index_writer_close(w);
     return rc;
   }
   *out = w;
@@ -261,7 +261,7 @@ static uint32_t id_hash(const char *s, size_t n) {
 
 /* Record id -> doc; if the id was seen, return the previous doc in *prev
  * (else UINT64_MAX). */
-static int id_put(ks_writer *w, const char *id, size_t n, uint64_t doc, uint64_t *prev) {
+static int id_put(ks_index_writer *w, const char *id, size_t n, uint64_t doc, uint64_t *prev) {
   *prev = UINT64_MAX;
   if ((w->id_count + 1) * 2 > w->id_slots) {
     size_t ns = w->id_slots ? w->id_slots * 2 : 1u << 16;
@@ -300,7 +300,7 @@ static int id_put(ks_writer *w, const char *id, size_t n, uint64_t doc, uint64_t
   return 0;
 }
 
-static int mark_deleted(ks_writer *w, uint64_t doc) {
+static int mark_deleted(ks_index_writer *w, uint64_t doc) {
   size_t need = (size_t)(doc / 8) + 1;
   if (w->deleted.len < need) {
     if (ks_buf_reserve(&w->deleted, need - w->deleted.len)) return -1;
@@ -394,7 +394,7 @@ static int analyze_doc(ks_tok *tok, const ks_doc *d, ks_buf *out,
   return rc;
 }
 
-static int start_segment(ks_writer *w, ks_err *err) {
+static int start_segment(ks_index_writer *w, ks_err *err) {
   int rc = ks_memindex_new(&w->mi, err);
   if (rc) return rc;
   w->cur_segno = w->next_segno++;
@@ -430,7 +430,7 @@ static int write_segment(const char *dir, ks_memindex *mi, ks_stow *sto, uint32_
 }
 
 /* Append a written segment to w->segs. */
-static int record_segment(ks_writer *w, uint32_t segno, uint32_t ndocs, uint64_t base,
+static int record_segment(ks_index_writer *w, uint32_t segno, uint32_t ndocs, uint64_t base,
                           ks_err *err) {
   if (w->nsegs == w->segs_cap) {
     uint32_t cap = w->segs_cap ? w->segs_cap * 2 : 8;
@@ -448,7 +448,7 @@ static int record_segment(ks_writer *w, uint32_t segno, uint32_t ndocs, uint64_t
 }
 
 /* Write the current segment on the caller's thread. */
-static int flush_segment(ks_writer *w, ks_err *err) {
+static int flush_segment(ks_index_writer *w, ks_err *err) {
   if (!w->mi) return KS_OK;
   /* Summed over flushed segments; the merge replaces them with exact
    * figures for the single merged segment. */
@@ -470,7 +470,7 @@ static int flush_segment(ks_writer *w, ks_err *err) {
  * w->segs in sealing order (the order of their documents). */
 
 static void *flusher_main(void *arg) {
-  ks_writer *w = arg;
+  ks_index_writer *w = arg;
   pthread_mutex_lock(&w->flock);
   for (;;) {
     while (!w->fquit && w->fjob.state != 1) pthread_cond_wait(&w->fcond, &w->flock);
@@ -493,7 +493,7 @@ static void *flusher_main(void *arg) {
 }
 
 /* Wait for the segment in flight (if any) and record it. */
-static int wait_flush(ks_writer *w, ks_err *err) {
+static int wait_flush(ks_index_writer *w, ks_err *err) {
   if (!w->finflight) return KS_OK;
   pthread_mutex_lock(&w->flock);
   while (w->fjob.state != 2) pthread_cond_wait(&w->fcond, &w->flock);
@@ -512,7 +512,7 @@ static int wait_flush(ks_writer *w, ks_err *err) {
 
 /* Hand the current segment to the flusher (after the previous one is
  * written); the next document starts a new segment. */
-static int seal_segment(ks_writer *w, ks_err *err) {
+static int seal_segment(ks_index_writer *w, ks_err *err) {
   int rc = wait_flush(w, err);
   if (rc || !w->mi) return rc;
   flush_job *j = &w->fjob;
@@ -536,7 +536,7 @@ static int seal_segment(ks_writer *w, ks_err *err) {
   return KS_OK;
 }
 
-static int start_flusher(ks_writer *w, ks_err *err) {
+static int start_flusher(ks_index_writer *w, ks_err *err) {
   pthread_mutex_init(&w->flock, NULL);
   pthread_cond_init(&w->fcond, NULL);
   if (pthread_create(&w->flusher, NULL, flusher_main, w) != 0) {
@@ -548,7 +548,7 @@ static int start_flusher(ks_writer *w, ks_err *err) {
   return KS_OK;
 }
 
-static void stop_flusher(ks_writer *w) {
+static void stop_flusher(ks_index_writer *w) {
   if (!w->flusher_on) return;
   ks_err ignored;
   wait_flush(w, &ignored); /* its files are removed by the caller if uncommitted */
@@ -637,7 +637,7 @@ int ks_doc_validate(const ks_doc *d, size_t max_doc_bytes, ks_err *err) {
 /* Index one analyzed document: replay its token records into the
  * memindex, store it, record its lengths and id, flush when over budget.
  * Any error is fatal for the writer. */
-static int index_doc(ks_writer *w, const ks_doc *d, const uint8_t *toks, size_t ntok_bytes,
+static int index_doc(ks_index_writer *w, const ks_doc *d, const uint8_t *toks, size_t ntok_bytes,
                      const uint32_t doclen[KS_NFIELDS], ks_err *err) {
   int rc = KS_OK;
   if (!w->mi && (rc = start_segment(w, err))) return rc;
@@ -797,7 +797,7 @@ static void batch_analyze(batch *b, ks_tok *tok) {
 }
 
 /* Index the analyzed documents of b in order (caller's thread). */
-static int batch_index(ks_writer *w, batch *b, ks_err *err) {
+static int batch_index(ks_index_writer *w, batch *b, ks_err *err) {
   if (b->rc) {
     if (err) *err = b->err;
     return b->rc;
@@ -813,7 +813,7 @@ static int batch_index(ks_writer *w, batch *b, ks_err *err) {
 }
 
 static void *worker_main(void *arg) {
-  ks_writer *w = arg;
+  ks_index_writer *w = arg;
   pthread_mutex_lock(&w->lock);
   for (;;) {
     while (!w->quit && !w->job) pthread_cond_wait(&w->cond, &w->lock);
@@ -831,7 +831,7 @@ static void *worker_main(void *arg) {
 }
 
 /* Start the analysis thread (opts.threads >= 2). */
-static int start_worker(ks_writer *w, ks_err *err) {
+static int start_worker(ks_index_writer *w, ks_err *err) {
   w->batches = ks_calloc(2, sizeof *w->batches);
   if (!w->batches) return oom(err);
   int rc = ks_tok_new(&w->opts.tok, &w->worker_tok, err);
@@ -852,7 +852,7 @@ static int start_worker(ks_writer *w, ks_err *err) {
 }
 
 /* Wait for the batch in flight (if any) and index it. */
-static int drain_in_flight(ks_writer *w, ks_err *err) {
+static int drain_in_flight(ks_index_writer *w, ks_err *err) {
   if (!w->in_flight) return KS_OK;
   pthread_mutex_lock(&w->lock);
   while (w->job_done != w->in_flight) pthread_cond_wait(&w->cond, &w->lock);
@@ -866,7 +866,7 @@ static int drain_in_flight(ks_writer *w, ks_err *err) {
 
 /* Hand the filling batch to the worker, then index the previous one while
  * it is being analyzed. */
-static int dispatch(ks_writer *w, ks_err *err) {
+static int dispatch(ks_index_writer *w, ks_err *err) {
   batch *b = w->filling;
   if (!b || b->ndocs == 0) return KS_OK;
   batch *prev = w->in_flight;
@@ -890,7 +890,7 @@ static int dispatch(ks_writer *w, ks_err *err) {
 }
 
 /* Index everything still queued (commit). */
-static int drain_all(ks_writer *w, ks_err *err) {
+static int drain_all(ks_index_writer *w, ks_err *err) {
   if (!w->threaded) return KS_OK;
   int rc = drain_in_flight(w, err);
   if (!rc && w->filling && w->filling->ndocs > 0) {
@@ -900,7 +900,7 @@ static int drain_all(ks_writer *w, ks_err *err) {
   return rc;
 }
 
-int ks_writer_add(ks_writer *w, const ks_doc *d, ks_err *err) {
+int ks_index_writer_add(ks_index_writer *w, const ks_doc *d, ks_err *err) {
   if (w->broken || w->committed)
     return ks_err_set(err, KS_EINVAL, "[idx][add] writer is %s",
                       w->committed ? "already committed" : "unusable after an earlier error");
@@ -932,13 +932,13 @@ fatal:
 
 /* ---- commit ----------------------------------------------------------------- */
 
-static int seg_deleted(const ks_writer *w, const flushed *s, uint32_t d) {
+static int seg_deleted(const ks_index_writer *w, const flushed *s, uint32_t d) {
   uint64_t g = s->base + d;
   return g / 8 < w->deleted.len && ((w->deleted.data[g / 8] >> (g % 8)) & 1);
 }
 
 /* Copy the deletion bits of segment s into a fresh bitmap (NULL if none). */
-static uint8_t *seg_bitmap(const ks_writer *w, const flushed *s, uint32_t *count) {
+static uint8_t *seg_bitmap(const ks_index_writer *w, const flushed *s, uint32_t *count) {
   *count = 0;
   for (uint32_t d = 0; d < s->ndocs; d++) *count += (uint32_t)seg_deleted(w, s, d);
   if (*count == 0) return NULL;
@@ -949,7 +949,7 @@ static uint8_t *seg_bitmap(const ks_writer *w, const flushed *s, uint32_t *count
   return bm;
 }
 
-static int write_del(const ks_writer *w, uint32_t segno, uint32_t ndocs,
+static int write_del(const ks_index_writer *w, uint32_t segno, uint32_t ndocs,
                      const uint8_t *bm, uint32_t count, ks_err *err) {
   char *path = ks_path("%s/%06u.del", w->dir, segno);
   if (!path) return oom(err);
@@ -979,7 +979,7 @@ static uint64_t dir_bytes(const char *dir, const ks_manifest *m) {
   return total;
 }
 
-int ks_writer_commit(ks_writer *w, ks_err *err) {
+int ks_index_writer_commit(ks_index_writer *w, ks_err *err) {
   if (w->broken || w->committed)
     return ks_err_set(err, KS_EINVAL, "[idx][commit] writer is %s",
                       w->committed ? "already committed" : "unusable after an earlier error");
@@ -1051,7 +1051,7 @@ int ks_writer_commit(ks_writer *w, ks_err *err) {
   return rc;
 }
 
-void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st) {
+void ks_index_writer_get_stats(const ks_index_writer *w, ks_writer_stats *st) {
   *st = w->st;
   st->docs_live = w->st.docs_added - w->st.docs_replaced;
   st->mem_used = (w->mi ? ks_memindex_bytes(w->mi) : 0) + w->lens.cap + w->ids.cap +
@@ -1059,7 +1059,7 @@ void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st) {
                  w->id_slots * (sizeof(uint64_t) + 2 * sizeof(uint32_t)) + w->deleted.cap;
 }
 
-void ks_writer_close(ks_writer *w) {
+void ks_index_writer_close(ks_index_writer *w) {
   if (!w) return;
   if (w->threaded) {
     pthread_mutex_lock(&w->lock);

@@ -167,7 +167,7 @@ static int plan_segment(ks_prune *p, conj_state *st) {
   st->m = 0;
   for (uint32_t i = 0; i < q->nclauses; i++) {
     const ks_qclause *cl = &q->clauses[i];
-    if (cl->op != KS_Q_REQUIRED) continue;
+    if (cl->op != KS_OP_REQUIRED) continue;
     uint64_t cost = cl->phrase ? UINT64_MAX : 0;
     for (uint32_t r = cl->ref0; r < cl->ref0 + cl->nrefs; r++) {
       const ks_pcur *c = p->by_term[q->refs[r].term];
@@ -331,7 +331,7 @@ int ks_conj_run(const ks_index *ix, const ks_query *q,
   }
   for (uint32_t c = 0; rc == KS_OK && c < q->nclauses; c++) {
     const ks_qclause *cl = &q->clauses[c];
-    if (cl->op != KS_Q_REQUIRED) continue;
+    if (cl->op != KS_OP_REQUIRED) continue;
     for (uint32_t r = cl->ref0; r < cl->ref0 + cl->nrefs; r++)
       st.in_req[q->refs[r].term] = 1;
   }

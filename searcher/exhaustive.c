@@ -160,14 +160,14 @@ static int evaluate(eval_ctx *e, int *is_match, double *score) {
   /* required first, then excluded: both can reject cheaply */
   for (uint32_t i = 0; i < q->nclauses && q->nrequired; i++) {
     const ks_qclause *cl = &q->clauses[i];
-    if (cl->op != KS_Q_REQUIRED) continue;
+    if (cl->op != KS_OP_REQUIRED) continue;
     int m = clause_matches(e, cl, &rc);
     if (rc) return rc;
     if (!m) return KS_OK;
   }
   for (uint32_t i = 0; i < q->nclauses && q->nexcluded; i++) {
     const ks_qclause *cl = &q->clauses[i];
-    if (cl->op != KS_Q_EXCLUDED) continue;
+    if (cl->op != KS_OP_EXCLUDED) continue;
     int m = clause_matches(e, cl, &rc);
     if (rc) return rc;
     if (m) return KS_OK;
@@ -177,8 +177,8 @@ static int evaluate(eval_ctx *e, int *is_match, double *score) {
   e->khave[0] = e->khave[1] = 0;
   for (uint32_t i = 0; i < q->nclauses; i++) {
     const ks_qclause *cl = &q->clauses[i];
-    if (cl->op == KS_Q_EXCLUDED) continue;
-    if (cl->op == KS_Q_OPTIONAL) {
+    if (cl->op == KS_OP_EXCLUDED) continue;
+    if (cl->op == KS_OP_OPTIONAL) {
       int m = clause_matches(e, cl, &rc);
       if (rc) return rc;
       if (!m) continue;

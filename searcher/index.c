@@ -107,7 +107,7 @@ static int read_manifest(ks_index *ix, ks_err *err) {
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_open(const char *dir, ks_index **out, ks_err *err) {
   if (!out) return ks_err_set(err, KS_EINVAL, "[srch][open] out is NULL");
   *out = NULL;
@@ -154,7 +154,7 @@ int ks_index_open(const char *dir, ks_index **out, ks_err *err) {
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 void ks_index_close(ks_index *ix) {
   if (!ix) return;
   drop_segments(ix);
@@ -183,7 +183,7 @@ int ks_index_locate(const ks_index *ix, uint64_t doc, uint32_t *seg,
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_doc_id(ks_index *ix, uint64_t doc, const char **id, size_t *len,
                     ks_err *err) {
   uint32_t s, local;
@@ -196,7 +196,7 @@ int ks_index_doc_id(ks_index *ix, uint64_t doc, const char **id, size_t *len,
   return ks_segment_doc_id(ix->segs[s], local, id, len, err);
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_doc_json(ks_index *ix, uint64_t doc, char **json, size_t *len,
                       ks_err *err) {
   uint32_t s, local;
@@ -218,8 +218,29 @@ int ks_index_doc_json(ks_index *ix, uint64_t doc, char **json, size_t *len,
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
-void ks_mem_free(void *p) { ks_free(p); }
+/* Contract: index.h. A linear scan, newest segment first (a replaced
+ * document is deleted in its older segment, so the first live match is the
+ * only one): O(documents). Enough for fetching one document; a by-id
+ * lookup structure comes with in-place updates. */
+int ks_index_find_id(ks_index *ix, const char *id, size_t len, uint64_t *doc,
+                     ks_err *err) {
+  for (uint32_t s = ix->nsegs; s-- > 0;) {
+    const ks_segment *seg = ix->segs[s];
+    uint32_t n = ks_segment_ndocs(seg);
+    for (uint32_t d = 0; d < n; d++) {
+      const char *did;
+      size_t dlen;
+      if (ks_segment_is_deleted(seg, d)) continue;
+      int rc = ks_segment_doc_id(seg, d, &did, &dlen, err);
+      if (rc != KS_OK) return rc;
+      if (dlen == len && memcmp(did, id, len) == 0) {
+        *doc = ix->base[s] + d;
+        return KS_OK;
+      }
+    }
+  }
+  return KS_NOTFOUND;
+}
 
 /* Contract: index_int.h. */
 int ks_index_tok_acquire(ks_index *ix, ks_tok **tok, ks_err *err) {

@@ -29,8 +29,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "ks_srch.h"
-#include "ks_tok.h"
+#include "index.h"
+#include "kosearch/tok.h"
 #include "segment_int.h"
 
 /* Idle analyzers kept for reuse by concurrent searches. */

@@ -68,7 +68,7 @@ int ks_prune_init(ks_prune *p, const ks_query *q, const ks_bm25 *bm,
    * clauses (e.g. a stem shared by two words) */
   for (uint32_t c = 0; c < q->nclauses; c++) {
     const ks_qclause *cl = &q->clauses[c];
-    if (cl->op == KS_Q_EXCLUDED) continue; /* never scored */
+    if (cl->op == KS_OP_EXCLUDED) continue; /* never scored */
     for (uint32_t r = cl->ref0; r < cl->ref0 + cl->nrefs; r++) {
       const ks_qref *ref = &q->refs[r];
       /* bm25: qtf * g for word and phrase refs; bm25-xapian: a phrase ref
@@ -322,11 +322,11 @@ int ks_prune_score(ks_prune *p, uint32_t doc, int *matched, double *score) {
   *score = 0.0;
   for (uint32_t i = 0; i < q->nclauses && q->nrequired; i++) {
     const ks_qclause *cl = &q->clauses[i];
-    if (cl->op == KS_Q_REQUIRED && !clause_on(p, cl, doc, &rc)) return rc;
+    if (cl->op == KS_OP_REQUIRED && !clause_on(p, cl, doc, &rc)) return rc;
   }
   for (uint32_t i = 0; i < q->nclauses && q->nexcluded; i++) {
     const ks_qclause *cl = &q->clauses[i];
-    if (cl->op != KS_Q_EXCLUDED) continue;
+    if (cl->op != KS_OP_EXCLUDED) continue;
     if (clause_on(p, cl, doc, &rc)) return KS_OK;
     if (rc != KS_OK) return rc;
   }
@@ -338,8 +338,8 @@ int ks_prune_score(ks_prune *p, uint32_t doc, int *matched, double *score) {
   for (uint32_t i = 0; i < q->nclauses; i++) {
     const ks_qclause *cl = &q->clauses[i];
     const ks_qref *refs = &q->refs[cl->ref0];
-    if (cl->op == KS_Q_EXCLUDED) continue;
-    if (cl->phrase && cl->op == KS_Q_OPTIONAL) {
+    if (cl->op == KS_OP_EXCLUDED) continue;
+    if (cl->phrase && cl->op == KS_OP_OPTIONAL) {
       /* every base term here, then the positions (required phrases were
        * checked above) */
       uint32_t r = 0;

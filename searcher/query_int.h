@@ -33,13 +33,13 @@
 
 #include "index_int.h"
 #include "ks_buf.h"
-#include "ks_srch.h"
-#include "ks_tok.h"
+#include "index.h"
+#include "kosearch/tok.h"
 #include "segment_int.h"
 
 /* ---- query_parse.c ------------------------------------------------------- */
 
-enum { KS_Q_OPTIONAL = 0, KS_Q_REQUIRED = 1, KS_Q_EXCLUDED = 2 };
+/* Clause operators KS_OP_*: kosearch/search.h. */
 
 /* Limits that turn absurd queries into KS_EQUERY instead of huge tables. */
 #define KS_QUERY_MAX_TERMS 1024     /* distinct (field, term) pairs */
@@ -186,7 +186,7 @@ static inline double ks_bm25_xapian_term(const ks_bm25 *bm, double tw,
 /* k-bounded min-heap of hits: the root is the worst kept hit (lowest score;
  * among equal scores the highest doc number). */
 typedef struct ks_topk {
-  ks_hit *heap;      /* cap entries (ks_malloc'ed) */
+  ks_index_hit *heap;      /* cap entries (ks_malloc'ed) */
   uint32_t n, cap;   /* kept hits, capacity = min(k, documents) */
 } ks_topk;
 
@@ -376,11 +376,11 @@ int ks_conj_run(const ks_index *ix, const ks_query *q,
 /* A query term kept by the results for snippets. */
 typedef struct ks_rterm {
   uint8_t field;     /* KS_FIELD_WORD / KS_FIELD_BIGRAM */
-  uint32_t off, len; /* bytes in ks_results.strings */
+  uint32_t off, len; /* bytes in ks_index_results.strings */
 } ks_rterm;
 
-struct ks_results {
-  ks_hit *hits;          /* best first */
+struct ks_index_results {
+  ks_index_hit *hits;          /* best first */
   size_t n;              /* hits */
   uint64_t matches;      /* matching documents (a lower bound unless
                             matches_exact) */
@@ -409,8 +409,8 @@ int ks_snippet_make(ks_tok *tok, const ks_rterm *terms, uint32_t nterms,
 struct ks_query_plan {
   ks_tok *tok;             /* the analyzer (parsing, then snippets) */
   ks_query q;              /* the parsed query (ks_query_parse) */
-  ks_plan_clause *clauses; /* q.nclauses public views */
-  ks_plan_term *terms;     /* their terms, clause after clause */
+  ks_query_clause *clauses; /* q.nclauses public views */
+  ks_query_term *terms;     /* their terms, clause after clause */
   uint32_t *offsets;       /* phrase offsets, parallel to terms */
   ks_rterm *snip;          /* terms of non-excluded clauses (snippets) */
   uint32_t nsnip;

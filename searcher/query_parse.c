@@ -47,10 +47,10 @@ int ks_query_scan(const char *q, size_t len, ks_qspan *spans, size_t cap,
       i += sl;
       continue;
     }
-    ks_qspan sp = {KS_Q_OPTIONAL, 0, i, 0, 0};
+    ks_qspan sp = {KS_OP_OPTIONAL, 0, i, 0, 0};
     if (q[i] == '+' || q[i] == '-') {
       char opc = q[i];
-      sp.op = opc == '+' ? KS_Q_REQUIRED : KS_Q_EXCLUDED;
+      sp.op = opc == '+' ? KS_OP_REQUIRED : KS_OP_EXCLUDED;
       i++;
       if (i >= len || space_len(q, len, i))
         return ks_err_set(err, KS_EQUERY,
@@ -64,14 +64,14 @@ int ks_query_scan(const char *q, size_t len, ks_qspan *spans, size_t cap,
       while (i < len && q[i] != '"') i++;
       sp.end = i;
       if (i < len) i++; /* closing quote; unclosed: closes at the end */
-      if (sp.op != KS_Q_OPTIONAL) {
+      if (sp.op != KS_OP_OPTIONAL) {
         size_t j = sp.start;
         while (j < sp.end && space_len(q, len, j)) j += space_len(q, len, j);
         if (j == sp.end)
           return ks_err_set(err, KS_EQUERY,
                             "[srch][query] '%c' at byte %zu is followed by an "
                             "empty phrase",
-                            sp.op == KS_Q_REQUIRED ? '+' : '-', sp.at);
+                            sp.op == KS_OP_REQUIRED ? '+' : '-', sp.at);
       }
     } else {
       sp.start = i;
@@ -234,7 +234,7 @@ static int analyze_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
   c->clause = q->nclauses;
   c->phrase = sp->phrase;
   c->pending = 0;
-  int reason = !sp->phrase && sp->op == KS_Q_OPTIONAL ? KS_TOK_QUERY : KS_TOK_DOCUMENT;
+  int reason = !sp->phrase && sp->op == KS_OP_OPTIONAL ? KS_TOK_QUERY : KS_TOK_DOCUMENT;
   int rc = ks_tok_run(tok, reason, qtext + sp->start,
                       sp->end - sp->start, on_token, c, c->err);
   if (rc == KS_OK && c->phrase) rc = flush_pending(c);
@@ -255,8 +255,8 @@ static int analyze_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
   }
   if (cl->nrefs == 0) return KS_OK; /* nothing indexable: dropped */
   q->nclauses++;
-  if (cl->op == KS_Q_REQUIRED) q->nrequired++;
-  else if (cl->op == KS_Q_EXCLUDED) q->nexcluded++;
+  if (cl->op == KS_OP_REQUIRED) q->nrequired++;
+  else if (cl->op == KS_OP_EXCLUDED) q->nexcluded++;
   else q->noptional++;
   return KS_OK;
 }
@@ -300,7 +300,7 @@ int ks_query_parse(ks_tok *tok, const char *q, size_t len, ks_query *out,
   /* which terms can make a document match (the others are only checked) */
   for (uint32_t i = 0; i < out->nclauses; i++) {
     const ks_qclause *cl = &out->clauses[i];
-    if (cl->op == KS_Q_EXCLUDED) continue;
+    if (cl->op == KS_OP_EXCLUDED) continue;
     for (uint32_t r = cl->ref0; r < cl->ref0 + cl->nrefs; r++)
       out->terms[out->refs[r].term].drives = 1;
   }

@@ -5,11 +5,11 @@
  * A plan is the native parser's ks_query (query_parse.c) viewed clause by
  * clause, so another backend (the Xapian one, cli/xap_backend.c) searches
  * with exactly the clauses the native evaluator uses:
- *   - word clause: its refs in order, one ks_plan_term each, count = qtf;
- *   - phrase clause: its positions in order, one ks_plan_term each (a
+ *   - word clause: its refs in order, one ks_query_term each, count = qtf;
+ *   - phrase clause: its positions in order, one ks_query_term each (a
  *     repeated word repeats its base term), count = 1, offsets copied.
  * Snippets reuse snippet.c (ks_snippet_make) with the terms of the
- * non-excluded clauses, as ks_results_snippet does.
+ * non-excluded clauses, as ks_index_results_snippet does.
  *
  * Invariants: clauses[i].terms points into `terms`, clauses[i].offsets into
  * `offsets` (phrases) or is NULL; term bytes point into q.strings, which
@@ -48,7 +48,7 @@ static int build_views(ks_query_plan *p) {
   size_t k = 0;
   for (uint32_t c = 0; c < q->nclauses; c++) {
     const ks_qclause *cl = &q->clauses[c];
-    ks_plan_clause *pc = &p->clauses[c];
+    ks_query_clause *pc = &p->clauses[c];
     pc->op = cl->op;
     pc->phrase = cl->phrase;
     pc->terms = &p->terms[k];
@@ -111,7 +111,7 @@ size_t ks_query_plan_count(const ks_query_plan *p) {
 }
 
 /* Contract: ks_srch.h. */
-int ks_query_plan_clause(const ks_query_plan *p, size_t i, ks_plan_clause *c) {
+int ks_query_plan_clause(const ks_query_plan *p, size_t i, ks_query_clause *c) {
   if (!p || !c || i >= p->q.nclauses) return KS_EINVAL;
   *c = p->clauses[i];
   return KS_OK;

@@ -1,6 +1,6 @@
 /*
  * search.c - implements the searching half of ks_srch.h: options,
- * ks_search and the ks_results accessors. Thin orchestration:
+ * ks_search and the ks_index_results accessors. Thin orchestration:
  *
  *   validate options -> parse + analyze (query_parse.c, with an analyzer
  *   borrowed from the index pool) -> per-segment lookup and df (lookup.c)
@@ -63,7 +63,7 @@ static int check_opts(const ks_search_opts *o, ks_err *err) {
 }
 
 /* Copy the terms of non-excluded clauses into the results (snippets). */
-static int keep_terms(ks_results *r, const ks_query *q) {
+static int keep_terms(ks_index_results *r, const ks_query *q) {
   uint32_t n = 0;
   size_t bytes = 0;
   for (uint32_t t = 0; t < q->nterms; t++) {
@@ -90,8 +90,8 @@ static int keep_terms(ks_results *r, const ks_query *q) {
 }
 
 /* Contract: ks_srch.h. */
-int ks_search(ks_index *ix, const char *query, size_t len,
-              const ks_search_opts *opts, ks_results **out, ks_err *err) {
+int ks_index_search(ks_index *ix, const char *query, size_t len,
+              const ks_search_opts *opts, ks_index_results **out, ks_err *err) {
   if (!out) return ks_err_set(err, KS_EINVAL, "[srch][search] out is NULL");
   *out = NULL;
   if (!ix || !query || !opts)
@@ -100,7 +100,7 @@ int ks_search(ks_index *ix, const char *query, size_t len,
   if (rc != KS_OK) return rc;
   if (len == SIZE_MAX) len = strlen(query);
 
-  ks_results *r = ks_calloc(1, sizeof *r);
+  ks_index_results *r = ks_calloc(1, sizeof *r);
   if (!r) return ks_err_set(err, KS_ENOMEM, "[srch][search] out of memory");
   r->matches_exact = 1;
   ks_query q;
@@ -157,7 +157,7 @@ int ks_search(ks_index *ix, const char *query, size_t len,
   ks_free(infos);
   ks_query_free(&q);
   if (rc != KS_OK) {
-    ks_results_free(r);
+    ks_index_results_free(r);
     return rc;
   }
   *out = r;
@@ -165,25 +165,25 @@ int ks_search(ks_index *ix, const char *query, size_t len,
 }
 
 /* Contract: ks_srch.h. */
-size_t ks_results_count(const ks_results *r) { return r ? r->n : 0; }
+size_t ks_index_results_count(const ks_index_results *r) { return r ? r->n : 0; }
 
 /* Contract: ks_srch.h. */
-uint64_t ks_results_matches(const ks_results *r) { return r ? r->matches : 0; }
+uint64_t ks_index_results_matches(const ks_index_results *r) { return r ? r->matches : 0; }
 
 /* Contract: ks_srch.h. */
-int ks_results_matches_exact(const ks_results *r) {
+int ks_index_results_matches_exact(const ks_index_results *r) {
   return r ? r->matches_exact : 1;
 }
 
 /* Contract: ks_srch.h. */
-int ks_results_hit(const ks_results *r, size_t i, ks_hit *hit) {
+int ks_index_results_hit(const ks_index_results *r, size_t i, ks_index_hit *hit) {
   if (!r || !hit || i >= r->n) return KS_EINVAL;
   *hit = r->hits[i];
   return KS_OK;
 }
 
 /* Contract: ks_srch.h. */
-void ks_results_free(ks_results *r) {
+void ks_index_results_free(ks_index_results *r) {
   if (!r) return;
   ks_free(r->hits);
   ks_free(r->terms);

@@ -1,8 +1,8 @@
 /*
- * snippet.c - implements ks_results_snippet of ks_srch.h.
+ * snippet.c - implements ks_index_results_snippet of ks_srch.h.
  *
  * 1. Take the "text" string of the stored JSON (cJSON): the hit's, fetched
- *    from the index (ks_results_snippet), or one given by the caller
+ *    from the index (ks_index_results_snippet), or one given by the caller
  *    (ks_snippet_make, used by ks_query_plan_snippet for the Xapian
  *    backend, whose documents store the same JSON).
  * 2. Analyze the text with the index's analyzer; a word is MATCHED when one
@@ -302,7 +302,7 @@ int ks_snippet_make(ks_tok *tok, const ks_rterm *terms, uint32_t nterms,
 }
 
 /* Contract: ks_srch.h. */
-int ks_results_snippet(ks_index *ix, const ks_results *r, size_t i,
+int ks_index_results_snippet(ks_index *ix, const ks_index_results *r, size_t i,
                        size_t max_chars, const char *mark_open,
                        const char *mark_close, char **out, ks_err *err) {
   if (!out) return ks_err_set(err, KS_EINVAL, "[srch][snippet] out is NULL");

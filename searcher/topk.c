@@ -14,7 +14,7 @@
 
 #include "ks_alloc.h"
 
-static inline int better(const ks_hit *a, const ks_hit *b) {
+static inline int better(const ks_index_hit *a, const ks_index_hit *b) {
   return a->score > b->score || (a->score == b->score && a->doc < b->doc);
 }
 
@@ -40,8 +40,8 @@ void ks_topk_free(ks_topk *t) {
   t->n = t->cap = 0;
 }
 
-static void sift_down(ks_hit *h, uint32_t n, uint32_t i) {
-  ks_hit x = h[i];
+static void sift_down(ks_index_hit *h, uint32_t n, uint32_t i) {
+  ks_index_hit x = h[i];
   for (;;) {
     uint32_t c = 2 * i + 1;
     if (c >= n) break;
@@ -55,7 +55,7 @@ static void sift_down(ks_hit *h, uint32_t n, uint32_t i) {
 
 /* Contract: query_int.h. */
 void ks_topk_push(ks_topk *t, uint64_t doc, double score) {
-  ks_hit x = {doc, score};
+  ks_index_hit x = {doc, score};
   if (t->n < t->cap) {
     uint32_t i = t->n++;
     while (i > 0) { /* sift up: parent must be worse than x */
@@ -73,7 +73,7 @@ void ks_topk_push(ks_topk *t, uint64_t doc, double score) {
 }
 
 static int cmp_best_first(const void *pa, const void *pb) {
-  const ks_hit *a = pa, *b = pb;
+  const ks_index_hit *a = pa, *b = pb;
   if (better(a, b)) return -1;
   if (better(b, a)) return 1;
   return 0;

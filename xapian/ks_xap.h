@@ -12,7 +12,7 @@
  *
  *   ks_xap_db *db; ks_xap_open("my.xap", &db, &e);       // or _open_shards
  *   ks_xap_qterm w1[] = {{KS_FIELD_WORD, "대통령", 9, 1}, ...};
- *   ks_xap_clause c[] = {{KS_XAP_OPTIONAL, 0, w1, 3, NULL}};
+ *   ks_xap_clause c[] = {{KS_OP_OPTIONAL, 0, w1, 3, NULL}};
  *   ks_xap_search_opts o; ks_xap_search_opts_default(&o);
  *   ks_xap_results *r; ks_xap_search(db, c, 1, &o, &r, &e);
  *   for (size_t i = 0; i < ks_xap_results_count(r); i++) {
@@ -55,7 +55,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks_error.h"
+#include "kosearch/error.h"
+#include "kosearch/search.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -205,7 +206,7 @@ int ks_xap_count_terms(ks_xap_db *db, uint64_t *words, uint64_t *bigrams,
 /* ---- searching ----------------------------------------------------------- */
 
 /* Clause operators (same values as the native query model). */
-enum { KS_XAP_OPTIONAL = 0, KS_XAP_REQUIRED = 1, KS_XAP_EXCLUDED = 2 };
+/* Clause operators KS_OP_*: kosearch/search.h. */
 
 /* One query term: one Xapian leaf query with within-query frequency wqf.
  * BM25Weight scales a leaf by (k3 + 1) * wqf / (k3 + wqf) = 2 wqf/(1 + wqf)

@@ -8,8 +8,8 @@
  *     Xapian/STL work inside guarded(), which turns exceptions into an rc
  *     and a "[xap][op] ..." message (ks_error.h). The catch handlers only
  *     use non-allocating accessors, so they cannot throw themselves.
- *   - Handles are allocated with ks_malloc and built with placement new, so
- *     the out-of-memory tests of common/ks_alloc.h reach them; Xapian's own
+ *   - Handles are allocated with ks_mem_alloc and built with placement new,
+ *     so the out-of-memory tests of common/ks_alloc.h reach them; Xapian's own
  *     allocations use operator new (bad_alloc -> KS_ENOMEM).
  *   - Every term written or queried goes through make_term() (field
  *     prefix + Xapian's ':' rule) and every id through make_id_term(), so
@@ -38,8 +38,9 @@
 #include <xapian.h>
 
 extern "C" {
-#include "ks_alloc.h"
-#include "ks_tok.h"
+#define KS_BACKEND_UNSTABLE_API
+#include "kosearch/backend.h"
+#include "kosearch/tok.h"
 }
 
 namespace {
@@ -86,15 +87,16 @@ int guarded(ks_err *err, const char *op, const char *what, F &&body) noexcept {
   }
 }
 
-/* Handles live in ks_malloc'ed memory (fault injection reaches them). */
+/* Handles live in ks_mem_alloc'ed memory (libkosearch's allocator, so
+ * its fault injection reaches them). */
 template <class T>
 T *new_handle() {
-  void *p = ks_malloc(sizeof(T));
+  void *p = ks_mem_alloc(sizeof(T));
   if (!p) throw std::bad_alloc();
   try {
     return new (p) T();
   } catch (...) {
-    ks_free(p);
+    ks_mem_free(p);
     throw;
   }
 }
@@ -103,7 +105,7 @@ template <class T>
 void free_handle(T *h) noexcept {
   if (!h) return;
   h->~T();
-  ks_free(h);
+  ks_mem_free(h);
 }
 
 /* ---- term mapping (docs/xapian.md) ---------------------------------------- */
@@ -574,8 +576,8 @@ int check_opts(const ks_xap_search_opts &o, ks_err *err) {
 }
 
 int check_clause(const ks_xap_clause &c, size_t ci, ks_err *err) {
-  if (c.op != KS_XAP_OPTIONAL && c.op != KS_XAP_REQUIRED &&
-      c.op != KS_XAP_EXCLUDED)
+  if (c.op != KS_OP_OPTIONAL && c.op != KS_OP_REQUIRED &&
+      c.op != KS_OP_EXCLUDED)
     return ks_err_set(err, KS_EINVAL, "[xap][search] clause %zu: bad op %d",
                       ci, c.op);
   if (!c.terms || c.nterms == 0)
@@ -656,7 +658,7 @@ extern "C" int ks_xap_search(ks_xap_db *db, const ks_xap_clause *clauses,
     for (size_t i = 0; i < nclauses; i++) {
       const ks_xap_clause &c = clauses[i];
       std::vector<Xapian::Query> &dst =
-          c.op == KS_XAP_REQUIRED ? req : c.op == KS_XAP_EXCLUDED ? exc : opt;
+          c.op == KS_OP_REQUIRED ? req : c.op == KS_OP_EXCLUDED ? exc : opt;
       dst.push_back(clause_query(c, o.bigram_weight));
     }
     if (req.empty() && opt.empty()) return KS_OK; /* nothing can match */
@@ -760,8 +762,10 @@ extern "C" int ks_xap_results_json(ks_xap_results *r, size_t i, char **json,
                       i);
   return guarded(err, "doc_json", r->ids[i].c_str(), [&]() -> int {
     std::string data = r->docs[i].get_data();
-    char *p = ks_strndup(data.data(), data.size());
+    char *p = static_cast<char *>(ks_mem_alloc(data.size() + 1));
     if (!p) throw std::bad_alloc();
+    std::memcpy(p, data.data(), data.size());
+    p[data.size()] = '\0';
     *json = p;
     if (len) *len = data.size();
     return KS_OK;

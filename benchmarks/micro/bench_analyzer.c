@@ -36,7 +36,7 @@
 #include <unicode/ustring.h>
 #include <zlib.h>
 
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 
 typedef struct doc {
   char *text;

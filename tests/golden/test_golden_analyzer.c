@@ -34,7 +34,7 @@
 
 #include "ks_buf.h"
 #include "ks_test_util.h"
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 
 typedef struct out_ctx {
   ks_buf out;        /* rendered lines */

@@ -36,10 +36,10 @@
 
 #include <cmocka.h>
 
-#include "ks_idx.h"
-#include "ks_srch.h"
+#include "index_writer.h"
+#include "index.h"
 #include "ks_test_util.h"
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 #include "segment_int.h" /* ks_manifest_*: test-only splicing */
 
 #define ROUNDS 20
@@ -388,26 +388,26 @@ static void compare(ks_index *ix, const char *query, const odoc *docs,
   o.k1 = p->k1;
   o.b = p->b;
   o.bigram_weight = p->bw;
-  ks_results *r = NULL;
+  ks_index_results *r = NULL;
   ks_err e;
-  int rc = ks_search(ix, query, SIZE_MAX, &o, &r, &e);
+  int rc = ks_index_search(ix, query, SIZE_MAX, &o, &r, &e);
   if (rc != KS_OK) failf("ks_search rc=%d: %s", rc, e.msg);
   /* the default algorithm prunes: its count is exact only when it says so,
    * else a lower bound */
-  if (ks_results_matches_exact(r) ? ks_results_matches(r) != (uint64_t)nwant
-                                  : ks_results_matches(r) > (uint64_t)nwant)
+  if (ks_index_results_matches_exact(r) ? ks_index_results_matches(r) != (uint64_t)nwant
+                                  : ks_index_results_matches(r) > (uint64_t)nwant)
     failf("k=%u: engine matches %llu (%s), oracle %d", k,
-          (unsigned long long)ks_results_matches(r),
-          ks_results_matches_exact(r) ? "exact" : "lower bound", nwant);
-  size_t n = ks_results_count(r);
+          (unsigned long long)ks_index_results_matches(r),
+          ks_index_results_matches_exact(r) ? "exact" : "lower bound", nwant);
+  size_t n = ks_index_results_count(r);
   size_t expect_n = (size_t)nwant < k ? (size_t)nwant : k;
   if (n != expect_n) failf("k=%u: engine returned %zu hits, expected %zu", k, n, expect_n);
   int *seen = calloc(ndocs ? ndocs : 1, sizeof *seen);
   assert_non_null(seen);
-  ks_hit prev = {0, 0};
+  ks_index_hit prev = {0, 0};
   for (size_t i = 0; i < n; i++) {
-    ks_hit h;
-    assert_int_equal(ks_results_hit(r, i, &h), KS_OK);
+    ks_index_hit h;
+    assert_int_equal(ks_index_results_hit(r, i, &h), KS_OK);
     const char *id;
     size_t idlen;
     rc = ks_index_doc_id(ix, h.doc, &id, &idlen, &e);
@@ -439,7 +439,7 @@ static void compare(ks_index *ix, const char *query, const odoc *docs,
     }
   }
   free(seen);
-  ks_results_free(r);
+  ks_index_results_free(r);
 }
 
 /* Documents [first[p], first[p + 1]) go to piece p; duplicate ids are only
@@ -555,9 +555,9 @@ static int make_query(const odoc *docs, int ndocs, oclause *cl, char *q,
  * replaced documents still on disk (the piece's deleted count). */
 static uint32_t write_piece(const char *dir, odoc *docs, int from, int to,
                             const ks_writer_opts *wo, ks_tok *tok) {
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  if (ks_writer_open(dir, wo, &w, &e) != KS_OK) failf("writer_open: %s", e.msg);
+  if (ks_index_writer_open(dir, wo, &w, &e) != KS_OK) failf("writer_open: %s", e.msg);
   for (int i = from; i < to; i++) {
     odoc *d = &docs[i];
     ks_doc kd;
@@ -568,7 +568,7 @@ static uint32_t write_piece(const char *dir, odoc *docs, int from, int to,
     kd.title_len = d->title ? strlen(d->title) : 0;
     kd.text = d->text;
     kd.text_len = strlen(d->text);
-    int rc = ks_writer_add(w, &kd, &e);
+    int rc = ks_index_writer_add(w, &kd, &e);
     if (rc != KS_OK) failf("writer_add(%s): rc=%d %s", d->id, rc, e.msg);
     collect c = {d, 0};
     if (d->title)
@@ -580,8 +580,8 @@ static uint32_t write_piece(const char *dir, odoc *docs, int from, int to,
                                 collect_cb, &c, NULL),
                      KS_OK);
   }
-  if (ks_writer_commit(w, &e) != KS_OK) failf("commit: %s", e.msg);
-  ks_writer_close(w);
+  if (ks_index_writer_commit(w, &e) != KS_OK) failf("commit: %s", e.msg);
+  ks_index_writer_close(w);
   ks_manifest m;
   if (ks_manifest_read(dir, &m, &e) != KS_OK) failf("manifest: %s", e.msg);
   uint32_t ndel = 0;
@@ -779,33 +779,33 @@ static void test_ties_by_doc_number(void **state) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
-  ks_writer *w = NULL;
-  assert_int_equal(ks_writer_open(dir, &wo, &w, NULL), KS_OK);
+  ks_index_writer *w = NULL;
+  assert_int_equal(ks_index_writer_open(dir, &wo, &w, NULL), KS_OK);
   for (int i = 0; i < 40; i++) {
     char id[16];
     snprintf(id, sizeof id, "t%02d", i);
     const char *text = "대통령은 보스턴에서 연설했다";
     ks_doc d = {.id = id, .id_len = strlen(id), .text = text, .text_len = strlen(text)};
-    assert_int_equal(ks_writer_add(w, &d, NULL), KS_OK);
+    assert_int_equal(ks_index_writer_add(w, &d, NULL), KS_OK);
   }
-  assert_int_equal(ks_writer_commit(w, NULL), KS_OK);
-  ks_writer_close(w);
+  assert_int_equal(ks_index_writer_commit(w, NULL), KS_OK);
+  ks_index_writer_close(w);
   ks_index *ix = NULL;
   assert_int_equal(ks_index_open(dir, &ix, NULL), KS_OK);
   ks_search_opts o;
   ks_search_opts_default(&o);
   for (uint32_t k = 1; k <= 40; k += 13) {
     o.k = k;
-    ks_results *r = NULL;
-    assert_int_equal(ks_search(ix, "대통령", SIZE_MAX, &o, &r, NULL), KS_OK);
-    assert_int_equal(ks_results_count(r), k);
-    assert_int_equal(ks_results_matches(r), 40);
-    for (size_t i = 0; i < ks_results_count(r); i++) {
-      ks_hit h;
-      assert_int_equal(ks_results_hit(r, i, &h), KS_OK);
+    ks_index_results *r = NULL;
+    assert_int_equal(ks_index_search(ix, "대통령", SIZE_MAX, &o, &r, NULL), KS_OK);
+    assert_int_equal(ks_index_results_count(r), k);
+    assert_int_equal(ks_index_results_matches(r), 40);
+    for (size_t i = 0; i < ks_index_results_count(r); i++) {
+      ks_index_hit h;
+      assert_int_equal(ks_index_results_hit(r, i, &h), KS_OK);
       assert_int_equal(h.doc, i); /* all scores equal: docs 0, 1, 2, ... */
     }
-    ks_results_free(r);
+    ks_index_results_free(r);
   }
   ks_index_close(ix);
 }

@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "ks_idx.h"
+#include "index_writer.h"
 #include "ks_test_util.h"
 #include "segment_int.h"
 
@@ -35,24 +35,24 @@ static ks_doc mkdoc(const char *id, const char *text) {
   return d;
 }
 
-static int add(ks_writer *w, const char *id, const char *text) {
+static int add(ks_index_writer *w, const char *id, const char *text) {
   ks_doc d = mkdoc(id, text);
   ks_err e;
-  return ks_writer_add(w, &d, &e);
+  return ks_index_writer_add(w, &d, &e);
 }
 
 static int g_threads = 2; /* opts.threads for open_writer */
 
-static ks_writer *open_writer(const char *dir, size_t budget, int merge) {
+static ks_index_writer *open_writer(const char *dir, size_t budget, int merge) {
   ks_writer_opts o;
   ks_writer_opts_default(&o);
   o.threads = g_threads;
   o.fsync = 0;
   o.mem_budget = budget;
   o.merge = merge;
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  int rc = ks_writer_open(dir, &o, &w, &e);
+  int rc = ks_index_writer_open(dir, &o, &w, &e);
   if (rc) fprintf(stderr, "%s\n", e.msg);
   assert_int_equal(rc, KS_OK);
   return w;
@@ -99,27 +99,27 @@ static uint64_t live_docs(const char *dir) {
 static void test_validation(void **state) {
   (void)state;
   const char *dir = ks_test_tmpdir("writer_validation");
-  ks_writer *w = open_writer(dir, 0, 1);
+  ks_index_writer *w = open_writer(dir, 0, 1);
   ks_err e;
   ks_doc d = mkdoc("a", "");
-  assert_int_equal(ks_writer_add(w, &d, &e), KS_EINPUT);      /* empty */
+  assert_int_equal(ks_index_writer_add(w, &d, &e), KS_EINPUT);      /* empty */
   d = mkdoc("", "text");
-  assert_int_equal(ks_writer_add(w, &d, &e), KS_EINPUT);      /* no id */
+  assert_int_equal(ks_index_writer_add(w, &d, &e), KS_EINPUT);      /* no id */
   d = mkdoc("a", "bad \xff utf8");
-  assert_int_equal(ks_writer_add(w, &d, &e), KS_EUTF8);
+  assert_int_equal(ks_index_writer_add(w, &d, &e), KS_EUTF8);
   assert_non_null(strstr(e.msg, "byte 4"));
   d = mkdoc("a", "nul");
   d.text_len = 4;                                               /* includes NUL */
-  assert_int_equal(ks_writer_add(w, &d, &e), KS_EINPUT);
+  assert_int_equal(ks_index_writer_add(w, &d, &e), KS_EINPUT);
   d = mkdoc("a", "text");
   d.text = NULL;
-  assert_int_equal(ks_writer_add(w, &d, &e), KS_EINPUT);
+  assert_int_equal(ks_index_writer_add(w, &d, &e), KS_EINPUT);
   assert_int_equal(add(w, "ok", "대통령은 말했다"), KS_OK);      /* still usable */
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
+  assert_int_equal(ks_index_writer_commit(w, &e), KS_OK);
   ks_writer_stats st;
-  ks_writer_get_stats(w, &st);
+  ks_index_writer_get_stats(w, &st);
   assert_int_equal(st.docs_added, 1);
-  ks_writer_close(w);
+  ks_index_writer_close(w);
   assert_int_equal(live_docs(dir), 1);
   assert_int_equal(live_df(dir, "대통령"), 1);
 }
@@ -131,9 +131,9 @@ static void test_size_limit(void **state) {
   ks_writer_opts_default(&o);
   o.fsync = 0;
   o.max_doc_bytes = 1000;
-  ks_writer *w;
+  ks_index_writer *w;
   ks_err e;
-  assert_int_equal(ks_writer_open(dir, &o, &w, &e), KS_OK);
+  assert_int_equal(ks_index_writer_open(dir, &o, &w, &e), KS_OK);
   char *big = malloc(2001);
   memset(big, 'a', 2000);
   big[2000] = 0;
@@ -141,14 +141,14 @@ static void test_size_limit(void **state) {
   assert_non_null(strstr(e.msg, "") ? "" : NULL);
   free(big);
   assert_int_equal(add(w, "small", "작은 문서"), KS_OK);
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
-  ks_writer_close(w);
+  assert_int_equal(ks_index_writer_commit(w, &e), KS_OK);
+  ks_index_writer_close(w);
   assert_int_equal(live_docs(dir), 1);
 }
 
 static void run_duplicates(const char *tag, size_t budget, int merge) {
   const char *dir = ks_test_tmpdir(tag);
-  ks_writer *w = open_writer(dir, budget, merge);
+  ks_index_writer *w = open_writer(dir, budget, merge);
   char id[32], text[128];
   for (int i = 0; i < 3000; i++) {
     snprintf(id, sizeof id, "d%d", i % 1000);   /* ids repeat 3 times */
@@ -156,13 +156,13 @@ static void run_duplicates(const char *tag, size_t budget, int merge) {
     assert_int_equal(add(w, id, text), KS_OK);
   }
   ks_err e;
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
+  assert_int_equal(ks_index_writer_commit(w, &e), KS_OK);
   ks_writer_stats st;
-  ks_writer_get_stats(w, &st);
+  ks_index_writer_get_stats(w, &st);
   assert_int_equal(st.docs_added, 3000);
   assert_int_equal(st.docs_replaced, 2000);
   assert_int_equal(st.docs_live, 1000);
-  ks_writer_close(w);
+  ks_index_writer_close(w);
   assert_int_equal(live_docs(dir), 1000);
   assert_int_equal(live_df(dir, "round0"), 0);
   assert_int_equal(live_df(dir, "round1"), 0);
@@ -185,18 +185,18 @@ static void test_replace_and_crash(void **state) {
   (void)state;
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", ks_test_tmpdir("writer_crash"));
-  ks_writer *w = open_writer(dir, 0, 1);
+  ks_index_writer *w = open_writer(dir, 0, 1);
   assert_int_equal(add(w, "old", "첫번째 커밋의 문서"), KS_OK);
   ks_err e;
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
-  ks_writer_close(w);
+  assert_int_equal(ks_index_writer_commit(w, &e), KS_OK);
+  ks_index_writer_close(w);
   assert_int_equal(live_df(dir, "첫번째"), 1);
 
   /* A writer process that dies after flushing segments, before commit. */
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
-    ks_writer *cw = open_writer(dir, 0, 1);
+    ks_index_writer *cw = open_writer(dir, 0, 1);
     char text[4096];
     for (int i = 0; i < 20000; i++) {
       snprintf(text, sizeof text, "두번째 문서 %d 가나다%d", i, i * 7);
@@ -223,8 +223,8 @@ static void test_replace_and_crash(void **state) {
   assert_int_equal(add(w, "new", "세번째 커밋"), KS_OK);
   /* Until commit, readers still see the old commit. */
   assert_int_equal(live_df(dir, "첫번째"), 1);
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
-  ks_writer_close(w);
+  assert_int_equal(ks_index_writer_commit(w, &e), KS_OK);
+  ks_index_writer_close(w);
   assert_int_equal(live_docs(dir), 1);
   assert_int_equal(live_df(dir, "첫번째"), 0);
   assert_int_equal(live_df(dir, "세번째"), 1);
@@ -235,7 +235,7 @@ static void test_replace_and_crash(void **state) {
   /* Closing a writer without commit discards its work. */
   w = open_writer(dir, 0, 1);
   assert_int_equal(add(w, "x", "버려질 문서"), KS_OK);
-  ks_writer_close(w);
+  ks_index_writer_close(w);
   assert_int_equal(live_df(dir, "세번째"), 1);
   assert_int_equal(live_df(dir, "버려질"), 0);
 }
@@ -247,16 +247,16 @@ static void test_foreign_dir_and_lock(void **state) {
   char f[4200];
   snprintf(f, sizeof f, "%s/important.txt", dir);
   assert_int_equal(ks_test_write_file(f, "keep me", 7), 0);
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  assert_int_equal(ks_writer_open(dir, NULL, &w, &e), KS_EINVAL);
+  assert_int_equal(ks_index_writer_open(dir, NULL, &w, &e), KS_EINVAL);
   assert_null(w);
   assert_int_equal(access(f, F_OK), 0);
   snprintf(dir, sizeof dir, "%s", ks_test_tmpdir("writer_lock"));
-  ks_writer *a = open_writer(dir, 0, 1), *b = NULL;
-  assert_int_equal(ks_writer_open(dir, NULL, &b, &e), KS_ELOCKED);
+  ks_index_writer *a = open_writer(dir, 0, 1), *b = NULL;
+  assert_int_equal(ks_index_writer_open(dir, NULL, &b, &e), KS_ELOCKED);
   assert_null(b);
-  ks_writer_close(a);
+  ks_index_writer_close(a);
 }
 
 static void test_flush_equals_single(void **state) {
@@ -267,9 +267,9 @@ static void test_flush_equals_single(void **state) {
   snprintf(d2, sizeof d2, "%s", ks_test_tmpdir("writer_many"));
   /* ...and one analysis thread vs. two: the index must not change. */
   g_threads = 1;
-  ks_writer *w1 = open_writer(d1, (size_t)512 << 20, 1);
+  ks_index_writer *w1 = open_writer(d1, (size_t)512 << 20, 1);
   g_threads = 2;
-  ks_writer *w2 = open_writer(d2, 0, 1);
+  ks_index_writer *w2 = open_writer(d2, 0, 1);
   char text[512], id[32];
   uint64_t x = 1;
   for (int i = 0; i < 30000; i++) {
@@ -283,19 +283,19 @@ static void test_flush_equals_single(void **state) {
     assert_int_equal(add(w2, id, text), KS_OK);
   }
   ks_err e;
-  assert_int_equal(ks_writer_commit(w1, &e), KS_OK);
-  int crc = ks_writer_commit(w2, &e);
+  assert_int_equal(ks_index_writer_commit(w1, &e), KS_OK);
+  int crc = ks_index_writer_commit(w2, &e);
   if (crc) fprintf(stderr, "commit: %s\n", e.msg);
   assert_int_equal(crc, KS_OK);
   ks_writer_stats s1, s2;
-  ks_writer_get_stats(w1, &s1);
-  ks_writer_get_stats(w2, &s2);
+  ks_index_writer_get_stats(w1, &s1);
+  ks_index_writer_get_stats(w2, &s2);
   assert_int_equal(s1.segments_flushed, 1);
   assert_true(s2.segments_flushed > 1);
   assert_int_equal(s1.terms, s2.terms);
   assert_int_equal(s1.postings, s2.postings);
-  ks_writer_close(w1);
-  ks_writer_close(w2);
+  ks_index_writer_close(w1);
+  ks_index_writer_close(w2);
   /* Byte-identical term files: merge reproduces the single-segment layout.
    * (.sto is compared document by document below: the merge copies
    * compressed blocks as they are, so block boundaries differ.) */
@@ -350,7 +350,7 @@ static void test_flush_equals_single(void **state) {
 
 /* Deterministic documents for the thread tests: Korean words drawn from a
  * few thousand, every 40th document repeating an earlier id. */
-static void fill(ks_writer *w, int ndocs, size_t *max_mem) {
+static void fill(ks_index_writer *w, int ndocs, size_t *max_mem) {
   char text[768], id[32];
   uint64_t x = 7;
   for (int i = 0; i < ndocs; i++) {
@@ -364,7 +364,7 @@ static void fill(ks_writer *w, int ndocs, size_t *max_mem) {
     else snprintf(id, sizeof id, "%d", i);
     assert_int_equal(add(w, id, text), KS_OK);
     ks_writer_stats st;
-    ks_writer_get_stats(w, &st);
+    ks_index_writer_get_stats(w, &st);
     if (st.mem_used > *max_mem) *max_mem = st.mem_used;
   }
 }
@@ -389,14 +389,14 @@ static void test_threads_same_index(void **state) {
   for (int t = 0; t < 2; t++) {
     snprintf(d[t], sizeof d[t], "%s", ks_test_tmpdir(t ? "writer_thr2" : "writer_thr1"));
     g_threads = t + 1;
-    ks_writer *w = open_writer(d[t], budget, 1);
+    ks_index_writer *w = open_writer(d[t], budget, 1);
     fill(w, ndocs, &max_mem[t]);
     ks_err e;
-    int rc = ks_writer_commit(w, &e);
+    int rc = ks_index_writer_commit(w, &e);
     if (rc) fprintf(stderr, "commit: %s\n", e.msg);
     assert_int_equal(rc, KS_OK);
-    ks_writer_get_stats(w, &st[t]);
-    ks_writer_close(w);
+    ks_index_writer_get_stats(w, &st[t]);
+    ks_index_writer_close(w);
   }
   g_threads = 2;
   /* Both flushed several segments, so the flusher ran (and overlapped). */
@@ -472,19 +472,19 @@ static void test_threads_unmerged_and_abandoned(void **state) {
   snprintf(d2, sizeof d2, "%s", ks_test_tmpdir("writer_thr_nomerge2"));
   size_t mx = 0;
   g_threads = 1;
-  ks_writer *w1 = open_writer(d1, (size_t)4 << 20, 0);
+  ks_index_writer *w1 = open_writer(d1, (size_t)4 << 20, 0);
   fill(w1, 20000, &mx);
   g_threads = 2;
-  ks_writer *w2 = open_writer(d2, (size_t)4 << 20, 0);
+  ks_index_writer *w2 = open_writer(d2, (size_t)4 << 20, 0);
   fill(w2, 20000, &mx);
   ks_err e;
-  assert_int_equal(ks_writer_commit(w1, &e), KS_OK);
-  assert_int_equal(ks_writer_commit(w2, &e), KS_OK);
+  assert_int_equal(ks_index_writer_commit(w1, &e), KS_OK);
+  assert_int_equal(ks_index_writer_commit(w2, &e), KS_OK);
   ks_writer_stats s2;
-  ks_writer_get_stats(w2, &s2);
+  ks_index_writer_get_stats(w2, &s2);
   assert_true(s2.segments > 2);
-  ks_writer_close(w1);
-  ks_writer_close(w2);
+  ks_index_writer_close(w1);
+  ks_index_writer_close(w2);
   const char *words[] = {"제목", "낱말", "12을", "4999에서", "없는말"};
   for (size_t k = 0; k < sizeof words / sizeof *words; k++)
     assert_int_equal(live_df(d1, words[k]), live_df(d2, words[k]));
@@ -493,7 +493,7 @@ static void test_threads_unmerged_and_abandoned(void **state) {
    * written leaves the previous commit alone and no files behind. */
   w2 = open_writer(d2, (size_t)1 << 20, 1);
   fill(w2, 6000, &mx);
-  ks_writer_close(w2);
+  ks_index_writer_close(w2);
   long before = live_df(d1, "12을");
   assert_int_equal(live_df(d2, "12을"), before);
   ks_manifest m;

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 
 #include "ks_alloc.h"
-#include "ks_idx.h"
-#include "ks_srch.h"
+#include "index_writer.h"
+#include "index.h"
 #include "ks_test_util.h"
 #include "segment_int.h"
 
@@ -40,9 +40,9 @@ static const char *build(const char *tag, int merge, int dups) {
   wo.fsync = 0;
   wo.merge = merge;
   if (!merge) wo.mem_budget = 4096;
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  if (ks_writer_open(dir, &wo, &w, &e) != KS_OK) fail_msg("%s", e.msg);
+  if (ks_index_writer_open(dir, &wo, &w, &e) != KS_OK) fail_msg("%s", e.msg);
   for (int round = 0; round < (dups ? 2 : 1); round++) {
     for (size_t i = 0; i < NTEXTS; i++) {
       char id[16];
@@ -51,11 +51,11 @@ static const char *build(const char *tag, int merge, int dups) {
       if (round == 1 && i % 2) continue;
       const char *t = round == 1 ? texts[i == 4 ? 1 : i + 1] : texts[i];
       ks_doc d = {.id = id, .id_len = strlen(id), .text = t, .text_len = strlen(t)};
-      if (ks_writer_add(w, &d, &e) != KS_OK) fail_msg("%s", e.msg);
+      if (ks_index_writer_add(w, &d, &e) != KS_OK) fail_msg("%s", e.msg);
     }
   }
-  if (ks_writer_commit(w, &e) != KS_OK) fail_msg("%s", e.msg);
-  ks_writer_close(w);
+  if (ks_index_writer_commit(w, &e) != KS_OK) fail_msg("%s", e.msg);
+  ks_index_writer_close(w);
   return dir;
 }
 
@@ -75,7 +75,7 @@ static void test_opts_validation(void **state) {
   assert_true(o.k1 == 0.6 && o.b == 0.25 && o.bigram_weight == 1.0);
   assert_int_equal(o.algorithm, KS_ALGO_MAXSCORE);
   assert_int_equal(o.ranking, KS_RANK_BM25);
-  ks_results *r = (ks_results *)1;
+  ks_index_results *r = (ks_index_results *)1;
   ks_err e;
   struct { double k1, b, bw; int algo, rank; } bad[] = {
       {-0.1, 0.75, 0.3, 0, 0}, {NAN, 0.75, 0.3, 0, 0},  {INFINITY, 0.75, 0.3, 0, 0},
@@ -88,20 +88,20 @@ static void test_opts_validation(void **state) {
     o.bigram_weight = bad[i].bw;
     o.algorithm = bad[i].algo;
     o.ranking = bad[i].rank;
-    assert_int_equal(ks_search(ix, "대통령", SIZE_MAX, &o, &r, &e), KS_EINVAL);
+    assert_int_equal(ks_index_search(ix, "대통령", SIZE_MAX, &o, &r, &e), KS_EINVAL);
     assert_null(r);
     assert_non_null(strstr(e.msg, "[srch][search]"));
   }
   ks_search_opts_default(&o);
-  assert_int_equal(ks_search(ix, NULL, 0, &o, &r, &e), KS_EINVAL);
-  assert_int_equal(ks_search(ix, "a", 1, NULL, &r, &e), KS_EINVAL);
+  assert_int_equal(ks_index_search(ix, NULL, 0, &o, &r, &e), KS_EINVAL);
+  assert_int_equal(ks_index_search(ix, "a", 1, NULL, &r, &e), KS_EINVAL);
   /* edge values are accepted */
   o.k1 = 0;
   o.b = 1;
   o.bigram_weight = 0;
-  assert_int_equal(ks_search(ix, "대통령", SIZE_MAX, &o, &r, &e), KS_OK);
-  assert_true(ks_results_count(r) > 0);
-  ks_results_free(r);
+  assert_int_equal(ks_index_search(ix, "대통령", SIZE_MAX, &o, &r, &e), KS_OK);
+  assert_true(ks_index_results_count(r) > 0);
+  ks_index_results_free(r);
   ks_index_close(ix);
 }
 
@@ -169,27 +169,27 @@ static void test_replaced_documents(void **state) {
     ks_search_opts o;
     ks_search_opts_default(&o);
     o.k = 100;
-    ks_results *r = NULL;
+    ks_index_results *r = NULL;
     /* every live text contains one of these words; each id once */
-    assert_int_equal(ks_search(ix, "보스턴 바이오 대통령 첨단산업 회의", SIZE_MAX, &o, &r, NULL), KS_OK);
-    assert_int_equal(ks_results_count(r), NTEXTS);
+    assert_int_equal(ks_index_search(ix, "보스턴 바이오 대통령 첨단산업 회의", SIZE_MAX, &o, &r, NULL), KS_OK);
+    assert_int_equal(ks_index_results_count(r), NTEXTS);
     int seen[NTEXTS] = {0};
-    for (size_t i = 0; i < ks_results_count(r); i++) {
-      ks_hit h;
+    for (size_t i = 0; i < ks_index_results_count(r); i++) {
+      ks_index_hit h;
       const char *id;
       size_t n;
-      assert_int_equal(ks_results_hit(r, i, &h), KS_OK);
+      assert_int_equal(ks_index_results_hit(r, i, &h), KS_OK);
       assert_int_equal(ks_index_doc_id(ix, h.doc, &id, &n, NULL), KS_OK);
       assert_true(n == 4 && id[3] >= '0' && id[3] < '0' + (int)NTEXTS);
       seen[id[3] - '0']++;
     }
     for (size_t i = 0; i < NTEXTS; i++) assert_int_equal(seen[i], 1);
-    ks_results_free(r);
+    ks_index_results_free(r);
     /* doc0 now holds texts[1]: the replaced texts[0] (the only one with
      * the words 첨단 산업) is gone */
-    assert_int_equal(ks_search(ix, "\"첨단 산업\"", SIZE_MAX, &o, &r, NULL), KS_OK);
-    assert_int_equal(ks_results_count(r), 0);
-    ks_results_free(r);
+    assert_int_equal(ks_index_search(ix, "\"첨단 산업\"", SIZE_MAX, &o, &r, NULL), KS_OK);
+    assert_int_equal(ks_index_results_count(r), 0);
+    ks_index_results_free(r);
     int lines = 0;
     ks_err e;
     int rc = ks_index_check(dir, report, &lines, &e);
@@ -205,27 +205,27 @@ static void test_k_zero_huge_and_accessors(void **state) {
   ks_search_opts o;
   ks_search_opts_default(&o);
   o.k = 0;
-  ks_results *r = NULL;
-  assert_int_equal(ks_search(ix, "보스턴", SIZE_MAX, &o, &r, NULL), KS_OK);
-  assert_int_equal(ks_results_count(r), 0);
-  assert_int_equal(ks_results_matches(r), 3);
-  ks_hit h;
-  assert_int_equal(ks_results_hit(r, 0, &h), KS_EINVAL);
+  ks_index_results *r = NULL;
+  assert_int_equal(ks_index_search(ix, "보스턴", SIZE_MAX, &o, &r, NULL), KS_OK);
+  assert_int_equal(ks_index_results_count(r), 0);
+  assert_int_equal(ks_index_results_matches(r), 3);
+  ks_index_hit h;
+  assert_int_equal(ks_index_results_hit(r, 0, &h), KS_EINVAL);
   char *s = NULL;
-  assert_int_equal(ks_results_snippet(ix, r, 0, 50, "<", ">", &s, NULL), KS_EINVAL);
+  assert_int_equal(ks_index_results_snippet(ix, r, 0, 50, "<", ">", &s, NULL), KS_EINVAL);
   assert_null(s);
-  ks_results_free(r);
+  ks_index_results_free(r);
   o.k = UINT32_MAX;
-  assert_int_equal(ks_search(ix, "보스턴", 6, &o, &r, NULL), KS_OK); /* len 6 = "보스" */
-  assert_int_equal(ks_results_count(r), 3);
-  assert_int_equal(ks_results_hit(r, 3, &h), KS_EINVAL);
+  assert_int_equal(ks_index_search(ix, "보스턴", 6, &o, &r, NULL), KS_OK); /* len 6 = "보스" */
+  assert_int_equal(ks_index_results_count(r), 3);
+  assert_int_equal(ks_index_results_hit(r, 3, &h), KS_EINVAL);
   /* the 3-fold 보스턴 document ranks first */
-  assert_int_equal(ks_results_hit(r, 0, &h), KS_OK);
+  assert_int_equal(ks_index_results_hit(r, 0, &h), KS_OK);
   assert_int_equal(h.doc, 4);
-  ks_results_free(r);
-  assert_int_equal(ks_results_count(NULL), 0);
-  assert_int_equal(ks_results_matches(NULL), 0);
-  ks_results_free(NULL);
+  ks_index_results_free(r);
+  assert_int_equal(ks_index_results_count(NULL), 0);
+  assert_int_equal(ks_index_results_matches(NULL), 0);
+  ks_index_results_free(NULL);
   ks_mem_free(NULL);
   ks_index_close(ix);
 }
@@ -239,31 +239,31 @@ static void test_snapshot_survives_new_commit(void **state) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  if (ks_writer_open(dir, &wo, &w, &e) != KS_OK) fail_msg("%s", e.msg);
+  if (ks_index_writer_open(dir, &wo, &w, &e) != KS_OK) fail_msg("%s", e.msg);
   const char *t = "완전히 다른 문서";
   ks_doc d = {.id = "new", .id_len = 3, .text = t, .text_len = strlen(t)};
-  assert_int_equal(ks_writer_add(w, &d, NULL), KS_OK);
-  assert_int_equal(ks_writer_commit(w, NULL), KS_OK);
-  ks_writer_close(w);
+  assert_int_equal(ks_index_writer_add(w, &d, NULL), KS_OK);
+  assert_int_equal(ks_index_writer_commit(w, NULL), KS_OK);
+  ks_index_writer_close(w);
   ks_search_opts o;
   ks_search_opts_default(&o);
-  ks_results *r = NULL;
-  assert_int_equal(ks_search(old, "보스턴", SIZE_MAX, &o, &r, NULL), KS_OK);
-  assert_int_equal(ks_results_count(r), 3);
+  ks_index_results *r = NULL;
+  assert_int_equal(ks_index_search(old, "보스턴", SIZE_MAX, &o, &r, NULL), KS_OK);
+  assert_int_equal(ks_index_results_count(r), 3);
   char *snip = NULL;
-  assert_int_equal(ks_results_snippet(old, r, 0, 40, "<", ">", &snip, NULL), KS_OK);
+  assert_int_equal(ks_index_results_snippet(old, r, 0, 40, "<", ">", &snip, NULL), KS_OK);
   assert_non_null(strstr(snip, "<보스턴>"));
   ks_mem_free(snip);
-  ks_results_free(r);
+  ks_index_results_free(r);
   ks_index *cur = open_ok(dir);
-  assert_int_equal(ks_search(cur, "보스턴", SIZE_MAX, &o, &r, NULL), KS_OK);
-  assert_int_equal(ks_results_count(r), 0);
-  ks_results_free(r);
-  assert_int_equal(ks_search(cur, "문서", SIZE_MAX, &o, &r, NULL), KS_OK);
-  assert_int_equal(ks_results_count(r), 1);
-  ks_results_free(r);
+  assert_int_equal(ks_index_search(cur, "보스턴", SIZE_MAX, &o, &r, NULL), KS_OK);
+  assert_int_equal(ks_index_results_count(r), 0);
+  ks_index_results_free(r);
+  assert_int_equal(ks_index_search(cur, "문서", SIZE_MAX, &o, &r, NULL), KS_OK);
+  assert_int_equal(ks_index_results_count(r), 1);
+  ks_index_results_free(r);
   ks_index_close(cur);
   ks_index_close(old);
 }
@@ -283,17 +283,17 @@ static void *commit_loop(void *p) {
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
   for (int i = 0; i < 100; i++) {
-    ks_writer *w = NULL;
-    if (ks_writer_open(c->dir, &wo, &w, NULL) != KS_OK) break;
+    ks_index_writer *w = NULL;
+    if (ks_index_writer_open(c->dir, &wo, &w, NULL) != KS_OK) break;
     for (int j = 0; j < 2; j++) {
       char id[16];
       snprintf(id, sizeof id, "g%dd%d", i, j);
       const char *t = texts[(size_t)(i + j) % NTEXTS];
       ks_doc d = {.id = id, .id_len = strlen(id), .text = t, .text_len = strlen(t)};
-      ks_writer_add(w, &d, NULL);
+      ks_index_writer_add(w, &d, NULL);
     }
-    if (ks_writer_commit(w, NULL) == KS_OK) c->commits++;
-    ks_writer_close(w);
+    if (ks_index_writer_commit(w, NULL) == KS_OK) c->commits++;
+    ks_index_writer_close(w);
   }
   atomic_store(&c->done, 1);
   return NULL;
@@ -322,14 +322,14 @@ static void test_open_during_commits(void **state) {
     }
     ks_search_opts o;
     ks_search_opts_default(&o);
-    ks_results *r = NULL;
+    ks_index_results *r = NULL;
     /* every text has one of these words */
-    if (ks_search(ix, "보스턴 바이오 대통령", SIZE_MAX, &o, &r, &e) != KS_OK ||
-        ks_results_count(r) == 0) {
+    if (ks_index_search(ix, "보스턴 바이오 대통령", SIZE_MAX, &o, &r, &e) != KS_OK ||
+        ks_index_results_count(r) == 0) {
       failures++;
       snprintf(msg, sizeof msg, "search: %s", e.msg);
     }
-    ks_results_free(r);
+    ks_index_results_free(r);
     ks_index_close(ix);
   }
   pthread_join(th, NULL);
@@ -356,16 +356,16 @@ static void *thread_main(void *p) {
   ks_search_opts_default(&o);
   for (int it = 0; it < 200; it++) {
     int qi = it % 3;
-    ks_results *r = NULL;
-    ks_hit h;
-    if (ks_search(a->ix, tqueries[qi], SIZE_MAX, &o, &r, NULL) != KS_OK ||
-        ks_results_hit(r, 0, &h) != KS_OK || h.score != a->want[qi])
+    ks_index_results *r = NULL;
+    ks_index_hit h;
+    if (ks_index_search(a->ix, tqueries[qi], SIZE_MAX, &o, &r, NULL) != KS_OK ||
+        ks_index_results_hit(r, 0, &h) != KS_OK || h.score != a->want[qi])
       a->failures++;
     char *s = NULL;
-    if (ks_results_snippet(a->ix, r, 0, 30, "<", ">", &s, NULL) != KS_OK)
+    if (ks_index_results_snippet(a->ix, r, 0, 30, "<", ">", &s, NULL) != KS_OK)
       a->failures++;
     ks_mem_free(s);
-    ks_results_free(r);
+    ks_index_results_free(r);
   }
   return NULL;
 }
@@ -378,12 +378,12 @@ static void test_concurrent_searches(void **state) {
   ks_search_opts_default(&o);
   double want[3];
   for (int q = 0; q < 3; q++) {
-    ks_results *r = NULL;
-    ks_hit h;
-    assert_int_equal(ks_search(ix, tqueries[q], SIZE_MAX, &o, &r, NULL), KS_OK);
-    assert_int_equal(ks_results_hit(r, 0, &h), KS_OK);
+    ks_index_results *r = NULL;
+    ks_index_hit h;
+    assert_int_equal(ks_index_search(ix, tqueries[q], SIZE_MAX, &o, &r, NULL), KS_OK);
+    assert_int_equal(ks_index_results_hit(r, 0, &h), KS_OK);
     want[q] = h.score;
-    ks_results_free(r);
+    ks_index_results_free(r);
   }
   pthread_t th[4];
   for (int i = 0; i < 4; i++) {
@@ -407,18 +407,18 @@ static void test_out_of_memory(void **state) {
   int done = 0;
   for (long n = 0; n < 100000 && !done; n++) {
     ks_index *ix = NULL;
-    ks_results *r = NULL;
+    ks_index_results *r = NULL;
     char *snip = NULL;
     ks_search_opts o;
     ks_search_opts_default(&o);
     ks_err e;
     ks_alloc_fail_after(n);
     int rc = ks_index_open(dir, &ix, &e);
-    if (rc == KS_OK) rc = ks_search(ix, "보스턴 \"첨단 산업\" -서울", SIZE_MAX, &o, &r, &e);
-    if (rc == KS_OK) rc = ks_results_snippet(ix, r, 0, 40, "<", ">", &snip, &e);
+    if (rc == KS_OK) rc = ks_index_search(ix, "보스턴 \"첨단 산업\" -서울", SIZE_MAX, &o, &r, &e);
+    if (rc == KS_OK) rc = ks_index_results_snippet(ix, r, 0, 40, "<", ">", &snip, &e);
     ks_alloc_fail_after(-1);
     if (rc == KS_OK) {
-      assert_true(ks_results_count(r) > 0);
+      assert_true(ks_index_results_count(r) > 0);
       assert_non_null(strstr(snip, "<"));
       done = 1;
       print_message("out of memory: succeeded after %ld failing runs\n", n);
@@ -426,7 +426,7 @@ static void test_out_of_memory(void **state) {
       fail_msg("after %ld allocations: rc %d (%s)", n, rc, e.msg);
     }
     ks_mem_free(snip);
-    ks_results_free(r);
+    ks_index_results_free(r);
     ks_index_close(ix);
   }
   assert_true(done);

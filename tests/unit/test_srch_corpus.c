@@ -1,6 +1,6 @@
 /*
  * test_srch_corpus.c - search over the seed corpus (the .txt files in corpus/, indexed
- * through ks_input + ks_writer exactly as `kosearch index corpus/` does):
+ * through ks_input + ks_index_writer exactly as `kosearch index corpus/` does):
  * "대통령" finds both seed articles although most occurrences carry a
  * particle (대통령은, 대통령이); stored documents, snippets, stats and the
  * integrity check work on a real index.
@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "ks_idx.h"
-#include "ks_input.h"
-#include "ks_srch.h"
+#include "index_writer.h"
+#include "kosearch/input.h"
+#include "index.h"
 #include "ks_test_util.h"
 
 static ks_index *ix;
@@ -36,23 +36,23 @@ static int setup(void **state) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
-  ks_writer *w = NULL;
-  if (ks_writer_open(dir, &wo, &w, &e) != KS_OK) return -1;
+  ks_index_writer *w = NULL;
+  if (ks_index_writer_open(dir, &wo, &w, &e) != KS_OK) return -1;
   ks_doc d;
   int rc, n = 0;
   while ((rc = ks_input_next(in, &d, &e)) == KS_OK) {
-    if (ks_writer_add(w, &d, &e) != KS_OK) {
+    if (ks_index_writer_add(w, &d, &e) != KS_OK) {
       print_message("add: %s\n", e.msg);
       return -1;
     }
     n++;
   }
   ks_input_close(in);
-  if (rc != KS_DONE || n != 2 || ks_writer_commit(w, &e) != KS_OK) {
+  if (rc != KS_DONE || n != 2 || ks_index_writer_commit(w, &e) != KS_OK) {
     print_message("indexing corpus/: rc %d, %d docs: %s\n", rc, n, e.msg);
     return -1;
   }
-  ks_writer_close(w);
+  ks_index_writer_close(w);
   if (ks_index_open(dir, &ix, &e) != KS_OK) {
     print_message("open: %s\n", e.msg);
     return -1;
@@ -66,64 +66,64 @@ static int teardown(void **state) {
   return 0;
 }
 
-static ks_results *search(const char *q, uint32_t k) {
+static ks_index_results *search(const char *q, uint32_t k) {
   ks_search_opts o;
   ks_search_opts_default(&o);
   o.k = k;
-  ks_results *r = NULL;
+  ks_index_results *r = NULL;
   ks_err e;
-  if (ks_search(ix, q, SIZE_MAX, &o, &r, &e) != KS_OK) fail_msg("%s: %s", q, e.msg);
+  if (ks_index_search(ix, q, SIZE_MAX, &o, &r, &e) != KS_OK) fail_msg("%s: %s", q, e.msg);
   return r;
 }
 
 static void test_president_finds_both_seeds(void **state) {
   (void)state;
-  ks_results *r = search("대통령", 10);
-  assert_int_equal(ks_results_count(r), 2);
-  assert_int_equal(ks_results_matches(r), 2);
+  ks_index_results *r = search("대통령", 10);
+  assert_int_equal(ks_index_results_count(r), 2);
+  assert_int_equal(ks_index_results_matches(r), 2);
   int seen[2] = {0, 0};
   for (size_t i = 0; i < 2; i++) {
-    ks_hit h;
+    ks_index_hit h;
     const char *id;
     size_t n;
-    assert_int_equal(ks_results_hit(r, i, &h), KS_OK);
+    assert_int_equal(ks_index_results_hit(r, i, &h), KS_OK);
     assert_true(h.score > 0);
     assert_int_equal(ks_index_doc_id(ix, h.doc, &id, &n, NULL), KS_OK);
     if (n >= 3 && !memcmp(id, "000", 3)) seen[0]++;
     if (n >= 3 && !memcmp(id, "003", 3)) seen[1]++;
     char *snip = NULL;
-    assert_int_equal(ks_results_snippet(ix, r, i, 120, "[", "]", &snip, NULL), KS_OK);
+    assert_int_equal(ks_index_results_snippet(ix, r, i, 120, "[", "]", &snip, NULL), KS_OK);
     assert_non_null(strstr(snip, "[대통령"));  /* 대통령은 / 대통령이 marked */
     assert_null(strchr(snip, '\n'));
     ks_mem_free(snip);
   }
   assert_int_equal(seen[0], 1);
   assert_int_equal(seen[1], 1);
-  ks_results_free(r);
+  ks_index_results_free(r);
 }
 
 static void test_only_inflected_forms(void **state) {
   (void)state;
   /* the first seed writes 대통령이 / 대통령은; both analyze to the stem */
-  ks_results *a = search("대통령이", 10), *b = search("\"윤석열 대통령은\"", 10);
-  assert_int_equal(ks_results_count(a), 2);
-  assert_int_equal(ks_results_count(b), 2);
-  ks_results_free(a);
-  ks_results_free(b);
+  ks_index_results *a = search("대통령이", 10), *b = search("\"윤석열 대통령은\"", 10);
+  assert_int_equal(ks_index_results_count(a), 2);
+  assert_int_equal(ks_index_results_count(b), 2);
+  ks_index_results_free(a);
+  ks_index_results_free(b);
 }
 
 static void test_compound_and_exclusion(void **state) {
   (void)state;
-  ks_results *r = search("산업", 10);
-  assert_true(ks_results_count(r) >= 1);
-  ks_results_free(r);
+  ks_index_results *r = search("산업", 10);
+  assert_true(ks_index_results_count(r) >= 1);
+  ks_index_results_free(r);
   r = search("대통령 -보스턴", 10);
   /* both articles mention 보스턴 */
-  assert_int_equal(ks_results_count(r), 0);
-  ks_results_free(r);
+  assert_int_equal(ks_index_results_count(r), 0);
+  ks_index_results_free(r);
   r = search("+보스턴 +\"제조생산기술 역량이\"", 10);
-  assert_int_equal(ks_results_count(r), 1);
-  ks_results_free(r);
+  assert_int_equal(ks_index_results_count(r), 1);
+  ks_index_results_free(r);
 }
 
 static void test_doc_json_and_bounds(void **state) {

@@ -37,8 +37,8 @@
 
 #include <cmocka.h>
 
-#include "ks_idx.h"
-#include "ks_srch.h"
+#include "index_writer.h"
+#include "index.h"
 #include "ks_test_util.h"
 
 #define ROUNDS 6
@@ -99,9 +99,9 @@ static void build_corpus(const char *dir, int ndocs, int merged) {
   wo.fsync = 0;
   wo.merge = merged;
   if (!merged) wo.mem_budget = 4096; /* the writer raises it to its minimum */
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  if (ks_writer_open(dir, &wo, &w, &e) != KS_OK) failf("", "writer_open: %s", e.msg);
+  if (ks_index_writer_open(dir, &wo, &w, &e) != KS_OK) failf("", "writer_open: %s", e.msg);
   char text[2048], prev[2048] = "", id[32];
   for (int i = 0; i < ndocs; i++) {
     size_t len = 0;
@@ -125,10 +125,10 @@ static void build_corpus(const char *dir, int ndocs, int merged) {
     kd.id_len = strlen(id);
     kd.text = text;
     kd.text_len = len;
-    if (ks_writer_add(w, &kd, &e) != KS_OK) failf("", "writer_add: %s", e.msg);
+    if (ks_index_writer_add(w, &kd, &e) != KS_OK) failf("", "writer_add: %s", e.msg);
   }
-  if (ks_writer_commit(w, &e) != KS_OK) failf("", "commit: %s", e.msg);
-  ks_writer_close(w);
+  if (ks_index_writer_commit(w, &e) != KS_OK) failf("", "commit: %s", e.msg);
+  ks_index_writer_close(w);
 }
 
 /* 2-3 consecutive words of a sampled document (or random words when
@@ -197,49 +197,49 @@ static run_stats kind_stats[3];
 static void compare(ks_index *ix, const char *q, const ks_search_opts *base,
                     const char *ctx, run_stats *st) {
   ks_err e;
-  ks_results *ref = NULL;
+  ks_index_results *ref = NULL;
   ks_search_opts o = *base;
   o.algorithm = KS_ALGO_EXHAUSTIVE;
-  if (ks_search(ix, q, SIZE_MAX, &o, &ref, &e) != KS_OK)
+  if (ks_index_search(ix, q, SIZE_MAX, &o, &ref, &e) != KS_OK)
     failf(ctx, "exhaustive search failed: %s", e.msg);
-  if (!ks_results_matches_exact(ref))
+  if (!ks_index_results_matches_exact(ref))
     failf(ctx, "exhaustive count not flagged exact (query '%s')", q);
   const int algos[] = {KS_ALGO_BMW, KS_ALGO_MAXSCORE};
   const char *names[] = {"bmw", "maxscore"};
   for (int a = 0; a < 2; a++) {
     o.algorithm = algos[a];
-    ks_results *r = NULL;
-    if (ks_search(ix, q, SIZE_MAX, &o, &r, &e) != KS_OK)
+    ks_index_results *r = NULL;
+    if (ks_index_search(ix, q, SIZE_MAX, &o, &r, &e) != KS_OK)
       failf(ctx, "%s search failed: %s", names[a], e.msg);
-    size_t n = ks_results_count(r), nref = ks_results_count(ref);
+    size_t n = ks_index_results_count(r), nref = ks_index_results_count(ref);
     if (n != nref)
       failf(ctx, "%s: %zu hits, exhaustive %zu (query '%s', k %u)", names[a], n,
             nref, q, o.k);
     for (size_t i = 0; i < n; i++) {
-      ks_hit h, hr;
-      ks_results_hit(r, i, &h);
-      ks_results_hit(ref, i, &hr);
+      ks_index_hit h, hr;
+      ks_index_results_hit(r, i, &h);
+      ks_index_results_hit(ref, i, &hr);
       if (h.doc != hr.doc || memcmp(&h.score, &hr.score, sizeof h.score) != 0)
         failf(ctx, "%s: hit %zu is doc %llu score %.17g, exhaustive doc %llu "
               "score %.17g (query '%s', k %u, ranking %d)",
               names[a], i, (unsigned long long)h.doc, h.score,
               (unsigned long long)hr.doc, hr.score, q, o.k, o.ranking);
     }
-    if (ks_results_matches(r) > ks_results_matches(ref))
+    if (ks_index_results_matches(r) > ks_index_results_matches(ref))
       failf(ctx, "%s scored %llu documents, more than the %llu matches",
-            names[a], (unsigned long long)ks_results_matches(r),
-            (unsigned long long)ks_results_matches(ref));
-    if (ks_results_matches(r) < ks_results_matches(ref)) st->pruned_queries++;
+            names[a], (unsigned long long)ks_index_results_matches(r),
+            (unsigned long long)ks_index_results_matches(ref));
+    if (ks_index_results_matches(r) < ks_index_results_matches(ref)) st->pruned_queries++;
     /* honesty of the count: "exact" must mean exact */
-    if (ks_results_matches_exact(r) &&
-        ks_results_matches(r) != ks_results_matches(ref))
+    if (ks_index_results_matches_exact(r) &&
+        ks_index_results_matches(r) != ks_index_results_matches(ref))
       failf(ctx, "%s says %llu matches exactly, exhaustive counted %llu",
-            names[a], (unsigned long long)ks_results_matches(r),
-            (unsigned long long)ks_results_matches(ref));
+            names[a], (unsigned long long)ks_index_results_matches(r),
+            (unsigned long long)ks_index_results_matches(ref));
     st->compared++;
-    ks_results_free(r);
+    ks_index_results_free(r);
   }
-  ks_results_free(ref);
+  ks_index_results_free(ref);
 }
 
 static void one_round(int round, run_stats *st) {
@@ -317,9 +317,9 @@ static void test_ties(void **state) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  assert_int_equal(ks_writer_open(dir, &wo, &w, &e), KS_OK);
+  assert_int_equal(ks_index_writer_open(dir, &wo, &w, &e), KS_OK);
   for (int i = 0; i < 700; i++) {
     char id[16];
     snprintf(id, sizeof id, "t%d", i);
@@ -330,10 +330,10 @@ static void test_ties(void **state) {
     kd.id_len = strlen(id);
     kd.text = text;
     kd.text_len = strlen(text);
-    assert_int_equal(ks_writer_add(w, &kd, &e), KS_OK);
+    assert_int_equal(ks_index_writer_add(w, &kd, &e), KS_OK);
   }
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
-  ks_writer_close(w);
+  assert_int_equal(ks_index_writer_commit(w, &e), KS_OK);
+  ks_index_writer_close(w);
   ks_index *ix = NULL;
   assert_int_equal(ks_index_open(dir, &ix, &e), KS_OK);
   run_stats st = {0, 0};
@@ -353,17 +353,17 @@ static void test_ties(void **state) {
 
 /* ---- helpers of the fixed-corpus tests below ---- */
 
-static ks_writer *open_writer(const char *dir) {
+static ks_index_writer *open_writer(const char *dir) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  assert_int_equal(ks_writer_open(dir, &wo, &w, &e), KS_OK);
+  assert_int_equal(ks_index_writer_open(dir, &wo, &w, &e), KS_OK);
   return w;
 }
 
-static void add_doc(ks_writer *w, const char *id, const char *text, size_t len) {
+static void add_doc(ks_index_writer *w, const char *id, const char *text, size_t len) {
   ks_doc kd;
   ks_err e;
   memset(&kd, 0, sizeof kd);
@@ -371,13 +371,13 @@ static void add_doc(ks_writer *w, const char *id, const char *text, size_t len) 
   kd.id_len = strlen(id);
   kd.text = text;
   kd.text_len = len;
-  assert_int_equal(ks_writer_add(w, &kd, &e), KS_OK);
+  assert_int_equal(ks_index_writer_add(w, &kd, &e), KS_OK);
 }
 
-static ks_index *commit_and_open(ks_writer *w, const char *dir) {
+static ks_index *commit_and_open(ks_index_writer *w, const char *dir) {
   ks_err e;
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
-  ks_writer_close(w);
+  assert_int_equal(ks_index_writer_commit(w, &e), KS_OK);
+  ks_index_writer_close(w);
   ks_index *ix = NULL;
   assert_int_equal(ks_index_open(dir, &ix, &e), KS_OK);
   return ix;
@@ -413,7 +413,7 @@ static void compare_queries(ks_index *ix, const char *const *qs, size_t nq,
 static void test_large_sparse(void **state) {
   (void)state;
   const char *dir = ks_test_tmpdir("srch_pruning_large");
-  ks_writer *w = open_writer(dir);
+  ks_index_writer *w = open_writer(dir);
   rng_state = 0x1a46eull;
   for (int i = 0; i < 10000; i++) {
     char id[16], text[256];
@@ -443,7 +443,7 @@ static void test_large_sparse(void **state) {
 static void test_block_boundaries(void **state) {
   (void)state;
   const char *dir = ks_test_tmpdir("srch_pruning_blocks");
-  ks_writer *w = open_writer(dir);
+  ks_index_writer *w = open_writer(dir);
   rng_state = 0xb10c5ull;
   for (int i = 0; i < 3000; i++) {
     char id[16], text[512];
@@ -487,8 +487,8 @@ static void test_bad_algorithm(void **state) {
   ks_search_opts o;
   ks_search_opts_default(&o);
   o.algorithm = 3;
-  ks_results *r = NULL;
-  assert_int_equal(ks_search(ix, "대통령", SIZE_MAX, &o, &r, &e), KS_EINVAL);
+  ks_index_results *r = NULL;
+  assert_int_equal(ks_index_search(ix, "대통령", SIZE_MAX, &o, &r, &e), KS_EINVAL);
   assert_null(r);
   ks_index_close(ix);
 }

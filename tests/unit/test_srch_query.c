@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "ks_idx.h"
-#include "ks_srch.h"
+#include "index_writer.h"
+#include "index.h"
 #include "ks_test_util.h"
 #include "query_int.h"
 
@@ -47,45 +47,45 @@ static void check_scan(const char *q, const want_span *want, size_t nwant) {
 static void test_scan_clause_kinds(void **state) {
   (void)state;
   const want_span w[] = {
-      {KS_Q_OPTIONAL, 0, "대통령"},     {KS_Q_REQUIRED, 0, "보스턴"},
-      {KS_Q_EXCLUDED, 0, "클러스터"},   {KS_Q_OPTIONAL, 1, "첨단 산업"},
-      {KS_Q_REQUIRED, 1, "한미 양국"}, {KS_Q_EXCLUDED, 1, "a b"}};
+      {KS_OP_OPTIONAL, 0, "대통령"},     {KS_OP_REQUIRED, 0, "보스턴"},
+      {KS_OP_EXCLUDED, 0, "클러스터"},   {KS_OP_OPTIONAL, 1, "첨단 산업"},
+      {KS_OP_REQUIRED, 1, "한미 양국"}, {KS_OP_EXCLUDED, 1, "a b"}};
   check_scan("대통령 +보스턴  -클러스터\t\"첨단 산업\" +\"한미 양국\" -\"a b\"", w, 6);
 }
 
 static void test_scan_unclosed_quote(void **state) {
   (void)state;
-  const want_span w[] = {{KS_Q_OPTIONAL, 0, "대통령"},
-                         {KS_Q_REQUIRED, 1, "첨단 산업 "}};
+  const want_span w[] = {{KS_OP_OPTIONAL, 0, "대통령"},
+                         {KS_OP_REQUIRED, 1, "첨단 산업 "}};
   check_scan("대통령 +\"첨단 산업 ", w, 2);
-  const want_span w2[] = {{KS_Q_OPTIONAL, 1, ""}};
+  const want_span w2[] = {{KS_OP_OPTIONAL, 1, ""}};
   check_scan("\"", w2, 1);
 }
 
 static void test_scan_operator_only_at_clause_start(void **state) {
   (void)state;
-  const want_span w[] = {{KS_Q_OPTIONAL, 0, "K-바이오"},
-                         {KS_Q_OPTIONAL, 0, "윈-윈"},
-                         {KS_Q_OPTIONAL, 0, "C++"},
-                         {KS_Q_REQUIRED, 0, "-x"}};
+  const want_span w[] = {{KS_OP_OPTIONAL, 0, "K-바이오"},
+                         {KS_OP_OPTIONAL, 0, "윈-윈"},
+                         {KS_OP_OPTIONAL, 0, "C++"},
+                         {KS_OP_REQUIRED, 0, "-x"}};
   check_scan("K-바이오 윈-윈 C++ +-x", w, 4);
 }
 
 static void test_scan_quote_splits_words(void **state) {
   (void)state;
-  const want_span w[] = {{KS_Q_OPTIONAL, 1, "서양"},
-                         {KS_Q_OPTIONAL, 0, "이라는"},
-                         {KS_Q_OPTIONAL, 0, "a"},
-                         {KS_Q_OPTIONAL, 1, "b c"}};
+  const want_span w[] = {{KS_OP_OPTIONAL, 1, "서양"},
+                         {KS_OP_OPTIONAL, 0, "이라는"},
+                         {KS_OP_OPTIONAL, 0, "a"},
+                         {KS_OP_OPTIONAL, 1, "b c"}};
   check_scan("\"서양\"이라는 a\"b c\"", w, 4);
 }
 
 static void test_scan_unicode_spaces(void **state) {
   (void)state;
   /* U+3000 ideographic space and U+00A0 separate clauses */
-  const want_span w[] = {{KS_Q_OPTIONAL, 0, "대통령"},
-                         {KS_Q_EXCLUDED, 0, "보스턴"},
-                         {KS_Q_OPTIONAL, 0, "산업"}};
+  const want_span w[] = {{KS_OP_OPTIONAL, 0, "대통령"},
+                         {KS_OP_EXCLUDED, 0, "보스턴"},
+                         {KS_OP_OPTIONAL, 0, "산업"}};
   check_scan("대통령\xE3\x80\x80-보스턴\xC2\xA0산업", w, 3);
   check_scan("   \t\n ", NULL, 0);
 }
@@ -146,7 +146,7 @@ static void test_parse_word_clause_terms(void **state) {
   /* K-바이오: one optional clause, both parts inside it */
   assert_true(clause_has(&q, &q.clauses[1], KS_FIELD_WORD, "k"));
   assert_true(clause_has(&q, &q.clauses[1], KS_FIELD_WORD, "바이오"));
-  assert_int_equal(q.clauses[1].op, KS_Q_OPTIONAL);
+  assert_int_equal(q.clauses[1].op, KS_OP_OPTIONAL);
   /* several word tokens from one clause */
   assert_true(clause_has(&q, &q.clauses[2], KS_FIELD_WORD, "현지시간"));
   assert_int_equal(q.nexcluded, 0);
@@ -164,7 +164,7 @@ static void test_parse_phrase_base_terms(void **state) {
   assert_int_equal(ks_query_parse(tok, s, strlen(s), &q, &e), KS_OK);
   assert_int_equal(q.nclauses, 2);
   const ks_qclause *ph = &q.clauses[0];
-  assert_int_equal(ph->op, KS_Q_EXCLUDED);
+  assert_int_equal(ph->op, KS_OP_EXCLUDED);
   assert_int_equal(ph->phrase, 1);
   assert_int_equal(ph->npos, 3);
   /* base term = stem when there is one; bigrams are not part of phrases */
@@ -247,15 +247,15 @@ static int setup(void **state) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
-  ks_writer *w = NULL;
-  if (ks_writer_open(dir, &wo, &w, NULL) != KS_OK) return -1;
+  ks_index_writer *w = NULL;
+  if (ks_index_writer_open(dir, &wo, &w, NULL) != KS_OK) return -1;
   for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
     ks_doc d = {.id = docs[i][0], .id_len = strlen(docs[i][0]),
                 .text = docs[i][1], .text_len = strlen(docs[i][1])};
-    if (ks_writer_add(w, &d, NULL) != KS_OK) return -1;
+    if (ks_index_writer_add(w, &d, NULL) != KS_OK) return -1;
   }
-  if (ks_writer_commit(w, NULL) != KS_OK) return -1;
-  ks_writer_close(w);
+  if (ks_index_writer_commit(w, NULL) != KS_OK) return -1;
+  ks_index_writer_close(w);
   return ks_index_open(dir, &ix, NULL) == KS_OK ? 0 : -1;
 }
 
@@ -270,21 +270,21 @@ static int run(const char *q, char *ids, size_t cap, ks_err *e) {
   ks_search_opts o;
   ks_search_opts_default(&o);
   o.k = 100;
-  ks_results *r = NULL;
-  int rc = ks_search(ix, q, SIZE_MAX, &o, &r, e);
+  ks_index_results *r = NULL;
+  int rc = ks_index_search(ix, q, SIZE_MAX, &o, &r, e);
   ids[0] = 0;
   if (rc != KS_OK) return rc;
   size_t len = 0;
-  for (size_t i = 0; i < ks_results_count(r); i++) {
-    ks_hit h;
+  for (size_t i = 0; i < ks_index_results_count(r); i++) {
+    ks_index_hit h;
     const char *id;
     size_t n;
-    assert_int_equal(ks_results_hit(r, i, &h), KS_OK);
+    assert_int_equal(ks_index_results_hit(r, i, &h), KS_OK);
     assert_int_equal(ks_index_doc_id(ix, h.doc, &id, &n, NULL), KS_OK);
     len += (size_t)snprintf(ids + len, cap - len, "%s%.*s", i ? "," : "", (int)n, id);
   }
-  assert_int_equal(ks_results_matches(r), ks_results_count(r));
-  ks_results_free(r);
+  assert_int_equal(ks_index_results_matches(r), ks_index_results_count(r));
+  ks_index_results_free(r);
   return KS_OK;
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_srch_snippet.c - ks_results_snippet: the window around the densest
+ * test_srch_snippet.c - ks_index_results_snippet: the window around the densest
  * cluster of matched words, marks around whole words (surface or stem
  * matches; bigram matches only as a fallback), "…" at cut edges,
  * whitespace collapsed, never a broken UTF-8 character, the stored "text"
@@ -15,22 +15,22 @@
 
 #include <cmocka.h>
 
-#include "ks_idx.h"
-#include "ks_srch.h"
+#include "index_writer.h"
+#include "index.h"
 #include "ks_test_util.h"
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 
 static ks_index *ix;
 static char *long_text, *nospace_text;
 
-static void add(ks_writer *w, const char *id, const char *text, const char *json) {
+static void add(ks_index_writer *w, const char *id, const char *text, const char *json) {
   ks_doc d = {.id = id, .id_len = strlen(id), .text = text, .text_len = strlen(text)};
   if (json) {
     d.json = json;
     d.json_len = strlen(json);
   }
   ks_err e;
-  if (ks_writer_add(w, &d, &e) != KS_OK) fail_msg("add %s: %s", id, e.msg);
+  if (ks_index_writer_add(w, &d, &e) != KS_OK) fail_msg("add %s: %s", id, e.msg);
 }
 
 static int setup(void **state) {
@@ -57,8 +57,8 @@ static int setup(void **state) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
-  ks_writer *w = NULL;
-  if (ks_writer_open(dir, &wo, &w, NULL) != KS_OK) {
+  ks_index_writer *w = NULL;
+  if (ks_index_writer_open(dir, &wo, &w, NULL) != KS_OK) {
     print_message("cannot open a writer in %s\n", dir);
     return -1;
   }
@@ -69,11 +69,11 @@ static int setup(void **state) {
       "{\"id\":\"json\",\"url\":\"http://x\",\"text\":\"보스턴의 대학\"}");
   add(w, "nospace", nospace_text, NULL);                              /* 4 */
   ks_err e;
-  if (ks_writer_commit(w, &e) != KS_OK) {
+  if (ks_index_writer_commit(w, &e) != KS_OK) {
     print_message("commit: %s\n", e.msg);
     return -1;
   }
-  ks_writer_close(w);
+  ks_index_writer_close(w);
   if (ks_index_open(dir, &ix, &e) != KS_OK) {
     print_message("open: %s\n", e.msg);
     return -1;
@@ -101,18 +101,18 @@ static char *snippet_of(const char *q, uint64_t doc, size_t max_chars,
   ks_search_opts o;
   ks_search_opts_default(&o);
   o.k = 100;
-  ks_results *r = NULL;
-  assert_int_equal(ks_search(ix, q, SIZE_MAX, &o, &r, NULL), KS_OK);
+  ks_index_results *r = NULL;
+  assert_int_equal(ks_index_search(ix, q, SIZE_MAX, &o, &r, NULL), KS_OK);
   char *s = NULL;
-  for (size_t i = 0; i < ks_results_count(r); i++) {
-    ks_hit h;
-    assert_int_equal(ks_results_hit(r, i, &h), KS_OK);
+  for (size_t i = 0; i < ks_index_results_count(r); i++) {
+    ks_index_hit h;
+    assert_int_equal(ks_index_results_hit(r, i, &h), KS_OK);
     if (h.doc != doc) continue;
     ks_err e;
-    if (ks_results_snippet(ix, r, i, max_chars, mo, mc, &s, &e) != KS_OK)
+    if (ks_index_results_snippet(ix, r, i, max_chars, mo, mc, &s, &e) != KS_OK)
       fail_msg("snippet: %s", e.msg);
   }
-  ks_results_free(r);
+  ks_index_results_free(r);
   if (!s) fail_msg("%s: document %llu is not a hit", q, (unsigned long long)doc);
   assert_true(ks_utf8_valid(s, strlen(s), NULL));
   return s;

@@ -28,8 +28,8 @@
 
 #include <cmocka.h>
 
-#include "ks_idx.h"
-#include "ks_srch.h"
+#include "index_writer.h"
+#include "index.h"
 #include "ks_test_util.h"
 
 #define THREADS 4
@@ -69,7 +69,7 @@ typedef struct job {
   int query;                 /* index into queries[] */
   ks_search_opts o;
   size_t n;                  /* reference hits */
-  ks_hit *hits;              /* reference hits (malloc'ed) */
+  ks_index_hit *hits;              /* reference hits (malloc'ed) */
   uint64_t matches;
   int exact;
 } job;
@@ -96,9 +96,9 @@ static void build_corpus(const char *dir, uint64_t *s) {
   wo.fsync = 0;
   wo.merge = 0;
   wo.mem_budget = 4096; /* the writer raises it to its minimum: segments */
-  ks_writer *w = NULL;
+  ks_index_writer *w = NULL;
   ks_err e;
-  assert_int_equal(ks_writer_open(dir, &wo, &w, &e), KS_OK);
+  assert_int_equal(ks_index_writer_open(dir, &wo, &w, &e), KS_OK);
   for (int i = 0; i < NDOCS; i++) {
     char text[1024], id[32];
     size_t len = 0;
@@ -113,10 +113,10 @@ static void build_corpus(const char *dir, uint64_t *s) {
     kd.id_len = strlen(id);
     kd.text = text;
     kd.text_len = len;
-    assert_int_equal(ks_writer_add(w, &kd, &e), KS_OK);
+    assert_int_equal(ks_index_writer_add(w, &kd, &e), KS_OK);
   }
-  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
-  ks_writer_close(w);
+  assert_int_equal(ks_index_writer_commit(w, &e), KS_OK);
+  ks_index_writer_close(w);
 }
 
 static void make_queries(uint64_t *s) {
@@ -151,16 +151,16 @@ static void make_queries(uint64_t *s) {
 /* Compare one fresh search with the reference; returns 0 if equal. */
 static int check_job(const job *j) {
   ks_err e;
-  ks_results *r = NULL;
-  if (ks_search(shared_ix, queries[j->query], SIZE_MAX, &j->o, &r, &e) != KS_OK) {
+  ks_index_results *r = NULL;
+  if (ks_index_search(shared_ix, queries[j->query], SIZE_MAX, &j->o, &r, &e) != KS_OK) {
     problem("search failed: %s (query '%s')", e.msg, queries[j->query]);
     return -1;
   }
-  int bad = ks_results_count(r) != j->n || ks_results_matches(r) != j->matches ||
-            ks_results_matches_exact(r) != j->exact;
+  int bad = ks_index_results_count(r) != j->n || ks_index_results_matches(r) != j->matches ||
+            ks_index_results_matches_exact(r) != j->exact;
   for (size_t i = 0; !bad && i < j->n; i++) {
-    ks_hit h;
-    ks_results_hit(r, i, &h);
+    ks_index_hit h;
+    ks_index_results_hit(r, i, &h);
     bad = h.doc != j->hits[i].doc ||
           memcmp(&h.score, &j->hits[i].score, sizeof h.score) != 0;
     const char *id;
@@ -171,7 +171,7 @@ static int check_job(const job *j) {
     problem("query '%s' (algorithm %d, ranking %d, k %u) differs from the "
             "single-threaded result", queries[j->query], j->o.algorithm,
             j->o.ranking, j->o.k);
-  ks_results_free(r);
+  ks_index_results_free(r);
   return bad;
 }
 
@@ -215,17 +215,17 @@ static void test_threads_hammer_one_index(void **state) {
           j->o.algorithm = algos[a];
           j->o.k = ks[k];
           j->o.ranking = ranking ? KS_RANK_BM25_XAPIAN : KS_RANK_BM25;
-          ks_results *r = NULL;
-          if (ks_search(shared_ix, queries[q], SIZE_MAX, &j->o, &r, &e) != KS_OK)
+          ks_index_results *r = NULL;
+          if (ks_index_search(shared_ix, queries[q], SIZE_MAX, &j->o, &r, &e) != KS_OK)
             fail_msg("KS_TEST_SEED=%llu: search '%s' failed: %s",
                      (unsigned long long)seed, queries[q], e.msg);
-          j->n = ks_results_count(r);
+          j->n = ks_index_results_count(r);
           j->hits = calloc(j->n ? j->n : 1, sizeof *j->hits);
           assert_non_null(j->hits);
-          for (size_t i = 0; i < j->n; i++) ks_results_hit(r, i, &j->hits[i]);
-          j->matches = ks_results_matches(r);
-          j->exact = ks_results_matches_exact(r);
-          ks_results_free(r);
+          for (size_t i = 0; i < j->n; i++) ks_index_results_hit(r, i, &j->hits[i]);
+          j->matches = ks_index_results_matches(r);
+          j->exact = ks_index_results_matches_exact(r);
+          ks_index_results_free(r);
         }
 
   pthread_t th[THREADS];

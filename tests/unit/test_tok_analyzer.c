@@ -19,7 +19,7 @@
 
 #include "korean_int.h"
 #include "ks_alloc.h"
-#include "ks_tok.h"
+#include "kosearch/tok.h"
 
 /* ---- capture helpers ---------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /*
- * ks_input.h - reading corpora for indexing (public, stable API).
+ * kosearch/input.h - reading corpora for indexing (public, stable API).
  *
  * Accepted inputs (docs/input.md):
  *   - JSON Lines, plain or gzip-compressed (detected by the gzip magic, not
@@ -18,14 +18,14 @@
  * KS_EUTF8 with a message naming the file and line, and the next call
  * continues with the following record.
  */
-#ifndef KS_INPUT_H
-#define KS_INPUT_H
+#ifndef KOSEARCH_INPUT_H
+#define KOSEARCH_INPUT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks_error.h"
-#include "ks_idx.h"
+#include "kosearch/error.h"
+#include "kosearch/writer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,7 +36,7 @@ typedef struct ks_input ks_input;
 /* Open `path` (file, directory or "-"). Returns KS_OK, KS_EIO (cannot
  * open/read; err names the path), KS_EINVAL (no usable files in a
  * directory), KS_ENOMEM. On failure *out = NULL. */
-int ks_input_open(const char *path, ks_input **out, ks_err *err);
+KS_API int ks_input_open(const char *path, ks_input **out, ks_err *err);
 
 /* Next document. Returns
  *   KS_OK      doc filled; its pointers are valid until the next call;
@@ -46,18 +46,18 @@ int ks_input_open(const char *path, ks_input **out, ks_err *err);
  *              the record is skipped, calling again continues;
  *   KS_EUTF8   invalid UTF-8 in the record (same recovery);
  *   KS_EIO / KS_ENOMEM / KS_ECORRUPT (truncated or corrupt gzip): fatal.
- * Size and emptiness limits are the writer's job (ks_writer_add). */
-int ks_input_next(ks_input *in, ks_doc *doc, ks_err *err);
+ * Size and emptiness limits are the writer's job (ks_index_writer_add). */
+KS_API int ks_input_next(ks_input *in, ks_doc *doc, ks_err *err);
 
 /* "FILE:LINE" of the record last returned (borrowed, valid until the next
  * call). */
-const char *ks_input_where(const ks_input *in);
+KS_API const char *ks_input_where(const ks_input *in);
 
 /* Progress: bytes consumed so far and total bytes, both counted on disk
  * (compressed bytes for .gz). total is 0 when unknown (stdin). */
-void ks_input_progress(const ks_input *in, uint64_t *done, uint64_t *total);
+KS_API void ks_input_progress(const ks_input *in, uint64_t *done, uint64_t *total);
 
-void ks_input_close(ks_input *in);  /* NULL allowed */
+KS_API void ks_input_close(ks_input *in);  /* NULL allowed */
 
 #ifdef __cplusplus
 }

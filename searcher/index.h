@@ -5,13 +5,13 @@
  *   ks_index *ix; ks_err e;
  *   if (ks_index_open("my.idx", &ix, &e)) { puts(e.msg); ... }
  *   ks_search_opts o; ks_search_opts_default(&o); o.k = 10;
- *   ks_results *r;
- *   if (ks_search(ix, "대통령 +\"첨단 산업\" -보스턴", SIZE_MAX, &o, &r, &e)) ...
- *   for (size_t i = 0; i < ks_results_count(r); i++) {
- *     ks_hit h; ks_results_hit(r, i, &h);
+ *   ks_index_results *r;
+ *   if (ks_index_search(ix, "대통령 +\"첨단 산업\" -보스턴", SIZE_MAX, &o, &r, &e)) ...
+ *   for (size_t i = 0; i < ks_index_results_count(r); i++) {
+ *     ks_index_hit h; ks_index_results_hit(r, i, &h);
  *     const char *id; size_t idlen; ks_index_doc_id(ix, h.doc, &id, &idlen, &e);
  *   }
- *   ks_results_free(r); ks_index_close(ix);
+ *   ks_index_results_free(r); ks_index_close(ix);
  *
  * Query language (docs/query.md): whitespace-separated clauses;
  *   word         optional: ranked OR
@@ -32,8 +32,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks_error.h"
-#include "ks_tok.h"
+#include "kosearch/error.h"
+#include "kosearch/tok.h"
+#include "kosearch/search.h"
+#define KS_BACKEND_UNSTABLE_API
+#include "kosearch/backend.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,86 +77,48 @@ int ks_index_get_stats(ks_index *ix, ks_index_stats *st, ks_err *err);
 int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
                    void *ctx, ks_err *err);
 
-/* Top-k algorithms (docs/ranking.md, "Query evaluation"). All return the
- * same hits (ids, scores, order). BMW and MaxScore prune ranked-OR queries
- * (optional words and phrases, -excluded clauses allowed) each their own
- * way; for queries with +required clauses both run the same conjunctive
- * evaluation (intersection with skipping, block-max bounds); k = 0 is
- * always evaluated exhaustively. A pruning algorithm does not see every
- * matching document, so its match count may be a lower bound only
- * (ks_results_matches_exact). */
-enum {
-  KS_ALGO_EXHAUSTIVE = 0, /* every matching document is scored */
-  KS_ALGO_BMW = 1,        /* block-max WAND */
-  KS_ALGO_MAXSCORE = 2    /* block-max MaxScore (the default) */
-};
-/* Ranking schemes (docs/ranking.md):
- *  KS_RANK_BM25          per-field BM25, fields combined with bigram_weight
- *  KS_RANK_BM25_XAPIAN   Xapian 1.4's BM25Weight(k1, 0, 1, b, min_normlen)
- *                        computed exactly as Xapian does (its idf clamp,
- *                        document length = all terms of both fields, wqf
- *                        factor with k3 = 1), so that a native index and a
- *                        Xapian database of the same documents rank alike. */
-enum { KS_RANK_BM25 = 0, KS_RANK_BM25_XAPIAN = 1 };
+/* ks_search_opts, KS_ALGO_*, KS_RANK_*: kosearch/search.h. */
 
-/* Default ranking parameters, tuned for Korean on the KorQuAD paragraph and
- * Korean Wikipedia question sets (docs/ranking.md, "Defaults"; docs/eval.md):
- * a low b because long articles are more often the answer than BM25's
- * usual b = 0.75 lets them be, a low k1 because repeating a word matters
- * little once it is there, and bigrams counting as much as words. */
-#define KS_DEFAULT_K1 0.6
-#define KS_DEFAULT_B 0.25
-#define KS_DEFAULT_BIGRAM_WEIGHT 1.0
-
-typedef struct ks_search_opts {
-  uint32_t k;             /* hits to return (default 10; 0 = count only) */
-  double k1;              /* BM25 k1 (default KS_DEFAULT_K1) */
-  double b;               /* BM25 b (default KS_DEFAULT_B) */
-  double bigram_weight;   /* weight of the bigram field (default
-                             KS_DEFAULT_BIGRAM_WEIGHT) */
-  int algorithm;          /* KS_ALGO_* (default KS_ALGO_MAXSCORE) */
-  int ranking;            /* KS_RANK_* (default KS_RANK_BM25) */
-  double min_normlen;     /* KS_RANK_BM25_XAPIAN only: Xapian's min_normlen,
-                             finite >= 0 (default 0.5, Xapian's default) */
-} ks_search_opts;
-
-void ks_search_opts_default(ks_search_opts *o);
-
-typedef struct ks_hit {
+typedef struct ks_index_hit {
   uint64_t doc;    /* internal document number (index-wide) */
   double score;
-} ks_hit;
+} ks_index_hit;
 
-typedef struct ks_results ks_results;
+typedef struct ks_index_results ks_index_results;
 
 /* Parse, analyze and run `query` (UTF-8, `len` bytes or SIZE_MAX for
  * NUL-terminated). Returns KS_OK (possibly zero hits), KS_EQUERY
  * (malformed: e.g. invalid UTF-8, empty clause "+"), KS_EINVAL (bad opts),
- * KS_ECORRUPT, KS_ENOMEM. Free *out with ks_results_free. */
-int ks_search(ks_index *ix, const char *query, size_t len,
-              const ks_search_opts *opts, ks_results **out, ks_err *err);
+ * KS_ECORRUPT, KS_ENOMEM. Free *out with ks_index_results_free. */
+int ks_index_search(ks_index *ix, const char *query, size_t len,
+              const ks_search_opts *opts, ks_index_results **out, ks_err *err);
 
-size_t ks_results_count(const ks_results *r);
+size_t ks_index_results_count(const ks_index_results *r);
 /* Number of documents that matched the query. Exact when
- * ks_results_matches_exact(r) is 1; otherwise (a pruning algorithm skipped
+ * ks_index_results_matches_exact(r) is 1; otherwise (a pruning algorithm skipped
  * documents it proved could not reach the top k) the number of documents
  * it fully scored, a LOWER BOUND of the real count: show it as "at least
  * N". For the exact count run the query with KS_ALGO_EXHAUSTIVE (slower). */
-uint64_t ks_results_matches(const ks_results *r);
-/* 1 if ks_results_matches(r) is the exact number of matching documents:
+uint64_t ks_index_results_matches(const ks_index_results *r);
+/* 1 if ks_index_results_matches(r) is the exact number of matching documents:
  * always with KS_ALGO_EXHAUSTIVE and with k = 0, when fewer than k
  * documents matched (nothing can be skipped then) and when every live
  * document matched; 0 when the count is a lower bound. 1 for r == NULL
  * (0 matches, exactly). */
-int ks_results_matches_exact(const ks_results *r);
+int ks_index_results_matches_exact(const ks_index_results *r);
 /* i-th hit, best first. KS_OK or KS_EINVAL (i out of range). */
-int ks_results_hit(const ks_results *r, size_t i, ks_hit *hit);
-void ks_results_free(ks_results *r);  /* NULL allowed */
+int ks_index_results_hit(const ks_index_results *r, size_t i, ks_index_hit *hit);
+void ks_index_results_free(ks_index_results *r);  /* NULL allowed */
 
 /* The document's own "id" (borrowed: valid while ix is open; not
  * NUL-terminated). KS_OK, KS_EINVAL (no such doc), KS_ECORRUPT. */
 int ks_index_doc_id(ks_index *ix, uint64_t doc, const char **id, size_t *len,
                     ks_err *err);
+
+/* The number of the live document whose id is `id` (`len` bytes) in *doc.
+ * KS_OK, KS_NOTFOUND (none; err untouched), KS_ECORRUPT. */
+int ks_index_find_id(ks_index *ix, const char *id, size_t len, uint64_t *doc,
+                     ks_err *err);
 
 /* The stored JSON object of a document, NUL-terminated, in *json; free it
  * with ks_mem_free. KS_OK, KS_EINVAL, KS_ECORRUPT, KS_ENOMEM. */
@@ -164,7 +129,7 @@ int ks_index_doc_json(ks_index *ix, uint64_t doc, char **json, size_t *len,
  * densest cluster of matched query words), each matched word wrapped in
  * mark_open/mark_close; the title is not included. *out is NUL-terminated,
  * free with ks_mem_free. KS_OK, KS_EINVAL, KS_ECORRUPT, KS_ENOMEM. */
-int ks_results_snippet(ks_index *ix, const ks_results *r, size_t i,
+int ks_index_results_snippet(ks_index *ix, const ks_index_results *r, size_t i,
                        size_t max_chars, const char *mark_open,
                        const char *mark_close, char **out, ks_err *err);
 
@@ -176,29 +141,7 @@ int ks_results_snippet(ks_index *ix, const ks_results *r, size_t i,
 
 typedef struct ks_query_plan ks_query_plan;
 
-/* One analyzed query term. */
-typedef struct ks_plan_term {
-  uint8_t field;      /* KS_FIELD_WORD or KS_FIELD_BIGRAM (ks_tok.h) */
-  const char *term;   /* UTF-8 bytes, not NUL-terminated (borrowed) */
-  size_t len;
-  uint32_t count;     /* word clause: occurrences of the term in the clause
-                         (the native qtf); phrase clause: always 1 */
-} ks_plan_term;
-
-/* One clause. A word clause lists its distinct terms (surfaces, stems,
- * bigrams) and matches a document containing any of them. A phrase clause
- * lists one base term per word position in order (a term repeats when the
- * phrase repeats a word), offsets[i] being the position of terms[i]
- * relative to terms[0] (offsets[0] = 0, increasing). */
-typedef struct ks_plan_clause {
-  int op;                     /* 0 optional, 1 required, 2 excluded (the
-                                 values of KS_XAP_OPTIONAL/_REQUIRED/
-                                 _EXCLUDED) */
-  int phrase;                 /* 0 word clause, 1 phrase */
-  const ks_plan_term *terms;  /* nterms >= 1 (borrowed) */
-  size_t nterms;
-  const uint32_t *offsets;    /* phrase: nterms offsets; word: NULL */
-} ks_plan_clause;
+/* Clauses are ks_query_clause / ks_query_term (kosearch/backend.h). */
 
 /* Parse and analyze `query` (`len` bytes, or SIZE_MAX if NUL-terminated)
  * with a new analyzer configured by `tok` (NULL: defaults, as
@@ -214,9 +157,9 @@ void ks_query_plan_free(ks_query_plan *p);  /* NULL allowed */
 size_t ks_query_plan_count(const ks_query_plan *p);
 /* The i-th clause; pointers in *c stay valid until ks_query_plan_free.
  * KS_OK or KS_EINVAL (i out of range). */
-int ks_query_plan_clause(const ks_query_plan *p, size_t i, ks_plan_clause *c);
+int ks_query_plan_clause(const ks_query_plan *p, size_t i, ks_query_clause *c);
 
-/* The snippet ks_results_snippet would make, from a stored JSON document
+/* The snippet ks_index_results_snippet would make, from a stored JSON document
  * (`json`, `json_len` bytes: an object with a "text" string, as stored by
  * both backends) and the plan's non-excluded terms. *out is NUL-terminated,
  * free with ks_mem_free. KS_OK, KS_EINVAL, KS_ECORRUPT (not such an
@@ -225,8 +168,8 @@ int ks_query_plan_snippet(ks_query_plan *p, const char *json, size_t json_len,
                           size_t max_chars, const char *mark_open,
                           const char *mark_close, char **out, ks_err *err);
 
-/* Free memory returned by the library (NULL allowed). */
-void ks_mem_free(void *p);
+
+
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /*
- * ks_error.h - kosearch return codes and error detail (public, stable API).
+ * kosearch/error.h - return codes, error detail and freeing library memory
+ * (public, stable API).
  *
  * Every kosearch function that can fail returns an int rc. KS_OK (0) is
  * success; KS_DONE is the normal end of an iteration, not an error. Every
@@ -17,6 +18,8 @@
 #define KS_ERROR_H
 
 #include <stddef.h>
+
+#include "kosearch/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,19 +51,23 @@ typedef struct ks_err {
 } ks_err;
 
 /* Static English description of rc ("checksum mismatch..."). Never NULL. */
-const char *ks_strerror(int rc);
+KS_API const char *ks_strerror(int rc);
 
 /* Fill *err (if non-NULL) with rc and a printf-style message; returns rc so
- * callers can write `return ks_err_set(err, KS_EIO, "[idx][open] %s: %s", ...)`.
+ * callers (and backends, kosearch/backend.h) can write `return ks_err_set(err, KS_EIO, "[idx][open] %s: %s", ...)`.
  * A message already present is overwritten. */
-int ks_err_set(ks_err *err, int rc, const char *fmt, ...)
+KS_API int ks_err_set(ks_err *err, int rc, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
 /* Reset *err to KS_OK with an empty message (NULL is allowed). */
-void ks_err_clear(ks_err *err);
+KS_API void ks_err_clear(ks_err *err);
+
+/* Free memory the library returned to the caller (stored JSON, snippets:
+ * each function says when). NULL is allowed. */
+KS_API void ks_mem_free(void *p);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /*
- * ks_idx.h - building a kosearch index (public, stable API).
+ * kosearch/writer.h - building an index, ks_writer_* (public, stable API).
  *
- *   ks_writer_opts o; ks_writer_opts_default(&o);
+ *   ks_writer_opts o; ks_writer_opts_default(&o);   // o.backend = "xapian"...
  *   ks_writer *w; ks_err e;
  *   if (ks_writer_open("my.idx", &o, &w, &e)) { puts(e.msg); ... }
  *   ks_doc d = {.id = "a1", .id_len = 2, .text = "...", .text_len = n};
@@ -9,40 +9,45 @@
  *   rc = ks_writer_commit(w, &e);    // atomic: all or nothing
  *   ks_writer_close(w);
  *
- * An index is a directory of immutable segment files plus a MANIFEST
- * (docs/format/README.md). ks_writer_open on an existing index starts a
- * writer whose commit REPLACES the index contents atomically (the previous
- * commit stays readable until the new MANIFEST is renamed into place; a
- * crash at any point leaves it intact). Only one writer per index: the
- * directory is locked (KS_ELOCKED).
+ * One writer for every backend (opts.backend). Both backends accept exactly
+ * the same documents (the checks of ks_writer_add) and index exactly the
+ * same terms (the analyzer of kosearch/tok.h), so an index of either kind
+ * answers a query with the same documents (docs/xapian.md).
  *
- * Memory: analyzed postings are buffered in memory and flushed to a new
+ * Commit semantics: ks_writer_open on an existing index starts a writer
+ * whose commit REPLACES the index contents atomically. The previous commit
+ * stays readable until the new one is published (native: a MANIFEST
+ * rename; Xapian: the build goes to "<dir>.tmp", renamed onto <dir> at
+ * commit); a crash at any point leaves it intact. Only one writer per
+ * index: KS_ELOCKED.
+ *
+ * Memory (native): analyzed postings are buffered and flushed to a new
  * segment whenever the buffer exceeds opts.mem_budget bytes; at commit the
  * segments are merged into one (unless opts.merge = 0). With opts.threads
  * >= 2 a segment is written by a helper thread while the next one fills,
- * so the budget is shared: segments are cut at half the budget and the
- * writer waits rather than hold more than the budget in both together.
+ * so segments are cut at half the budget. Xapian buffers up to 10,000
+ * documents per shard (its own flush threshold).
  *
  * Duplicate ids: a later document with the same id replaces the earlier
- * one (the earlier is deleted; ks_writer_stats counts it in docs_replaced).
+ * one (ks_writer_stats counts it in docs_replaced).
  *
  * Threading: a ks_writer is used by one thread at a time.
  */
-#ifndef KS_IDX_H
-#define KS_IDX_H
+#ifndef KOSEARCH_WRITER_H
+#define KOSEARCH_WRITER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks_error.h"
-#include "ks_tok.h"
+#include "kosearch/error.h"
+#include "kosearch/tok.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* A document to index. All pointers are borrowed for the duration of
- * ks_writer_add only. Strings are UTF-8 with explicit lengths. */
+ * ks_index_writer_add only. Strings are UTF-8 with explicit lengths. */
 typedef struct ks_doc {
   const char *id;     size_t id_len;     /* required, 1..KS_MAX_ID_BYTES */
   const char *title;  size_t title_len;  /* may be NULL/0 */
@@ -57,31 +62,14 @@ typedef struct ks_doc {
 /* Longest accepted document id, in bytes. */
 #define KS_MAX_ID_BYTES 1024
 
-/* The checks ks_writer_add applies to a document, for other backends that
- * must accept exactly the same documents: id present and at most
- * KS_MAX_ID_BYTES, text present and non-empty, title + text at most
- * max_doc_bytes, no NUL byte, valid UTF-8 in id, title and text.
- * Returns KS_OK, KS_EINPUT, KS_EUTF8 or KS_ELIMIT (err says why, without a
- * location: callers add FILE:LINE). */
-int ks_doc_validate(const ks_doc *doc, size_t max_doc_bytes, ks_err *err);
-
-/* Analyze a document exactly as ks_writer_add does, for other backends
- * that must index the same terms: the title, then the text, whose
- * positions continue after a gap of one (no phrase spans the two); cb gets
- * every term with tok->pos already at its document-level position.
- * Returns KS_OK, the analyzer's errors (ks_tok_run), KS_ELIMIT, or cb's
- * non-zero value. The document should have passed ks_doc_validate. */
-int ks_doc_analyze(ks_tok *tok, const ks_doc *doc, ks_tok_cb cb, void *ctx,
-                   ks_err *err);
-
-/* The stored JSON the writer builds for a document given without one:
- * {"id":...,"title":...,"text":...}. *json is NUL-terminated (length in
- * *len if non-NULL); free it with ks_mem_free (ks_srch.h). KS_OK or
- * KS_ENOMEM. */
-int ks_doc_default_json(const ks_doc *doc, char **json, size_t *len,
-                        ks_err *err);
-
 typedef struct ks_writer_opts {
+  const char *backend;    /* NULL or "native" (default): kosearch's own
+                             index; "xapian": a Xapian database (the program
+                             must link libkosearch-xapian and call
+                             ks_xapian_register first, kosearch/xapian.h) */
+  uint32_t shards;        /* xapian: 0 (default) one database; N >= 1 a
+                             directory of N shards (docs/xapian.md); native:
+                             must be 0 */
   size_t mem_budget;      /* flush threshold in bytes (default 256 MiB,
                              minimum 1 MiB) */
   int merge;              /* 1: merge all segments into one at commit */
@@ -102,32 +90,36 @@ typedef struct ks_writer_opts {
                              the budget). */
 } ks_writer_opts;
 
-void ks_writer_opts_default(ks_writer_opts *o);
+/* Fill *o with the defaults above. */
+KS_API void ks_writer_opts_default(ks_writer_opts *o);
 
 typedef struct ks_writer ks_writer;
 
-/* Create the directory if needed, lock it, and start an empty writer.
- * Refuses a non-empty directory that is not a kosearch index (KS_EINVAL).
- * Returns KS_OK, KS_EIO, KS_EINVAL, KS_ELOCKED, KS_ENOMEM, KS_EICU.
- * On failure *out = NULL. */
-int ks_writer_open(const char *dir, const ks_writer_opts *opts,
-                   ks_writer **out, ks_err *err);
+/* Open a writer on directory `dir` (in), created if missing; `opts` (in,
+ * NULL: defaults) is copied. A non-empty directory that is not an index
+ * of the chosen backend is refused (KS_EINVAL), so nothing else is ever
+ * overwritten. *out (out) receives the writer, NULL on failure.
+ * Returns KS_OK; KS_EINVAL (bad options, foreign directory), KS_EUNSUPPORTED
+ * (backend not built in or not registered: "built without Xapian"),
+ * KS_ELOCKED, KS_EIO, KS_ENOMEM, KS_EICU, KS_EXAPIAN. */
+KS_API int ks_writer_open(const char *dir, const ks_writer_opts *opts,
+                          ks_writer **out, ks_err *err);
 
-/* Analyze and buffer one document. Checks: id present and <= 1024 bytes,
- * text present and non-empty, no NUL byte, valid UTF-8, size limit.
+/* Check, analyze and buffer one document (in; borrowed for the call only).
  * Returns KS_OK; KS_EINPUT / KS_EUTF8 / KS_ELIMIT for a rejected document
- * (the index is unchanged, the writer stays usable; err says why);
- * KS_ENOMEM / KS_EIO (writer unusable except for ks_writer_close). */
-int ks_writer_add(ks_writer *w, const ks_doc *doc, ks_err *err);
+ * (nothing changes, the writer stays usable; err says why, without a file
+ * location); any other code (KS_ENOMEM, KS_EIO, KS_EXAPIAN...) leaves the
+ * writer failed: only ks_writer_close is then allowed. */
+KS_API int ks_writer_add(ks_writer *w, const ks_doc *doc, ks_err *err);
 
-/* Flush, merge (if opts.merge), and atomically publish a new commit.
- * After KS_OK the writer is finished: only ks_writer_close is allowed.
- * Returns KS_OK, KS_EIO, KS_ENOMEM, KS_ELIMIT. On error the previous
- * commit is intact. */
-int ks_writer_commit(ks_writer *w, ks_err *err);
+/* Flush, merge (native, opts.merge) and atomically publish the index.
+ * After KS_OK the writer is finished: only ks_writer_get_stats and
+ * ks_writer_close are allowed. Returns KS_OK, KS_EIO, KS_ENOMEM,
+ * KS_ELIMIT, KS_EXAPIAN; on error the previous commit is intact. */
+KS_API int ks_writer_commit(ks_writer *w, ks_err *err);
 
 typedef struct ks_writer_stats {
-  uint64_t docs_added;      /* documents accepted by ks_writer_add */
+  uint64_t docs_added;      /* documents accepted by ks_index_writer_add */
   uint64_t docs_replaced;   /* accepted documents replaced by a later id */
   uint64_t docs_live;       /* docs_added - docs_replaced */
   uint64_t bytes_in;        /* title+text bytes of accepted documents */
@@ -139,16 +131,19 @@ typedef struct ks_writer_stats {
   uint64_t index_bytes;     /* total size of committed files */
   uint32_t segments_flushed;/* segments written before the final merge */
   uint32_t segments;        /* segments in the committed index */
-  size_t mem_used;          /* bytes currently buffered */
+  size_t mem_used;          /* bytes currently buffered (native) */
 } ks_writer_stats;
 
-void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st);
+/* Fill *st (out) with the writer's counters so far (never fails). Fields a
+ * backend cannot tell are 0 (Xapian: segments*, mem_used). */
+KS_API void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st);
 
 /* Release the writer. Without a successful commit, everything added is
- * discarded (its temporary segment files are removed). NULL allowed. */
-void ks_writer_close(ks_writer *w);
+ * discarded and the index is as it was before ks_writer_open. NULL
+ * allowed. */
+KS_API void ks_writer_close(ks_writer *w);
 
 #ifdef __cplusplus
 }
 #endif
-#endif /* KS_IDX_H */
+#endif /* KOSEARCH_WRITER_H */

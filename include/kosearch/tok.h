@@ -1,5 +1,5 @@
 /*
- * ks_tok.h - the kosearch Korean analyzer (public, stable API).
+ * kosearch/tok.h - the Korean analyzer, ks_tok_* (public, stable API).
  *
  * One analyzer serves documents and queries, so both sides produce the same
  * terms. Pipeline (see docs/analyzer.md):
@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks_error.h"
+#include "kosearch/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,28 +87,28 @@ typedef struct ks_tok_config {
   int min_stem;    /* minimum stem length in syllables (default 1) */
 } ks_tok_config;
 
-void ks_tok_config_default(ks_tok_config *cfg);
+KS_API void ks_tok_config_default(ks_tok_config *cfg);
 
 /* Create an analyzer. cfg may be NULL (defaults).
  * Returns KS_OK, KS_ENOMEM or KS_EICU; on failure *out = NULL.
  * Free with ks_tok_free. */
-int ks_tok_new(const ks_tok_config *cfg, ks_tok **out, ks_err *err);
+KS_API int ks_tok_new(const ks_tok_config *cfg, ks_tok **out, ks_err *err);
 
 /* Free; NULL is allowed. */
-void ks_tok_free(ks_tok *tok);
+KS_API void ks_tok_free(ks_tok *tok);
 
 /* Analyze `len` bytes of UTF-8 `text` (need not be NUL-terminated) and call
  * cb for each term in text order (surface before its stem before its
  * bigrams). reason is KS_TOK_DOCUMENT or KS_TOK_QUERY.
  * Returns KS_OK, KS_EUTF8 (text is not valid UTF-8; nothing emitted),
  * KS_ENOMEM, KS_EICU, or the callback's non-zero value. */
-int ks_tok_run(ks_tok *tok, int reason, const char *text, size_t len,
+KS_API int ks_tok_run(ks_tok *tok, int reason, const char *text, size_t len,
                ks_tok_cb cb, void *ctx, ks_err *err);
 
 /* Check that text is valid UTF-8 (no overlongs, surrogates or > U+10FFFF).
  * Returns 1 if valid; else 0 and, if bad_offset is non-NULL, sets it to the
  * byte offset of the first invalid sequence. */
-int ks_utf8_valid(const char *text, size_t len, size_t *bad_offset);
+KS_API int ks_utf8_valid(const char *text, size_t len, size_t *bad_offset);
 
 #ifdef __cplusplus
 }
