@@ -12,7 +12,9 @@
 #ifndef KS_ENGINE_INT_H
 #define KS_ENGINE_INT_H
 
+#ifndef KS_BACKEND_UNSTABLE_API
 #define KS_BACKEND_UNSTABLE_API
+#endif
 #include "kosearch/backend.h"
 
 /* ---- backend.c ------------------------------------------------------------ */

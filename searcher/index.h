@@ -35,7 +35,9 @@
 #include "kosearch/error.h"
 #include "kosearch/tok.h"
 #include "kosearch/search.h"
+#ifndef KS_BACKEND_UNSTABLE_API
 #define KS_BACKEND_UNSTABLE_API
+#endif
 #include "kosearch/backend.h"
 
 #ifdef __cplusplus

@@ -299,6 +299,22 @@ int ks_xap_results_json(ks_xap_results *r, size_t i, char **json,
                         size_t *len, ks_err *err);
 void ks_xap_results_free(ks_xap_results *r);  /* NULL allowed */
 
+/* ---- by id, check ------------------------------------------------------- */
+
+/* The stored JSON of the document whose id is `id`, NUL-terminated, in
+ * *json (allocated with ks_mem_alloc: free with ks_mem_free; length in
+ * *len, may be NULL). Returns KS_OK, KS_NOTFOUND (no such document),
+ * KS_EINVAL, KS_ENOMEM, KS_EXAPIAN. */
+int ks_xap_get(ks_xap_db *db, const char *id, size_t id_len, char **json,
+               size_t *len, ks_err *err);
+
+/* Run Xapian's own consistency check (Xapian::Database::check) on the
+ * database in directory `path`; its report lines go to `report` (may be
+ * NULL). Returns KS_OK, KS_ECORRUPT (errors found), KS_NOTFOUND, KS_EIO,
+ * KS_EXAPIAN. */
+int ks_xap_check(const char *path, void (*report)(void *ctx, const char *line),
+                 void *ctx, ks_err *err);
+
 #ifdef __cplusplus
 }
 #endif

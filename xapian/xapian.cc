@@ -32,13 +32,16 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <xapian.h>
 
 extern "C" {
+#ifndef KS_BACKEND_UNSTABLE_API
 #define KS_BACKEND_UNSTABLE_API
+#endif
 #include "kosearch/backend.h"
 #include "kosearch/tok.h"
 }
@@ -774,3 +777,56 @@ extern "C" int ks_xap_results_json(ks_xap_results *r, size_t i, char **json,
 
 /* Contract: ks_xap.h. */
 extern "C" void ks_xap_results_free(ks_xap_results *r) { free_handle(r); }
+
+/* ---- by id, check ------------------------------------------------------------ */
+
+/* Contract: ks_xap.h. The id term finds the candidates; the id in value
+ * slot 0 decides (a hashed id term may be shared by two long ids). */
+extern "C" int ks_xap_get(ks_xap_db *db, const char *id, size_t id_len,
+                          char **json, size_t *len, ks_err *err) {
+  if (json) *json = NULL;
+  if (len) *len = 0;
+  if (!db || !id || !json || id_len == 0 || id_len > KS_XAP_MAX_ID)
+    return ks_err_set(err, KS_EINVAL, "[xap][get] bad argument");
+  return guarded(err, "get", db->label.c_str(), [&]() -> int {
+    std::string t;
+    make_id_term(t, id, id_len);
+    for (Xapian::PostingIterator p = db->db.postlist_begin(t);
+         p != db->db.postlist_end(t); ++p) {
+      Xapian::Document d = db->db.get_document(*p);
+      if (d.get_value(kIdSlot) != std::string(id, id_len)) continue;
+      std::string data = d.get_data();
+      char *s = static_cast<char *>(ks_mem_alloc(data.size() + 1));
+      if (!s) throw std::bad_alloc();
+      std::memcpy(s, data.data(), data.size());
+      s[data.size()] = '\0';
+      *json = s;
+      if (len) *len = data.size();
+      return KS_OK;
+    }
+    return ks_err_set(err, KS_NOTFOUND, "[xap][get] %s: no document with id '%.*s'",
+                      db->label.c_str(), (int)(id_len > 200 ? 200 : id_len), id);
+  });
+}
+
+/* Contract: ks_xap.h. Xapian::Database::check walks every table; its
+ * report goes line by line to `report`. */
+extern "C" int ks_xap_check(const char *path,
+                            void (*report)(void *ctx, const char *line),
+                            void *ctx, ks_err *err) {
+  if (!path || !*path) return ks_err_set(err, KS_EINVAL, "[xap][check] no path");
+  return guarded(err, "check", path, [&]() -> int {
+    std::ostringstream out;
+    size_t errors = Xapian::Database::check(std::string(path), 0, &out);
+    if (report) {
+      std::istringstream in(out.str());
+      std::string line;
+      while (std::getline(in, line))
+        if (!line.empty()) report(ctx, line.c_str());
+    }
+    if (errors)
+      return ks_err_set(err, KS_ECORRUPT, "[xap][check] %s: %zu error%s found by Xapian's check",
+                        path, errors, errors == 1 ? "" : "s");
+    return KS_OK;
+  });
+}
