@@ -83,6 +83,7 @@ set_target_properties(kosearch PROPERTIES INSTALL_RPATH "${KS_BIN_RPATH}")
 set(KS_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/kosearch)
 set(KS_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
+# INCLUDES DESTINATION: the exported targets' include directory.
 install(TARGETS kosearch_shared kosearch_static EXPORT kosearch-targets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime
                 NAMELINK_COMPONENT development
