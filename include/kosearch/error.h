@@ -14,8 +14,8 @@
  *   "[idx][open] /data/idx/000001.tid: checksum mismatch (file is corrupt)".
  * A ks_err is plain memory owned by the caller: no free is needed.
  */
-#ifndef KS_ERROR_H
-#define KS_ERROR_H
+#ifndef KOSEARCH_ERROR_H
+#define KOSEARCH_ERROR_H
 
 #include <stddef.h>
 
@@ -72,4 +72,4 @@ KS_API void ks_mem_free(void *p);
 #ifdef __cplusplus
 }
 #endif
-#endif /* KS_ERROR_H */
+#endif /* KOSEARCH_ERROR_H */

@@ -46,7 +46,7 @@ KS_API int ks_input_open(const char *path, ks_input **out, ks_err *err);
  *              the record is skipped, calling again continues;
  *   KS_EUTF8   invalid UTF-8 in the record (same recovery);
  *   KS_EIO / KS_ENOMEM / KS_ECORRUPT (truncated or corrupt gzip): fatal.
- * Size and emptiness limits are the writer's job (ks_index_writer_add). */
+ * Size and emptiness limits are the writer's job (ks_writer_add). */
 KS_API int ks_input_next(ks_input *in, ks_doc *doc, ks_err *err);
 
 /* "FILE:LINE" of the record last returned (borrowed, valid until the next
@@ -62,4 +62,4 @@ KS_API void ks_input_close(ks_input *in);  /* NULL allowed */
 #ifdef __cplusplus
 }
 #endif
-#endif /* KS_INPUT_H */
+#endif /* KOSEARCH_INPUT_H */

@@ -21,8 +21,8 @@
  * ks_tok must be used by one thread at a time. Create one per thread
  * (creation is cheap: a few microseconds).
  */
-#ifndef KS_TOK_H
-#define KS_TOK_H
+#ifndef KOSEARCH_TOK_H
+#define KOSEARCH_TOK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -113,4 +113,4 @@ KS_API int ks_utf8_valid(const char *text, size_t len, size_t *bad_offset);
 #ifdef __cplusplus
 }
 #endif
-#endif /* KS_TOK_H */
+#endif /* KOSEARCH_TOK_H */

@@ -47,7 +47,7 @@ extern "C" {
 #endif
 
 /* A document to index. All pointers are borrowed for the duration of
- * ks_index_writer_add only. Strings are UTF-8 with explicit lengths. */
+ * ks_writer_add only. Strings are UTF-8 with explicit lengths. */
 typedef struct ks_doc {
   const char *id;     size_t id_len;     /* required, 1..KS_MAX_ID_BYTES */
   const char *title;  size_t title_len;  /* may be NULL/0 */
@@ -119,7 +119,7 @@ KS_API int ks_writer_add(ks_writer *w, const ks_doc *doc, ks_err *err);
 KS_API int ks_writer_commit(ks_writer *w, ks_err *err);
 
 typedef struct ks_writer_stats {
-  uint64_t docs_added;      /* documents accepted by ks_index_writer_add */
+  uint64_t docs_added;      /* documents accepted by ks_writer_add */
   uint64_t docs_replaced;   /* accepted documents replaced by a later id */
   uint64_t docs_live;       /* docs_added - docs_replaced */
   uint64_t bytes_in;        /* title+text bytes of accepted documents */
