@@ -61,7 +61,22 @@ const char *cli_strip_tags(const char *msg) {
 int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
                 const char *cmd) {
   opterr = 0; /* our messages, not getopt's */
-  int c = getopt_long(argc, argv, optstring, longopts, NULL);
+  int li = -1;
+  int c = getopt_long(argc, argv, optstring, longopts, &li);
+  if (li >= 0 && c != '?' && c != ':') {
+    /* getopt_long accepts any unique prefix of a long option: "--k" would
+     * be --k1 where -k was meant. Only whole names are accepted. The
+     * option's element is before its value when that came separately. */
+    const char *elt = argv[optind - 1];
+    if (longopts[li].has_arg && optarg == argv[optind - 1] && optind >= 2) elt = argv[optind - 2];
+    const char *name = elt + 2; /* after "--" */
+    size_t n = strcspn(name, "=");
+    if (n != strlen(longopts[li].name) || strncmp(name, longopts[li].name, n) != 0) {
+      cli_usage(cmd, "unknown option '--%.*s' (did you mean '--%s'?)", (int)n, name,
+                longopts[li].name);
+      return '?';
+    }
+  }
   if (c == '?') {
     /* optopt: the unknown short option; 0 for an unknown (or ambiguous)
      * long option, which getopt has skipped: it is argv[optind - 1] */

@@ -35,6 +35,11 @@ expect_rc 2 "search -n 5 IDX 사과 (before INDEX)"
 ks search "$IDX" --bogus 사과
 expect_rc 2 "search IDX --bogus 사과"
 check "names the long option" err_has "unknown option '--bogus'"
+ks search "$IDX" --k 3 사과
+expect_rc 2 "--k is no abbreviation of --k1 (getopt_long would take it)"
+check "suggests the whole name" err_has "unknown option '--k' (did you mean '--k1'?)"
+ks search "$IDX" --js 사과
+expect_rc 2 "--js: long options are whole names only"
 ks search "$IDX" -클러스터 사과
 expect_rc 2 "search IDX -클러스터 사과: a -word before the query needs --"
 ks search "$IDX" 사과 -k
