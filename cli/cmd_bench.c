@@ -17,10 +17,10 @@
  * opened again). Every index is searched with xapian_pruning set, so a
  * Xapian database uses Xapian's own pruning matcher (its normal mode, as a
  * Xapian user runs it), not the exhaustive mode `kosearch search` uses for
- * exact results; the native backend ignores it. With --vs each job runs the query on
- * both indexes, alternating which goes first (even jobs ours first, odd jobs
- * theirs first) so that neither always benefits from the other's cache
- * warming. Latencies go to a per-engine array slot owned by the job: no
+ * exact results; the native backend ignores it. With --vs each job runs
+ * the query on both indexes, alternating which goes first (even jobs ours
+ * first, odd jobs theirs first) so that neither always benefits from the
+ * other's cache warming. Latencies go to a per-engine array slot owned by the job: no
  * locks. Warmup passes run the same way without recording.
  *
  * Figures: mean, p50/p95/p99 (nearest rank: the ceil(p/100 * n)-th smallest),
@@ -81,7 +81,8 @@ static const char bench_help[] =
     "  -k N                 hits per query (default 10)\n"
     "  --warmup N           untimed passes over the queries first (default 1)\n"
     "  --repeat R           timed passes over the queries (default 1)\n"
-    "  --threads T          T threads share the opened index(es), taking queries\n"
+    "  --threads T          T threads, each with its own handle on the index(es)\n"
+    "                       (a native index's files are shared), taking queries\n"
     "                       from one shared counter (default 1)\n"
     "  --algorithm A        native top-k algorithm: exhaustive, bmw, maxscore\n"
     "                       (default: the searcher's default)\n"
