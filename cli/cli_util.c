@@ -1,7 +1,7 @@
 /*
  * cli_util.c - implements cli_util.h: messages, option parsing, numbers,
- * sizes and clocks for the `kosearch` program; the query-file reader and
- * the native/Xapian search backend used by eval and bench.
+ * ranking options, sizes and clocks for the `kosearch` program; the
+ * query-file reader and the TREC docid form shared by search and eval.
  */
 #include "cli_util.h"
 
@@ -14,10 +14,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "kosearch.h"
-#include "index.h"
-#include "index_writer.h"
-#include "xap_backend.h"
 
 int cli_error(const char *fmt, ...) {
   va_list ap;
@@ -62,30 +58,35 @@ const char *cli_strip_tags(const char *msg) {
   return p;
 }
 
-int cli_opt(int argc, char **argv, int *i, const char *cmd, const char *name,
-            int want_value, const char **val) {
-  const char *a = argv[*i];
-  size_t n = strlen(name);
-  if (strncmp(a, name, n) != 0) return 0;
-  if (a[n] == '\0') {
-    if (!want_value) return 1;
-    if (*i + 1 >= argc) {
-      cli_usage(cmd, "option %s needs a value", name);
-      return -1;
+int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
+                const char *cmd) {
+  opterr = 0; /* our messages, not getopt's */
+  int li = -1;
+  int c = getopt_long(argc, argv, optstring, longopts, &li);
+  if (li >= 0 && c != '?' && c != ':') {
+    /* getopt_long accepts any unique prefix of a long option: "--k" would
+     * be --k1 where -k was meant. Only whole names are accepted. The
+     * option's element is before its value when that came separately. */
+    const char *elt = argv[optind - 1];
+    if (longopts[li].has_arg && optarg == argv[optind - 1] && optind >= 2) elt = argv[optind - 2];
+    const char *name = elt + 2; /* after "--" */
+    size_t n = strcspn(name, "=");
+    if (n != strlen(longopts[li].name) || strncmp(name, longopts[li].name, n) != 0) {
+      cli_usage(cmd, "unknown option '--%.*s' (did you mean '--%s'?)", (int)n, name,
+                longopts[li].name);
+      return '?';
     }
-    *val = argv[++*i];
-    return 1;
   }
-  if (!want_value) return 0;
-  if (name[1] == '-' && a[n] == '=') { /* --long=V */
-    *val = a + n + 1;
-    return 1;
+  if (c == '?') {
+    /* optopt: the unknown short option; 0 for an unknown (or ambiguous)
+     * long option, which getopt has skipped: it is argv[optind - 1] */
+    if (optopt) cli_usage(cmd, "unknown option '-%c'", optopt);
+    else cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+  } else if (c == ':') {
+    cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
+    c = '?';
   }
-  if (name[1] != '-' && n == 2) { /* -kV */
-    *val = a + n;
-    return 1;
-  }
-  return 0;
+  return c;
 }
 
 int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo,
@@ -116,6 +117,84 @@ bad:
   cli_usage(cmd, "invalid value '%s' for %s (expected a number from %g to %g)", s, opt,
             lo, hi);
   return -1;
+}
+
+/* ---- ranking options ------------------------------------------------------- */
+
+/* Names of the top-k algorithms. Extend when kosearch/search.h adds KS_ALGO_*. */
+static const struct {
+  const char *name;
+  int value;
+} algorithms[] = {
+    {"exhaustive", KS_ALGO_EXHAUSTIVE},
+    {"bmw", KS_ALGO_BMW},
+    {"maxscore", KS_ALGO_MAXSCORE},
+};
+#define NALGORITHMS (sizeof algorithms / sizeof algorithms[0])
+
+int cli_algorithm_value(const char *name, int *value) {
+  for (size_t i = 0; i < NALGORITHMS; i++)
+    if (strcmp(algorithms[i].name, name) == 0) {
+      *value = algorithms[i].value;
+      return 0;
+    }
+  return -1;
+}
+
+const char *cli_algorithm_name(int value) {
+  for (size_t i = 0; i < NALGORITHMS; i++)
+    if (algorithms[i].value == value) return algorithms[i].name;
+  return "?";
+}
+
+const char *cli_algorithm_names(void) {
+  static char known[256];
+  if (!known[0])
+    for (size_t i = 0; i < NALGORITHMS; i++)
+      snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+               algorithms[i].name);
+  return known;
+}
+
+int cli_ranking_option(const char *cmd, int opt, const char *arg, ks_search_opts *so,
+                       int *ranking_given) {
+  switch (opt) {
+  case CLI_OPT_K1:
+    return cli_parse_double(cmd, "--k1", arg, 0, 1000, &so->k1) ? -1 : 1;
+  case CLI_OPT_B:
+    return cli_parse_double(cmd, "--b", arg, 0, 1, &so->b) ? -1 : 1;
+  case CLI_OPT_BIGRAM_WEIGHT:
+    return cli_parse_double(cmd, "--bigram-weight", arg, 0, 1000, &so->bigram_weight) ? -1 : 1;
+  case CLI_OPT_MIN_NORMLEN:
+    return cli_parse_double(cmd, "--min-normlen", arg, 0, 1000, &so->min_normlen) ? -1 : 1;
+  case CLI_OPT_RANKING:
+    if (strcmp(arg, "bm25") == 0) so->ranking = KS_RANK_BM25;
+    else if (strcmp(arg, "bm25-xapian") == 0) so->ranking = KS_RANK_BM25_XAPIAN;
+    else {
+      cli_usage(cmd, "--ranking must be bm25 or bm25-xapian (got '%s')", arg);
+      return -1;
+    }
+    *ranking_given = 1;
+    return 1;
+  case CLI_OPT_ALGORITHM:
+    if (cli_algorithm_value(arg, &so->algorithm) == 0) return 1;
+    cli_usage(cmd, "unknown --algorithm '%s' (known: %s)", arg, cli_algorithm_names());
+    return -1;
+  default:
+    return 0;
+  }
+}
+
+int cli_db_is_native(const ks_db *db) { return strcmp(ks_db_backend(db), "native") == 0; }
+
+int cli_fit_ranking(const ks_db *db, const char *cmd, ks_search_opts *so, int ranking_given) {
+  if (cli_db_is_native(db)) return CLI_OK;
+  /* the Xapian backend ranks with Xapian's BM25Weight only */
+  if (ranking_given && so->ranking != KS_RANK_BM25_XAPIAN)
+    return cli_usage(cmd, "the %s backend ranks with bm25-xapian only (Xapian's BM25Weight)",
+                     ks_db_backend(db));
+  so->ranking = KS_RANK_BM25_XAPIAN;
+  return CLI_OK;
 }
 
 double cli_now(void) {
@@ -195,80 +274,43 @@ void cli_tsv_close(cli_tsv *t) {
   memset(t, 0, sizeof *t);
 }
 
-/* ---- search backend ---------------------------------------------------------- */
+/* ---- TREC run files ---------------------------------------------------------- */
 
-int cli_backend_open(cli_backend *b, const char *path, ks_err *e) {
-  memset(b, 0, sizeof *b);
-  b->path = path;
-  int rc;
-  if (cli_xap_detect(path)) {
-    rc = cli_xap_open(path, NULL, 0, &b->xdb, e);
-  } else {
-    rc = ks_index_open(path, &b->ix, e);
-    b->owns_ix = 1;
+static int trec_plain(const char *id, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)id[i];
+    if (c <= 0x20 || c == 0x7F) return 0;
   }
-  if (rc) memset(b, 0, sizeof *b);
-  return rc;
+  return 1;
 }
 
-int cli_backend_clone(const cli_backend *src, cli_backend *dst, ks_err *e) {
-  if (src->xdb) return cli_backend_open(dst, src->path, e);
-  memset(dst, 0, sizeof *dst);
-  dst->path = src->path;
-  dst->ix = src->ix;
-  return KS_OK;
-}
+static int trec_escaped(unsigned char c) { return c <= 0x20 || c == 0x7F || c == '%'; }
 
-void cli_backend_clear(cli_backend *b) {
-  ks_index_results_free(b->r);
-  ks_xap_results_free(b->xr);
-  ks_query_plan_free(b->plan);
-  b->r = NULL;
-  b->xr = NULL;
-  b->plan = NULL;
-}
-
-int cli_backend_search(cli_backend *b, const char *query, const ks_search_opts *so, ks_err *e) {
-  cli_backend_clear(b);
-  if (b->xdb) return cli_xap_search(b->xdb, query, so, b->xap_pruned, &b->plan, &b->xr, e);
-  return ks_index_search(b->ix, query, SIZE_MAX, so, &b->r, e);
-}
-
-size_t cli_backend_count(const cli_backend *b) {
-  if (b->xdb) return b->xr ? ks_xap_results_count(b->xr) : 0;
-  return b->r ? ks_index_results_count(b->r) : 0;
-}
-
-int cli_backend_hit(cli_backend *b, size_t i, const char **id, size_t *idlen, double *score,
-                    ks_err *e) {
-  if (b->xdb) {
-    ks_xap_hit h;
-    if (ks_xap_results_hit(b->xr, i, &h)) return ks_err_set(e, KS_EINVAL, "no hit %zu", i);
-    *id = h.id, *idlen = h.id_len, *score = h.score;
-    return KS_OK;
+int cli_trec_write_docid(FILE *f, const char *id, size_t n, int *encoded) {
+  if (trec_plain(id, n)) return fwrite(id, 1, n, f) == n ? 0 : -1;
+  *encoded = 1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)id[i];
+    if (trec_escaped(c)) {
+      if (fprintf(f, "%%%02X", c) < 0) return -1;
+    } else if (fputc(c, f) == EOF) {
+      return -1;
+    }
   }
-  ks_index_hit h;
-  int rc = ks_index_results_hit(b->r, i, &h);
-  if (rc) return ks_err_set(e, rc, "no hit %zu", i);
-  *score = h.score;
-  return ks_index_doc_id(b->ix, h.doc, id, idlen, e);
+  return 0;
 }
 
-uint64_t cli_backend_docs(cli_backend *b) {
-  ks_err e;
-  if (b->xdb) {
-    ks_xap_stats st;
-    return ks_xap_get_stats(b->xdb, &st, &e) == KS_OK ? st.docs : 0;
+char *cli_trec_docid(const char *id) {
+  size_t n = strlen(id);
+  int plain = trec_plain(id, n);
+  char *out = malloc(plain ? n + 1 : 3 * n + 1), *o = out;
+  if (!out) return NULL;
+  if (plain) return memcpy(out, id, n + 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)id[i];
+    if (trec_escaped(c)) o += sprintf(o, "%%%02X", c);
+    else *o++ = (char)c;
   }
-  ks_index_stats st;
-  return ks_index_get_stats(b->ix, &st, &e) == KS_OK ? st.docs : 0;
-}
-
-const char *cli_backend_kind(const cli_backend *b) { return b->xdb ? "xapian" : "native"; }
-
-void cli_backend_close(cli_backend *b) {
-  cli_backend_clear(b);
-  if (b->owns_ix) ks_index_close(b->ix);
-  ks_xap_close(b->xdb);
-  memset(b, 0, sizeof *b);
+  *o = '\0';
+  return out;
 }

@@ -1,27 +1,30 @@
 /*
  * cli_util.h - helpers shared by the `kosearch` command-line program:
- * messages, option parsing, numbers, sizes, clocks.
+ * messages, option parsing (getopt_long with our messages), numbers,
+ * sizes, clocks, the query-file reader and the ranking options common to
+ * search, eval and bench.
  *
- * The program uses only the public API (include/kosearch.h). Exit codes:
- * 0 success, 1 error (message "kosearch: error: ..." on stderr), 2 usage
- * error (bad command line).
+ * The program uses only the public API (include/kosearch.h, and
+ * kosearch/xapian.h in main.c when built with Xapian): every index, of any
+ * backend, is a ks_db; every build is a ks_writer. Exit codes: 0 success,
+ * 1 error (message "kosearch: error: ..." on stderr), 2 usage error (bad
+ * command line: "kosearch CMD: ..." plus a hint to run --help).
  */
 #ifndef KS_CLI_UTIL_H
 #define KS_CLI_UTIL_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "kosearch/error.h"
-
-/* Keep in sync with project(kosearch VERSION ...) in CMakeLists.txt. */
-#define KS_CLI_VERSION "0.1.0"
+#include "kosearch.h"
 
 enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
 
 /* One command: name, one-line summary, full help text, entry point.
- * run gets argv[0] = the command name; it returns an exit code. */
+ * run gets argv[0] = the command name; it returns an exit code. Each
+ * command handles -h/--help itself (cli_getopt returns 'h'). */
 typedef struct cli_command {
   const char *name;
   const char *summary;
@@ -29,7 +32,7 @@ typedef struct cli_command {
   int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_cmd_index, cli_cmd_search, cli_cmd_stats,
+extern const cli_command cli_cmd_index, cli_cmd_search, cli_cmd_get, cli_cmd_stats,
     cli_cmd_check;
 extern const cli_command cli_cmd_eval, cli_cmd_bench, cli_cmd_analyze;
 
@@ -46,13 +49,16 @@ int cli_usage(const char *cmd, const char *fmt, ...)
  * (borrowed pointer into msg). */
 const char *cli_strip_tags(const char *msg);
 
-/* Is argv[*i] the option `name` ("--long" or "-x")? If it takes a value
- * (want_value), the value comes from "--long=V", "-xV" or the next
- * argument, which is consumed (*i advances). Returns 1 when matched (and
- * *val set if want_value), 0 when not, -1 when the value is missing (a
- * usage message was printed). */
-int cli_opt(int argc, char **argv, int *i, const char *cmd, const char *name,
-            int want_value, const char **val);
+/* ---- option parsing --------------------------------------------------------
+ * getopt_long(3) with our messages. `optstring` must start with ':' (or
+ * "+:" to stop at the first argument that is not an option, POSIX style);
+ * start every parse with optind = 0, which resets getopt and skips argv[0].
+ * Returns what getopt_long returns (the option's character or value, -1
+ * at the end of the options), except that an unknown option or a missing
+ * value prints a usage message for `cmd` ("unknown option '--x'", "option
+ * '-k' needs a value") and returns '?'. */
+int cli_getopt(int argc, char **argv, const char *optstring, const struct option *longopts,
+               const char *cmd);
 
 /* Strict number parsing of a whole string. 0 on success, -1 (with a usage
  * message naming opt) when s is not a number in [lo, hi]. */
@@ -60,6 +66,52 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo,
                   uint64_t hi, uint64_t *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
                      double hi, double *out);
+
+/* ---- ranking options (search, eval) ----------------------------------------
+ * The long options --k1, --b, --bigram-weight, --min-normlen, --ranking and
+ * --algorithm, with these values for getopt_long; CLI_RANKING_OPTIONS
+ * expands to their struct option entries (put it in a longopts array). */
+enum {
+  CLI_OPT_K1 = 1000,
+  CLI_OPT_B,
+  CLI_OPT_BIGRAM_WEIGHT,
+  CLI_OPT_MIN_NORMLEN,
+  CLI_OPT_RANKING,
+  CLI_OPT_ALGORITHM,
+  CLI_OPT_FIRST_FREE /* commands number their own long options from here */
+};
+#define CLI_RANKING_OPTIONS                                        \
+  {"k1", required_argument, NULL, CLI_OPT_K1},                     \
+  {"b", required_argument, NULL, CLI_OPT_B},                       \
+  {"bigram-weight", required_argument, NULL, CLI_OPT_BIGRAM_WEIGHT}, \
+  {"min-normlen", required_argument, NULL, CLI_OPT_MIN_NORMLEN},   \
+  {"ranking", required_argument, NULL, CLI_OPT_RANKING},           \
+  {"algorithm", required_argument, NULL, CLI_OPT_ALGORITHM}
+
+/* If `opt` (a cli_getopt result) is one of the ranking options, apply its
+ * value `arg` to *so (and set *ranking_given for --ranking) and return 1;
+ * return 0 for another option; -1 after a usage message (bad value). */
+int cli_ranking_option(const char *cmd, int opt, const char *arg, ks_search_opts *so,
+                       int *ranking_given);
+
+/* Names of the top-k algorithms (KS_ALGO_*): the value of `name` into
+ * *value and 0, or -1 when unknown. cli_algorithm_name gives "?" for an
+ * unknown value. cli_algorithm_names lists them ("exhaustive, bmw, ..."). */
+int cli_algorithm_value(const char *name, int *value);
+const char *cli_algorithm_name(int value);
+const char *cli_algorithm_names(void);
+
+/* Fit so->ranking to the backend of `db`: an index of the Xapian backend
+ * ranks with KS_RANK_BM25_XAPIAN only (Xapian's BM25Weight), so that is
+ * used unless the user asked for another ranking (ranking_given), which is
+ * a usage error (message printed, CLI_USAGE returned). CLI_OK otherwise. */
+int cli_fit_ranking(const ks_db *db, const char *cmd, ks_search_opts *so, int ranking_given);
+
+/* 1 if `db` is a native index, 0 for another backend (which has its own
+ * matcher: --algorithm does not apply to it). */
+int cli_db_is_native(const ks_db *db);
+
+/* ---- misc ------------------------------------------------------------------ */
 
 /* Monotonic clock in seconds. */
 double cli_now(void);
@@ -73,8 +125,11 @@ uint64_t cli_peak_rss(void);
 /* Print text help for one command (help == NULL: the general help). */
 void cli_print_help(const cli_command *cmd);
 
-/* ---- query files (eval, bench; cmd_search.c's batch mode reads the same
- * format with its own copy of this loop: to deduplicate) --------------------
+/* The backends this program can use, as "native xapian" (main.c: those
+ * built in and registered at startup). */
+const char *cli_backends(void);
+
+/* ---- query files (search --queries, eval, bench) -----------------------------
  * Lines "qid<TAB>query[<TAB>rest]". A UTF-8 BOM on line 1, trailing CR/LF
  * and blank lines (only spaces/tabs) are ignored. Errors name FILE:LINE:
  * a NUL byte, no tab, an empty qid or one containing spaces. */
@@ -94,47 +149,15 @@ int cli_tsv_open(cli_tsv *t, const char *path);
 int cli_tsv_next(cli_tsv *t, char **qid, char **query, char **rest);
 void cli_tsv_close(cli_tsv *t);
 
-/* ---- a search backend: a native index or a Xapian database (cmd_search.c
- * and cmd_bench.c; cmd_search.c adds snippets and match counts) ---------- */
-struct ks_index;
-struct ks_xap_db;
-struct ks_index_results;
-struct ks_xap_results;
-struct ks_query_plan;
-struct ks_search_opts;
+/* ---- TREC run files (search --run writes them, eval --run reads them) ------
+ * A docid is written as is unless it contains whitespace or control bytes;
+ * then those bytes and '%' are percent-encoded (%20, %09, %25...), since
+ * the format separates fields by whitespace. */
 
-typedef struct cli_backend {
-  const char *path;              /* borrowed */
-  struct ks_index *ix;           /* native, or */
-  struct ks_xap_db *xdb;         /* Xapian */
-  int owns_ix;                   /* close ix in cli_backend_close */
-  int xap_pruned;                /* Xapian: 0 exhaustive matching (exact,
-                                    the default), 1 Xapian's own pruning
-                                    (cli_xap_search; set by bench) */
-  struct ks_index_results *r;          /* last native results */
-  struct ks_xap_results *xr;     /* last Xapian results */
-  struct ks_query_plan *plan;    /* last Xapian query */
-} cli_backend;
-
-/* Open `path` (Xapian detected with cli_xap_detect, else native) into *b.
- * KS_OK or an rc with *e filled (b is then zeroed). */
-int cli_backend_open(cli_backend *b, const char *path, ks_err *e);
-/* A second handle on the same index for another thread: a native index is
- * shared (read-only, thread-safe), a Xapian database is opened again
- * (Xapian handles must not be shared by threads). KS_OK or an rc. */
-int cli_backend_clone(const cli_backend *src, cli_backend *dst, ks_err *e);
-/* Run `query` with *so (so->k hits). KS_OK, KS_EQUERY, other rc. The
- * previous results are freed. */
-int cli_backend_search(cli_backend *b, const char *query,
-                       const struct ks_search_opts *so, ks_err *e);
-size_t cli_backend_count(const cli_backend *b);
-/* Id (borrowed until the next search) and score of hit i. */
-int cli_backend_hit(cli_backend *b, size_t i, const char **id, size_t *idlen,
-                    double *score, ks_err *e);
-/* Number of live documents (0 if unknown). */
-uint64_t cli_backend_docs(cli_backend *b);
-const char *cli_backend_kind(const cli_backend *b); /* "native"/"xapian" */
-void cli_backend_clear(cli_backend *b);  /* free the last results */
-void cli_backend_close(cli_backend *b);  /* clear + close; zeroes *b */
+/* Write the docid id[0, n) to f in that form; *encoded is set to 1 when it
+ * had to be encoded. 0 on success, -1 on a write error. */
+int cli_trec_write_docid(FILE *f, const char *id, size_t n, int *encoded);
+/* The same form as a heap string (free), NULL when out of memory. */
+char *cli_trec_docid(const char *id);
 
 #endif /* KS_CLI_UTIL_H */

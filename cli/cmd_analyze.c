@@ -11,8 +11,6 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
-#include "index.h"
-#include "index_writer.h"
 
 static const char analyze_help[] =
     "Usage: kosearch analyze [--query] [--json] TEXT...\n"
@@ -24,6 +22,9 @@ static const char analyze_help[] =
     "from. Documents and queries go through the same analyzer; --query shows\n"
     "the query-side reading (question words such as 무엇/누구 dropped, see\n"
     "docs/analyzer.md).\n"
+    "\n"
+    "Options come before TEXT: the first argument that is not an option, or\n"
+    "everything after '--', is text (so `analyze 사과 -배` analyzes \"사과 -배\").\n"
     "\n"
     "Options:\n"
     "  --query     analyze as a query instead of a document\n"
@@ -122,22 +123,35 @@ static char *gather_text(int argc, char **argv, int first, int from_stdin, size_
   return buf;
 }
 
+enum { OPT_QUERY = 1000, OPT_JSON };
+
+static const struct option analyze_options[] = {{"query", no_argument, NULL, OPT_QUERY},
+                                                {"json", no_argument, NULL, OPT_JSON},
+                                                {"help", no_argument, NULL, 'h'},
+                                                {NULL, 0, NULL, 0}};
+
 static int run_analyze(int argc, char **argv) {
   const char *cmd = "analyze";
-  int json = 0, query = 0, first = -1;
-  for (int i = 1; i < argc; i++) {
-    if (first < 0 && strcmp(argv[i], "--json") == 0)
-      json = 1;
-    else if (first < 0 && strcmp(argv[i], "--query") == 0)
+  int json = 0, query = 0, c;
+  /* "+": options stop at the first word of TEXT, which may start with '-' */
+  optind = 0;
+  while ((c = cli_getopt(argc, argv, "+:h", analyze_options, cmd)) != -1) {
+    switch (c) {
+    case 'h':
+      cli_print_help(&cli_cmd_analyze);
+      return CLI_OK;
+    case OPT_QUERY:
       query = 1;
-    else if (first < 0 && strcmp(argv[i], "--") == 0)
-      first = i + 1;
-    else if (first < 0 && argv[i][0] == '-' && argv[i][1] != 0)
-      return cli_usage(cmd, "unknown option '%s'", argv[i]);
-    else if (first < 0)
-      first = i;
+      break;
+    case OPT_JSON:
+      json = 1;
+      break;
+    default:
+      return CLI_USAGE;
+    }
   }
-  if (first < 0 || first >= argc) return cli_usage(cmd, "missing TEXT");
+  int first = optind;
+  if (first >= argc) return cli_usage(cmd, "missing TEXT");
   int from_stdin = first == argc - 1 && strcmp(argv[first], "-") == 0;
   size_t len = 0;
   char *text = gather_text(argc, argv, first, from_stdin, &len);

@@ -7,19 +7,20 @@
  *                  [--json] [--latencies FILE]
  *
  * What is timed (CLOCK_MONOTONIC, per query): the search call (analysis,
- * parsing, matching, top-k: ks_search or the Xapian glue) plus fetching the
- * id of every returned hit. Not timed: process start, opening the indexes,
- * reading the query file, freeing the results.
+ * parsing, matching, top-k: ks_db_search) plus fetching the id of every
+ * returned hit (ks_results_hit). Not timed: process start, opening the
+ * indexes, reading the query file, freeing the results.
  *
  * Scheduling: a "job" is (pass, query); jobs are handed out by one shared
- * atomic counter, so T threads share one opened native index (read-only,
- * thread-safe). A Xapian database is opened once per thread (Xapian handles
- * must not be shared between threads) and searched with Xapian's own
- * pruning matcher (its normal mode, as a Xapian user runs it), not the
- * exhaustive mode `kosearch search` uses for exact results. With --vs each job runs the query on
- * both indexes, alternating which goes first (even jobs ours first, odd jobs
- * theirs first) so that neither always benefits from the other's cache
- * warming. Latencies go to a per-engine array slot owned by the job: no
+ * atomic counter. Every thread searches with its own handle (ks_db_dup of
+ * the first: a native index shares its mapped files, a Xapian database is
+ * opened again). Every index is searched with xapian_pruning set, so a
+ * Xapian database uses Xapian's own pruning matcher (its normal mode, as a
+ * Xapian user runs it), not the exhaustive mode `kosearch search` uses for
+ * exact results; the native backend ignores it. With --vs each job runs
+ * the query on both indexes, alternating which goes first (even jobs ours
+ * first, odd jobs theirs first) so that neither always benefits from the
+ * other's cache warming. Latencies go to a per-engine array slot owned by the job: no
  * locks. Warmup passes run the same way without recording.
  *
  * Figures: mean, p50/p95/p99 (nearest rank: the ceil(p/100 * n)-th smallest),
@@ -31,8 +32,8 @@
  * number, query id, ours ms, theirs ms; "-" for a query the parser
  * rejected), for latency distributions (benchmarks/run.sh draws them).
  *
- * Algorithm names come from the `algorithms` table below (extend it when
- * KS_ALGO_* grow); without --algorithm the searcher's default is used.
+ * Algorithm names come from cli_algorithm_value (cli_util.c); without
+ * --algorithm the searcher's default is used.
  */
 #include <errno.h>
 #include <math.h>
@@ -48,8 +49,6 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
-#include "index.h"
-#include "index_writer.h"
 
 /* Build facts recorded by --json (set by CMakeLists.txt on this file). */
 #ifndef KS_BUILD_COMMIT
@@ -63,23 +62,6 @@
 #endif
 
 #define BENCH_MAX_THREADS 256
-
-/* Names of --algorithm values. Extend when ks_srch.h adds KS_ALGO_*. */
-static const struct {
-  const char *name;
-  int value;
-} algorithms[] = {
-    {"exhaustive", KS_ALGO_EXHAUSTIVE},
-    {"bmw", KS_ALGO_BMW},
-    {"maxscore", KS_ALGO_MAXSCORE},
-};
-
-/* Name of an algorithm value ("?" if the table lacks it). */
-static const char *algorithm_name(int value) {
-  for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
-    if (algorithms[i].value == value) return algorithms[i].name;
-  return "?";
-}
 
 static const char bench_help[] =
     "Usage: kosearch bench INDEX --queries FILE.tsv [-k N] [--warmup N] [--repeat R]\n"
@@ -99,7 +81,8 @@ static const char bench_help[] =
     "  -k N                 hits per query (default 10)\n"
     "  --warmup N           untimed passes over the queries first (default 1)\n"
     "  --repeat R           timed passes over the queries (default 1)\n"
-    "  --threads T          T threads share the opened index(es), taking queries\n"
+    "  --threads T          T threads, each with its own handle on the index(es)\n"
+    "                       (a native index's files are shared), taking queries\n"
     "                       from one shared counter (default 1)\n"
     "  --algorithm A        native top-k algorithm: exhaustive, bmw, maxscore\n"
     "                       (default: the searcher's default)\n"
@@ -123,9 +106,10 @@ typedef struct bench_stats {
 
 typedef struct bench_engine {
   const char *path;
-  const char *algorithm;   /* name, or NULL for Xapian */
+  const char *algorithm;   /* name, or NULL for another backend than native */
   ks_search_opts so;
-  cli_backend *be;         /* one per thread (be[0] owns a native index) */
+  ks_db **db;              /* one handle per thread (ks_db_dup of db[0]) */
+  const char *backend;     /* ks_db_backend of db[0] */
   double *lat;             /* ms per measured job; NAN = skipped */
   uint64_t docs;
   bench_stats st;
@@ -162,20 +146,20 @@ static double now_ms(void) {
  * ms, NAN if the parser rejected the query, or -1 on a fatal error. */
 static double time_one(bench_run *run, bench_engine *x, int t, const char *q) {
   ks_err e;
-  cli_backend *b = &x->be[t];
+  ks_err_clear(&e);
+  ks_results *r = NULL;
   size_t sum = 0;
   double t0 = now_ms();
-  int rc = cli_backend_search(b, q, &x->so, &e);
-  size_t n = rc == KS_OK ? cli_backend_count(b) : 0;
+  int rc = ks_db_search(x->db[t], q, SIZE_MAX, &x->so, &r, &e);
+  size_t n = rc == KS_OK ? ks_results_count(r) : 0;
   for (size_t i = 0; i < n && rc == KS_OK; i++) {
-    const char *id;
-    size_t len;
-    double score;
-    rc = cli_backend_hit(b, i, &id, &len, &score, &e);
-    if (rc == KS_OK) sum += len + (size_t)(unsigned char)id[0];
+    ks_hit h;
+    rc = ks_results_hit(r, i, &h);
+    if (rc == KS_OK) sum += h.id_len + (size_t)(unsigned char)h.id[0];
+    else ks_err_set(&e, rc, "[bench][hit] %s: hit %zu: %s", x->path, i + 1, ks_strerror(rc));
   }
   double ms = now_ms() - t0;
-  cli_backend_clear(b);
+  ks_results_free(r);
   atomic_fetch_add_explicit(&run->sink, sum, memory_order_relaxed);
   if (rc == KS_EQUERY) return NAN;
   if (rc) {
@@ -307,7 +291,7 @@ static cJSON *engine_json(const bench_engine *x) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
   cJSON_AddStringToObject(o, "index", x->path);
-  cJSON_AddStringToObject(o, "backend", cli_backend_kind(&x->be[0]));
+  cJSON_AddStringToObject(o, "backend", x->backend);
   cJSON_AddNumberToObject(o, "docs", (double)x->docs);
   if (x->algorithm) cJSON_AddStringToObject(o, "algorithm", x->algorithm);
   else cJSON_AddNullToObject(o, "algorithm");
@@ -331,7 +315,7 @@ static int print_json(const bench_run *run, const bench_args *a, double wall_s) 
     return cli_error("out of memory");
   }
   cJSON_AddStringToObject(o, "command", "bench");
-  cJSON_AddStringToObject(o, "kosearch_version", KS_CLI_VERSION);
+  cJSON_AddStringToObject(o, "kosearch_version", ks_version());
   cJSON_AddStringToObject(o, "commit", build_commit());
   cJSON_AddStringToObject(o, "compiler", __VERSION__);
   cJSON_AddStringToObject(o, "flags", KS_BUILD_CFLAGS);
@@ -368,7 +352,7 @@ static int print_json(const bench_run *run, const bench_args *a, double wall_s) 
 }
 
 static void print_engine_line(const char *who, const bench_engine *x) {
-  printf("%s %s (%s, %llu documents%s%s)\n", who, x->path, cli_backend_kind(&x->be[0]),
+  printf("%s %s (%s, %llu documents%s%s)\n", who, x->path, x->backend,
          (unsigned long long)x->docs, x->algorithm ? ", algorithm " : "",
          x->algorithm ? x->algorithm : "");
 }
@@ -400,16 +384,8 @@ static void print_text(const bench_run *run, const bench_args *a, double wall_s)
 /* ---- command ---------------------------------------------------------------- */
 
 static int parse_algorithm(const char *cmd, const char *opt, const char *val, int *out) {
-  for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
-    if (strcmp(algorithms[i].name, val) == 0) {
-      *out = algorithms[i].value;
-      return 0;
-    }
-  char known[256] = "";
-  for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
-    snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
-             algorithms[i].name);
-  cli_usage(cmd, "unknown %s '%s' (known: %s)", opt, val, known);
+  if (cli_algorithm_value(val, out) == 0) return 0;
+  cli_usage(cmd, "unknown %s '%s' (known: %s)", opt, val, cli_algorithm_names());
   return -1;
 }
 
@@ -473,76 +449,111 @@ static int write_latencies(const bench_run *run, size_t njobs, FILE *f, const ch
 static int open_engine(bench_engine *x, int threads) {
   ks_err e;
   ks_err_clear(&e);
-  x->be = calloc((size_t)threads, sizeof *x->be);
-  if (!x->be) return cli_error("out of memory");
-  if (cli_backend_open(&x->be[0], x->path, &e)) return cli_error("%s", cli_strip_tags(e.msg));
+  x->db = calloc((size_t)threads, sizeof *x->db);
+  if (!x->db) return cli_error("out of memory");
+  if (ks_db_open(x->path, &x->db[0], &e)) return cli_error("%s", cli_strip_tags(e.msg));
   for (int t = 1; t < threads; t++)
-    if (cli_backend_clone(&x->be[0], &x->be[t], &e)) return cli_error("%s", cli_strip_tags(e.msg));
-  x->docs = cli_backend_docs(&x->be[0]);
-  if (x->be[0].xdb) {
-    x->algorithm = NULL;
-    x->so.ranking = KS_RANK_BM25_XAPIAN;
-    /* Xapian as its users run it: its own pruning matcher, not the
-     * exhaustive mode `kosearch search` uses for exact results */
-    for (int t = 0; t < threads; t++) x->be[t].xap_pruned = 1;
-  }
-  return CLI_OK;
+    if (ks_db_dup(x->db[0], &x->db[t], &e)) return cli_error("%s", cli_strip_tags(e.msg));
+  x->backend = ks_db_backend(x->db[0]);
+  ks_db_stats st;
+  x->docs = ks_db_get_stats(x->db[0], &st, &e) == KS_OK ? st.docs : 0;
+  /* Xapian as its users run it: its own pruning matcher, not the
+   * exhaustive mode `kosearch search` uses for exact results (the native
+   * backend ignores this) */
+  x->so.xapian_pruning = 1;
+  if (!cli_db_is_native(x->db[0])) x->algorithm = NULL; /* not ours to choose */
+  return cli_fit_ranking(x->db[0], "bench", &x->so, 0) == CLI_OK ? CLI_OK : CLI_ERROR;
 }
 
 static void close_engine(bench_engine *x, int threads) {
-  if (!x->be) return;
-  for (int t = threads - 1; t >= 0; t--) cli_backend_close(&x->be[t]); /* be[0] owns last */
-  free(x->be);
+  if (x->db)
+    for (int t = 0; t < threads; t++) ks_db_close(x->db[t]);
+  free(x->db);
   free(x->lat);
 }
 
+enum {
+  OPT_QUERIES = 1000,
+  OPT_WARMUP,
+  OPT_REPEAT,
+  OPT_THREADS,
+  OPT_ALGORITHM,
+  OPT_VS,
+  OPT_VS_ALGORITHM,
+  OPT_JSON,
+  OPT_LATENCIES
+};
+
+static const struct option bench_options[] = {
+    {"queries", required_argument, NULL, OPT_QUERIES},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"algorithm", required_argument, NULL, OPT_ALGORITHM},
+    {"vs", required_argument, NULL, OPT_VS},
+    {"vs-algorithm", required_argument, NULL, OPT_VS_ALGORITHM},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"latencies", required_argument, NULL, OPT_LATENCIES},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
 static int run_bench(int argc, char **argv) {
-  const char *cmd = "bench", *val = NULL, *index = NULL, *vs = NULL;
+  const char *cmd = "bench", *index = NULL, *vs = NULL;
   const char *algo = NULL, *vs_algo = NULL, *lat_path = NULL;
   bench_args a = {NULL, 10, 1, 1, 1};
   ks_search_opts defaults;
   ks_search_opts_default(&defaults);
-  int json = 0, r, algo_v = defaults.algorithm, vs_algo_v = defaults.algorithm, vs_algo_given = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (s[0] != '-' || s[1] == '\0') {
-      if (index) return cli_usage(cmd, "unexpected argument '%s'", s);
-      index = s;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "-k", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "-k", val, 1, 1000000, &a.k)) return CLI_USAGE;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--queries", 1, &val))) {
-      if (r < 0) return CLI_USAGE;
-      a.queries = val;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--warmup", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "--warmup", val, 0, 1000, &a.warmup)) return CLI_USAGE;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--repeat", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "--repeat", val, 1, 1000, &a.repeat)) return CLI_USAGE;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--threads", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "--threads", val, 1, BENCH_MAX_THREADS, &a.threads))
+  int json = 0, c, algo_v = defaults.algorithm, vs_algo_v = defaults.algorithm, vs_algo_given = 0;
+  optind = 0;
+  while ((c = cli_getopt(argc, argv, ":k:h", bench_options, cmd)) != -1) {
+    switch (c) {
+    case 'h':
+      cli_print_help(&cli_cmd_bench);
+      return CLI_OK;
+    case 'k':
+      if (cli_parse_u64(cmd, "-k", optarg, 1, KS_MAX_HITS, &a.k)) return CLI_USAGE;
+      break;
+    case OPT_QUERIES:
+      a.queries = optarg;
+      break;
+    case OPT_WARMUP:
+      if (cli_parse_u64(cmd, "--warmup", optarg, 0, 1000, &a.warmup)) return CLI_USAGE;
+      break;
+    case OPT_REPEAT:
+      if (cli_parse_u64(cmd, "--repeat", optarg, 1, 1000, &a.repeat)) return CLI_USAGE;
+      break;
+    case OPT_THREADS:
+      if (cli_parse_u64(cmd, "--threads", optarg, 1, BENCH_MAX_THREADS, &a.threads))
         return CLI_USAGE;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--algorithm", 1, &val))) {
-      if (r < 0 || parse_algorithm(cmd, "--algorithm", val, &algo_v)) return CLI_USAGE;
-      algo = val;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--vs-algorithm", 1, &val))) {
-      if (r < 0 || parse_algorithm(cmd, "--vs-algorithm", val, &vs_algo_v)) return CLI_USAGE;
-      vs_algo = val;
+      break;
+    case OPT_ALGORITHM:
+      if (parse_algorithm(cmd, "--algorithm", optarg, &algo_v)) return CLI_USAGE;
+      algo = optarg;
+      break;
+    case OPT_VS_ALGORITHM:
+      if (parse_algorithm(cmd, "--vs-algorithm", optarg, &vs_algo_v)) return CLI_USAGE;
+      vs_algo = optarg;
       vs_algo_given = 1;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--vs", 1, &val))) {
-      if (r < 0) return CLI_USAGE;
-      vs = val;
-    } else if (cli_opt(argc, argv, &i, cmd, "--json", 0, NULL)) {
+      break;
+    case OPT_VS:
+      vs = optarg;
+      break;
+    case OPT_JSON:
       json = 1;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--latencies", 1, &val))) {
-      if (r < 0) return CLI_USAGE;
-      lat_path = val;
-    } else {
-      return cli_usage(cmd, "unknown option '%s'", s);
+      break;
+    case OPT_LATENCIES:
+      lat_path = optarg;
+      break;
+    default:
+      return CLI_USAGE;
     }
   }
+  if (optind < argc) index = argv[optind];
+  if (optind + 1 < argc) return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
   if (!index) return cli_usage(cmd, "missing INDEX");
   if (!a.queries) return cli_usage(cmd, "missing --queries FILE.tsv");
   if (vs_algo_given && !vs) return cli_usage(cmd, "--vs-algorithm needs --vs OTHER");
-  if (!algo) algo = algorithm_name(algo_v);
+  if (!algo) algo = cli_algorithm_name(algo_v);
   if (!vs_algo_given) vs_algo = algo, vs_algo_v = algo_v;
   int threads = (int)a.threads;
 
@@ -574,10 +585,11 @@ static int run_bench(int argc, char **argv) {
     rc = cli_error("%s: cannot create: %s", lat_path, strerror(errno));
   if (rc == CLI_OK) rc = open_engine(&ours, threads);
   if (rc == CLI_OK && vs) rc = open_engine(&theirs, threads);
-  if (rc == CLI_OK && ours.be[0].xdb && algo_v != defaults.algorithm)
-    cli_warn("--algorithm applies to native indexes only (INDEX is a Xapian database)");
-  if (rc == CLI_OK && vs && theirs.be[0].xdb && vs_algo_given)
-    cli_warn("--vs-algorithm applies to native indexes only (OTHER is a Xapian database)");
+  if (rc == CLI_OK && !ours.algorithm && algo_v != defaults.algorithm)
+    cli_warn("--algorithm applies to native indexes only (INDEX is a %s index)", ours.backend);
+  if (rc == CLI_OK && vs && !theirs.algorithm && vs_algo_given)
+    cli_warn("--vs-algorithm applies to native indexes only (OTHER is a %s index)",
+             theirs.backend);
   size_t njobs = (size_t)a.repeat * run.nq;
   for (int s = 0; rc == CLI_OK && s < run.neng; s++) {
     run.eng[s]->lat = malloc(njobs * sizeof(double));

@@ -31,8 +31,6 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
-#include "index.h"
-#include "index_writer.h"
 
 static const char eval_help[] =
     "Usage: kosearch eval INDEX --queries FILE.tsv [-k N] [--json] [--per-query]\n"
@@ -56,8 +54,8 @@ static const char eval_help[] =
     "  --json               one JSON object: {\"queries\",\"mrr@10\",\"recall@10\",\n"
     "                       \"recall@100\",\"ndcg@10\",...}; with --per-query also\n"
     "                       \"per_query\": [{\"qid\",\"rank\"}] (rank null if none)\n"
-    "  --k1 X, --b X, --bigram-weight X, --ranking NAME, --min-normlen X\n"
-    "                       ranking options, as for `kosearch search`\n"
+    "  --k1 X, --b X, --bigram-weight X, --ranking NAME, --min-normlen X,\n"
+    "  --algorithm A        ranking options, as for `kosearch search`\n"
     "  -h, --help           show this help\n";
 
 typedef struct eval_query {
@@ -229,20 +227,18 @@ static void totals(const eval_set *s, eval_totals *t) {
 
 /* ---- hits from an index ------------------------------------------------ */
 
-static int eval_index(const char *index, const char *qpath, const ks_search_opts *so,
+/* Returns CLI_OK or an exit code (message printed). */
+static int eval_index(const char *index, const char *qpath, ks_search_opts *so,
                       int ranking_given, eval_set *s) {
   ks_err e;
   ks_err_clear(&e);
-  cli_backend b;
-  if (cli_backend_open(&b, index, &e)) return cli_error("%s", cli_strip_tags(e.msg));
-  if (b.xdb && ranking_given && so->ranking != KS_RANK_BM25_XAPIAN) {
-    cli_backend_close(&b);
-    return cli_usage("eval", "the Xapian backend ranks with bm25-xapian only (Xapian's BM25Weight)");
-  }
-  int rc = CLI_OK;
+  ks_db *db = NULL;
+  if (ks_db_open(index, &db, &e)) return cli_error("%s", cli_strip_tags(e.msg));
+  int rc = cli_fit_ranking(db, "eval", so, ranking_given);
   for (size_t i = 0; i < s->n && rc == CLI_OK; i++) {
     eval_query *q = &s->q[i];
-    int src = cli_backend_search(&b, q->query, so, &e);
+    ks_results *r = NULL;
+    int src = ks_db_search(db, q->query, SIZE_MAX, so, &r, &e);
     if (src == KS_EQUERY) {
       q->skipped = 1;
       cli_warn("%s:%llu: query %s skipped (scores 0): %s", qpath, q->line, q->qid,
@@ -253,42 +249,23 @@ static int eval_index(const char *index, const char *qpath, const ks_search_opts
       rc = cli_error("%s:%llu: %s", qpath, q->line, cli_strip_tags(e.msg));
       break;
     }
-    size_t count = cli_backend_count(&b);
+    size_t count = ks_results_count(r);
     for (size_t h = 0; h < count; h++) {
-      const char *id;
-      size_t idlen;
-      double score;
-      if (cli_backend_hit(&b, h, &id, &idlen, &score, &e)) {
-        rc = cli_error("%s", cli_strip_tags(e.msg));
+      ks_hit hit;
+      int hrc = ks_results_hit(r, h, &hit);
+      if (hrc) {
+        rc = cli_error("%s:%llu: hit %zu: %s", qpath, q->line, h + 1, ks_strerror(hrc));
         break;
       }
-      judge(q, h + 1, id, idlen);
+      judge(q, (size_t)hit.rank, hit.id, hit.id_len);
     }
+    ks_results_free(r);
   }
-  cli_backend_close(&b);
+  ks_db_close(db);
   return rc;
 }
 
 /* ---- hits from a TREC run file ----------------------------------------- */
-
-/* A relevant id as `kosearch search --run` writes it: as is, unless it has
- * whitespace or control bytes, which are then percent-encoded with '%'
- * (cmd_search.c, write_docid; to deduplicate). */
-static char *trec_docid(const char *id) {
-  size_t n = strlen(id);
-  int plain = 1;
-  for (size_t i = 0; i < n; i++)
-    if ((unsigned char)id[i] <= 0x20 || id[i] == 0x7F) plain = 0;
-  char *out = malloc(plain ? n + 1 : 3 * n + 1), *o = out;
-  if (!out || plain) return out ? memcpy(out, id, n + 1) : NULL;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)id[i];
-    if (c <= 0x20 || c == 0x7F || c == '%') o += sprintf(o, "%%%02X", c);
-    else *o++ = (char)c;
-  }
-  *o = '\0';
-  return out;
-}
 
 typedef struct run_line {
   size_t query;            /* index in the eval_set */
@@ -318,7 +295,7 @@ static int cmp_run_line(const void *a, const void *b) {
 static int eval_run(const char *path, eval_set *s) {
   for (size_t i = 0; i < s->n; i++)
     for (size_t j = 0; j < s->q[i].nrel; j++) {
-      char *enc = trec_docid(s->q[i].rel[j]);
+      char *enc = cli_trec_docid(s->q[i].rel[j]); /* as search --run writes it */
       if (!enc) return cli_error("out of memory");
       free(s->q[i].rel[j]);
       s->q[i].rel[j] = enc;
@@ -462,50 +439,53 @@ static void print_text(const eval_set *s, const eval_totals *t, int per_query) {
          t->recall10, t->recall100, t->ndcg10);
 }
 
+enum { OPT_QUERIES = CLI_OPT_FIRST_FREE, OPT_RUN, OPT_JSON, OPT_PER_QUERY };
+
+static const struct option eval_options[] = {
+    {"queries", required_argument, NULL, OPT_QUERIES},
+    {"run", required_argument, NULL, OPT_RUN},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"per-query", no_argument, NULL, OPT_PER_QUERY},
+    CLI_RANKING_OPTIONS,
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
 static int run_eval(int argc, char **argv) {
-  const char *cmd = "eval", *val = NULL, *index = NULL, *queries = NULL, *run = NULL;
-  int json = 0, per_query = 0, ranking_given = 0, k_given = 0, r;
+  const char *cmd = "eval", *index = NULL, *queries = NULL, *run = NULL;
+  int json = 0, per_query = 0, ranking_given = 0, k_given = 0, c;
   uint64_t k = 100;
   ks_search_opts so;
   ks_search_opts_default(&so);
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (a[0] != '-' || a[1] == '\0') {
-      if (index) return cli_usage(cmd, "unexpected argument '%s'", a);
-      index = a;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "-k", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "-k", val, 1, 1000000, &k)) return CLI_USAGE;
+  optind = 0;
+  while ((c = cli_getopt(argc, argv, ":k:h", eval_options, cmd)) != -1) {
+    switch (c) {
+    case 'h':
+      cli_print_help(&cli_cmd_eval);
+      return CLI_OK;
+    case 'k':
+      if (cli_parse_u64(cmd, "-k", optarg, 1, KS_MAX_HITS, &k)) return CLI_USAGE;
       k_given = 1;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--queries", 1, &val))) {
-      if (r < 0) return CLI_USAGE;
-      queries = val;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--run", 1, &val))) {
-      if (r < 0) return CLI_USAGE;
-      run = val;
-    } else if (cli_opt(argc, argv, &i, cmd, "--json", 0, NULL)) {
+      break;
+    case OPT_QUERIES:
+      queries = optarg;
+      break;
+    case OPT_RUN:
+      run = optarg;
+      break;
+    case OPT_JSON:
       json = 1;
-    } else if (cli_opt(argc, argv, &i, cmd, "--per-query", 0, NULL)) {
+      break;
+    case OPT_PER_QUERY:
       per_query = 1;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--k1", 1, &val))) {
-      if (r < 0 || cli_parse_double(cmd, "--k1", val, 0, 1000, &so.k1)) return CLI_USAGE;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--b", 1, &val))) {
-      if (r < 0 || cli_parse_double(cmd, "--b", val, 0, 1, &so.b)) return CLI_USAGE;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--bigram-weight", 1, &val))) {
-      if (r < 0 || cli_parse_double(cmd, "--bigram-weight", val, 0, 1000, &so.bigram_weight))
+      break;
+    default:
+      if (c == '?' || cli_ranking_option(cmd, c, optarg, &so, &ranking_given) != 1)
         return CLI_USAGE;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--min-normlen", 1, &val))) {
-      if (r < 0 || cli_parse_double(cmd, "--min-normlen", val, 0, 1000, &so.min_normlen))
-        return CLI_USAGE;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--ranking", 1, &val))) {
-      if (r < 0) return CLI_USAGE;
-      if (strcmp(val, "bm25") == 0) so.ranking = KS_RANK_BM25;
-      else if (strcmp(val, "bm25-xapian") == 0) so.ranking = KS_RANK_BM25_XAPIAN;
-      else return cli_usage(cmd, "--ranking must be bm25 or bm25-xapian (got '%s')", val);
-      ranking_given = 1;
-    } else {
-      return cli_usage(cmd, "unknown option '%s'", a);
+      break;
     }
   }
+  if (optind < argc) index = argv[optind];
+  if (optind + 1 < argc) return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
   if (!queries) return cli_usage(cmd, "missing --queries FILE.tsv");
   if (run && index) return cli_usage(cmd, "give either INDEX or --run RUN.trec, not both");
   if (!run && !index) return cli_usage(cmd, "missing INDEX (or --run RUN.trec)");

@@ -1,6 +1,6 @@
 /*
  * cmd_index.c - `kosearch index`: read inputs (ks_input_*), feed a writer
- * (ks_writer_*), commit, print a summary.
+ * (ks_writer_*, of the backend --backend names), commit, print a summary.
  *
  * Invariants:
  *   - every input is opened (and so checked to exist) before the index is
@@ -21,9 +21,6 @@
 
 #include "cli_util.h"
 #include "kosearch.h"
-#include "index.h"
-#include "index_writer.h"
-#include "xap_backend.h"
 
 #define MAX_WARNINGS 20
 #define PROGRESS_PERIOD 0.25 /* seconds between progress updates */
@@ -54,7 +51,7 @@ static const char index_help[] =
     "  --max-doc-mb N      reject documents whose title + text exceed N mebibytes\n"
     "                      (default 64, at most 256)\n"
     "  --strict            stop at the first bad record: exit 1, INDEX unchanged\n"
-    "  --quiet             print neither the progress line nor the summary\n"
+    "  -q, --quiet         print neither the progress line nor the summary\n"
     "  --json              print the summary as one JSON object\n"
     "  --backend NAME      native (default) or xapian: build a Xapian database\n"
     "                      from the same analyzed terms (docs/xapian.md)\n"
@@ -82,8 +79,7 @@ typedef struct run_state {
   int total_known;
   uint64_t docs_seen;     /* records returned by the inputs */
   uint64_t skipped;       /* bad records */
-  ks_index_writer *w;           /* the writer (for text byte counts) */
-  cli_xap_build *xb;      /* or the Xapian build */
+  ks_writer *w;           /* the writer (for text byte counts) */
   int progress_on;        /* stderr is a terminal and not --quiet */
   int progress_shown;     /* a progress line is on the screen */
   double t0, last_progress;
@@ -120,13 +116,7 @@ static void progress_show(run_state *st, const char *what) {
   if (st->total_known && st->total > 0)
     snprintf(pct, sizeof pct, " (%.0f%%)", 100.0 * (double)done / (double)st->total);
   ks_writer_stats ws;
-  memset(&ws, 0, sizeof ws);
-  if (st->w) ks_index_writer_get_stats(st->w, &ws);
-  if (st->xb) {
-    cli_xap_build_stats xs;
-    cli_xap_build_get_stats(st->xb, &xs);
-    ws.bytes_in = xs.bytes_in;
-  }
+  ks_writer_get_stats(st->w, &ws);
   double text_mbs = el > 0 ? (double)ws.bytes_in / 1e6 / el : 0;
   fprintf(stderr, "\r%s%llu documents | %.1f MB read%s, %.1f MB/s | %.1f MB of text, %.1f MB/s%s\033[K",
           what, (unsigned long long)st->docs_seen, (double)done / 1e6, pct, mbs,
@@ -156,8 +146,12 @@ static int bad_record(run_state *st, const char *where, const ks_err *e) {
   return 0;
 }
 
-static void print_summary(const run_state *st, const char *index,
-                          const ks_writer_stats *ws, double secs, int xapian) {
+/* The summary. `backend` is the --backend name; `nshards` its --shards
+ * (Xapian: the databases written, 0 meaning one). */
+static void print_summary(const run_state *st, const char *index, const ks_writer_stats *ws,
+                          double secs, const char *backend, uint32_t nshards) {
+  int native = strcmp(backend, "native") == 0;
+  uint32_t ndb = nshards ? nshards : 1;
   uint64_t in_bytes = st->done_before;
   uint64_t rss = cli_peak_rss();
   double mbs = secs > 0 ? (double)in_bytes / 1e6 / secs : 0;
@@ -166,14 +160,14 @@ static void print_summary(const run_state *st, const char *index,
     cJSON *o = cJSON_CreateObject();
     if (!o) return;
     cJSON_AddStringToObject(o, "index", index);
-    cJSON_AddStringToObject(o, "backend", xapian ? "xapian" : "native");
+    cJSON_AddStringToObject(o, "backend", backend);
     cJSON_AddNumberToObject(o, "documents_indexed", (double)ws->docs_added);
     cJSON_AddNumberToObject(o, "documents_replaced", (double)ws->docs_replaced);
     cJSON_AddNumberToObject(o, "documents_skipped", (double)st->skipped);
     cJSON_AddNumberToObject(o, "documents_live", (double)ws->docs_live);
     cJSON_AddNumberToObject(o, "terms", (double)ws->terms);
     cJSON_AddNumberToObject(o, "postings", (double)ws->postings);
-    cJSON_AddNumberToObject(o, "segments", (double)ws->segments);
+    cJSON_AddNumberToObject(o, "segments", (double)(native ? ws->segments : ndb));
     cJSON_AddNumberToObject(o, "segments_flushed", (double)ws->segments_flushed);
     cJSON_AddNumberToObject(o, "index_bytes", (double)ws->index_bytes);
     cJSON_AddNumberToObject(o, "input_bytes", (double)in_bytes);
@@ -197,9 +191,9 @@ static void print_summary(const run_state *st, const char *index,
   printf("documents live: %llu\n", (unsigned long long)ws->docs_live);
   printf("distinct terms: %llu\n", (unsigned long long)ws->terms);
   printf("postings: %llu\n", (unsigned long long)ws->postings);
-  if (xapian)
-    printf("backend: xapian (%u database%s; postings counts replaced documents too)\n",
-           ws->segments, ws->segments == 1 ? "" : "s, one per shard");
+  if (!native)
+    printf("backend: %s (%u database%s; postings counts replaced documents too)\n", backend,
+           ndb, ndb == 1 ? "" : "s, one per shard");
   else
     printf("segments: %u (%u flushed while indexing)\n", ws->segments, ws->segments_flushed);
   cli_human_bytes(ws->index_bytes, a, sizeof a);
@@ -214,94 +208,101 @@ static void print_summary(const run_state *st, const char *index,
   printf("peak memory: %s (maximum resident set size)\n", a);
 }
 
+enum {
+  OPT_MEM_BUDGET = 1000,
+  OPT_THREADS,
+  OPT_MAX_DOC_MB,
+  OPT_NO_MERGE,
+  OPT_STRICT,
+  OPT_JSON,
+  OPT_BACKEND,
+  OPT_SHARDS
+};
+
+static const struct option index_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"mem-budget", required_argument, NULL, OPT_MEM_BUDGET},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-doc-mb", required_argument, NULL, OPT_MAX_DOC_MB},
+    {"no-merge", no_argument, NULL, OPT_NO_MERGE},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"backend", required_argument, NULL, OPT_BACKEND},
+    {"shards", required_argument, NULL, OPT_SHARDS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
 static int run_index(int argc, char **argv) {
   const char *cmd = "index";
-  const char *out = NULL, *val = NULL;
-  uint64_t mem_mb = 0, doc_mb = 0;
-  int no_merge = 0, stdin_seen = 0, r, xapian = 0;
-  uint64_t nshards = 0, nthreads = 0;
+  const char *out = NULL, *backend = "native";
+  uint64_t mem_mb = 0, doc_mb = 0, nshards = 0, nthreads = 0;
+  int no_merge = 0, c;
   run_state st;
   memset(&st, 0, sizeof st);
-  char **names = calloc((size_t)argc, sizeof *names);
-  if (!names) return cli_error("out of memory");
-  size_t n = 0;
-  int opts_done = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (opts_done || a[0] != '-' || strcmp(a, "-") == 0) {
-      if (strcmp(a, "-") == 0) {
-        if (stdin_seen++) {
-          free(names);
-          return cli_usage(cmd, "'-' (standard input) given more than once");
-        }
-      }
-      names[n++] = argv[i];
-      continue;
-    }
-    if (strcmp(a, "--") == 0) { opts_done = 1; continue; }
-    if ((r = cli_opt(argc, argv, &i, cmd, "-o", 1, &val)) ||
-        (r = cli_opt(argc, argv, &i, cmd, "--output", 1, &val))) {
-      if (r < 0) goto usage;
-      out = val;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--mem-budget", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "--mem-budget", val, 1, 1u << 20, &mem_mb)) goto usage;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--threads", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "--threads", val, 1, 2, &nthreads)) goto usage;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--max-doc-mb", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "--max-doc-mb", val, 1, 256, &doc_mb)) goto usage;
-    } else if (cli_opt(argc, argv, &i, cmd, "--no-merge", 0, NULL)) {
+  optind = 0;
+  while ((c = cli_getopt(argc, argv, ":o:qh", index_options, cmd)) != -1) {
+    switch (c) {
+    case 'h':
+      cli_print_help(&cli_cmd_index);
+      return CLI_OK;
+    case 'o':
+      out = optarg;
+      break;
+    case OPT_MEM_BUDGET:
+      if (cli_parse_u64(cmd, "--mem-budget", optarg, 1, 1u << 20, &mem_mb)) return CLI_USAGE;
+      break;
+    case OPT_THREADS:
+      if (cli_parse_u64(cmd, "--threads", optarg, 1, 2, &nthreads)) return CLI_USAGE;
+      break;
+    case OPT_MAX_DOC_MB:
+      if (cli_parse_u64(cmd, "--max-doc-mb", optarg, 1, 256, &doc_mb)) return CLI_USAGE;
+      break;
+    case OPT_NO_MERGE:
       no_merge = 1;
-    } else if (cli_opt(argc, argv, &i, cmd, "--strict", 0, NULL)) {
+      break;
+    case OPT_STRICT:
       st.strict = 1;
-    } else if (cli_opt(argc, argv, &i, cmd, "--quiet", 0, NULL) ||
-               cli_opt(argc, argv, &i, cmd, "-q", 0, NULL)) {
+      break;
+    case 'q':
       st.quiet = 1;
-    } else if (cli_opt(argc, argv, &i, cmd, "--json", 0, NULL)) {
+      break;
+    case OPT_JSON:
       st.json = 1;
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--backend", 1, &val))) {
-      if (r < 0) goto usage;
-      if (strcmp(val, "xapian") == 0) xapian = 1;
-      else if (strcmp(val, "native") == 0) xapian = 0;
-      else {
-        free(names);
-        return cli_usage(cmd, "--backend must be native or xapian (got '%s')", val);
-      }
-    } else if ((r = cli_opt(argc, argv, &i, cmd, "--shards", 1, &val))) {
-      if (r < 0 || cli_parse_u64(cmd, "--shards", val, 1, CLI_XAP_MAX_SHARDS, &nshards))
-        goto usage;
-    } else {
-      free(names);
-      return cli_usage(cmd, "unknown option '%s'", a);
+      break;
+    case OPT_BACKEND:
+      if (strcmp(optarg, "native") != 0 && strcmp(optarg, "xapian") != 0)
+        return cli_usage(cmd, "--backend must be native or xapian (got '%s')", optarg);
+      backend = optarg;
+      break;
+    case OPT_SHARDS:
+      if (cli_parse_u64(cmd, "--shards", optarg, 1, UINT32_MAX, &nshards)) return CLI_USAGE;
+      break;
+    default:
+      return CLI_USAGE;
     }
   }
-  if (!out) {
-    free(names);
-    return cli_usage(cmd, "missing -o INDEX (the index directory to write)");
-  }
-  if (n == 0) {
-    free(names);
-    return cli_usage(cmd, "no INPUT given (files, directories, or - for standard input)");
-  }
-  if (nshards && !xapian) {
-    free(names);
-    return cli_usage(cmd, "--shards needs --backend xapian");
-  }
-  if (xapian && (mem_mb || no_merge || nthreads)) {
-    free(names);
+  /* getopt moved the INPUTs to argv[optind..argc) */
+  char **names = argv + optind;
+  size_t n = (size_t)(argc - optind);
+  int native = strcmp(backend, "native") == 0;
+  if (!out) return cli_usage(cmd, "missing -o INDEX (the index directory to write)");
+  if (n == 0) return cli_usage(cmd, "no INPUT given (files, directories, or - for standard input)");
+  int stdin_seen = 0;
+  for (size_t k = 0; k < n; k++)
+    if (strcmp(names[k], "-") == 0 && stdin_seen++)
+      return cli_usage(cmd, "'-' (standard input) given more than once");
+  if (nshards && native) return cli_usage(cmd, "--shards needs --backend xapian");
+  if (!native && (mem_mb || no_merge || nthreads))
     return cli_usage(cmd, "--mem-budget, --no-merge and --threads apply to the native backend only");
-  }
 
   ks_err e;
   ks_err_clear(&e);
   int rc = CLI_OK;
-  ks_index_writer *w = NULL;
   st.inputs = calloc(n, sizeof *st.inputs);
   st.input_names = names;
   st.ninputs = n;
-  if (!st.inputs) {
-    free(names);
-    return cli_error("out of memory");
-  }
+  if (!st.inputs) return cli_error("out of memory");
   st.total_known = 1;
   for (size_t k = 0; k < n; k++) {
     if (ks_input_open(names[k], &st.inputs[k], &e)) {
@@ -316,20 +317,16 @@ static int run_index(int argc, char **argv) {
 
   ks_writer_opts o;
   ks_writer_opts_default(&o);
+  o.backend = backend;
+  o.shards = (uint32_t)nshards;
   if (mem_mb) o.mem_budget = (size_t)mem_mb << 20;
   if (doc_mb) o.max_doc_bytes = (size_t)doc_mb << 20;
   if (no_merge) o.merge = 0;
   if (nthreads) o.threads = (int)nthreads;
-  if (xapian) {
-    if (cli_xap_build_open(out, (uint32_t)nshards, o.max_doc_bytes, &st.xb, &e)) {
-      rc = cli_error("%s", cli_strip_tags(e.msg));
-      goto done;
-    }
-  } else if (ks_index_writer_open(out, &o, &w, &e)) {
+  if (ks_writer_open(out, &o, &st.w, &e)) {
     rc = cli_error("%s", cli_strip_tags(e.msg));
     goto done;
   }
-  st.w = w;
 
   st.progress_on = !st.quiet && isatty(STDERR_FILENO);
   st.t0 = cli_now();
@@ -348,7 +345,7 @@ static int run_index(int argc, char **argv) {
         rc = cli_error("%s", cli_strip_tags(e.msg));
         goto done;
       } else {
-        int wrc = st.xb ? cli_xap_build_add(st.xb, &doc, &e) : ks_index_writer_add(w, &doc, &e);
+        int wrc = ks_writer_add(st.w, &doc, &e);
         if (wrc == KS_EINPUT || wrc == KS_EUTF8 || wrc == KS_ELIMIT) {
           if (bad_record(&st, ks_input_where(in), &e)) { rc = CLI_ERROR; goto done; }
         } else if (wrc != KS_OK) {
@@ -367,7 +364,7 @@ static int run_index(int argc, char **argv) {
     st.inputs[st.cur_input] = NULL;
   }
   if (st.progress_on) progress_show(&st, "committing: ");
-  if (st.xb ? cli_xap_build_commit(st.xb, &e) : ks_index_writer_commit(w, &e)) {
+  if (ks_writer_commit(st.w, &e)) {
     progress_clear(&st);
     rc = cli_error("%s (the previous index is unchanged)", cli_strip_tags(e.msg));
     goto done;
@@ -379,34 +376,15 @@ static int run_index(int argc, char **argv) {
              (unsigned long long)(st.skipped - MAX_WARNINGS),
              (unsigned long long)st.skipped);
   ks_writer_stats ws;
-  memset(&ws, 0, sizeof ws);
-  if (st.xb) {
-    cli_xap_build_stats xs;
-    cli_xap_build_get_stats(st.xb, &xs);
-    ws.docs_added = xs.docs_added;
-    ws.docs_replaced = xs.docs_replaced;
-    ws.docs_live = xs.docs_live;
-    ws.bytes_in = xs.bytes_in;
-    ws.terms = xs.words + xs.bigrams;
-    ws.postings = xs.postings;
-    ws.index_bytes = xs.index_bytes;
-    ws.segments = nshards ? (uint32_t)nshards : 1;
-  } else {
-    ks_index_writer_get_stats(w, &ws);
-  }
-  if (!st.quiet) print_summary(&st, out, &ws, secs, st.xb != NULL);
+  ks_writer_get_stats(st.w, &ws);
+  if (!st.quiet) print_summary(&st, out, &ws, secs, backend, o.shards);
 
 done:
   progress_clear(&st);
-  ks_index_writer_close(w);
-  cli_xap_build_close(st.xb);
+  ks_writer_close(st.w);
   for (size_t k = 0; k < n; k++) ks_input_close(st.inputs[k]);
   free(st.inputs);
-  free(names);
   return rc;
-usage:
-  free(names);
-  return CLI_USAGE;
 }
 
 const cli_command cli_cmd_index = {"index", "build an index from JSON Lines, .txt files or directories",

@@ -73,6 +73,24 @@ for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
   fi
 }
 
+# has_xapian: the binary was built with the Xapian backend (`kosearch
+# --version` lists the backends). require_xapian: skip the test otherwise.
+has_xapian() { "$KOSEARCH" --version 2>/dev/null | grep -qE '^backends:.* xapian( |$)'; }
+require_xapian() {
+  has_xapian || { echo "skip: kosearch was built without the Xapian backend"; exit 77; }
+}
+
+# The `search --json` object in $T/out (one object: "query", "matches",
+# "hits": [...], see `kosearch search --help`), read with jq:
+#   hit_count   number of hits ("" if $T/out is not such an object)
+#   hit_ids     the hits' ids, one per line
+#   no_hits     the last search succeeded and found nothing
+#   json_is EXPR  the jq expression EXPR is true for $T/out
+hit_count() { jq -er '.hits | length' "$T/out" 2>/dev/null; }
+hit_ids() { jq -r '.hits[].id' "$T/out" 2>/dev/null; }
+no_hits() { [ "$RC" -eq 0 ] && [ "$(hit_count)" = 0 ]; }
+json_is() { jq -e "$1" "$T/out" >/dev/null 2>&1; }
+
 finish() {
   if [ "$FAILS" -ne 0 ]; then
     echo "$FAILS of $CHECKS checks failed"
@@ -83,3 +101,4 @@ finish() {
 }
 
 [ -x "$KOSEARCH" ] || { echo "kosearch binary not found: $KOSEARCH"; exit 1; }
+command -v jq >/dev/null 2>&1 || { echo "skip: jq is not installed (scripts/install-deps.sh)"; exit 77; }

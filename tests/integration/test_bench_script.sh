@@ -8,6 +8,7 @@
 # rebuilt), the skip when the data is absent, and usage errors. No timing
 # assertions: speed is measured, not tested.
 source "$(dirname "$0")/cli_lib.sh"
+require_xapian  # run.sh benchmarks native vs Xapian
 command -v python3 >/dev/null 2>&1 || { echo "python3 is not installed: skipping"; exit 77; }
 
 RUN="$KS_SOURCE_DIR/benchmarks/run.sh"

@@ -33,30 +33,36 @@ check "ranks 1 and 2 printed with 4-decimal scores" \
 check "snippet marks matched words with « »" out_has "«대통령"
 check "match count line" out_has "(2 matching documents"
 
-echo "# search --json"
+echo "# search --json: one object"
 ks search "$IDX" --json -k 5 대통령
 expect_rc 0 "search --json"
-check "two JSON lines" test "$(wc -l <"$T/out")" -eq 2
-check "each line is valid JSON" json_lines_valid "$T/out"
+check "one line" test "$(wc -l <"$T/out")" -eq 1
+check "it is valid JSON" json_lines_valid "$T/out"
+check "query, offset, k, took_ms" \
+  json_is '.query == "대통령" and .offset == 0 and .k == 5 and (.took_ms | numbers)'
+check "2 matches, exact (fewer matches than k)" json_is '.matches == 2 and .matches_exact == true'
+check "two hits" test "$(hit_count)" = 2
 for f in rank id score title snippet; do
-  check "field \"$f\" in every hit" test "$(grep -c "\"$f\":" "$T/out")" -eq 2
+  check "field \"$f\" in every hit" json_is "[.hits[] | has(\"$f\")] == [true, true]"
 done
+check "ranks 1, 2 and decreasing scores" \
+  json_is '[.hits[].rank] == [1, 2] and .hits[0].score >= .hits[1].score'
 check "JSON ids are the seed file names" \
-  bash -c "grep -q '\"id\":\"$SEED_A\"' '$T/out' && grep -q '\"id\":\"$SEED_B\"' '$T/out'"
+  test "$(hit_ids | sort | tr '\n' ' ')" = "$SEED_A $SEED_B "
 check "JSON title is the first line of the article" grep -q '"title":"미국을 국빈 방문' "$T/out"
 
 echo "# -k limits the hits"
 ks search "$IDX" -k 1 --json 대통령
-check "-k 1 gives one hit" test "$RC" -eq 0 -a "$(wc -l <"$T/out")" -eq 1
+check "-k 1 gives one hit" test "$RC" -eq 0 -a "$(hit_count)" = 1
 
 echo "# query operators"
 ks search "$IDX" --json 대통령 -보스턴
 expect_rc 0 "search with an excluded word"
-check "both seeds mention 보스턴, so excluding it leaves nothing" test ! -s "$T/out"
+check "both seeds mention 보스턴, so excluding it leaves nothing" no_hits
+check "no hits: matches 0" json_is '.matches == 0 and .hits == []'
 ks search "$IDX" --json '"첨단산업 글로벌"'
 expect_rc 0 "phrase query"
-check "phrase found only in $SEED_B" \
-  bash -c "grep -q '$SEED_B' '$T/out' && ! grep -q '$SEED_A' '$T/out'"
+check "phrase found only in $SEED_B" test "$(hit_ids)" = "$SEED_B"
 
 echo "# documents with only 대통령이 / 대통령은"
 printf '%s\n' \

@@ -10,6 +10,7 @@
 # same scores to 1e-9 relative (tests/support/xap_compare.awk).
 DIR="$(cd "$(dirname "$0")" && pwd)"
 . "$DIR/cli_lib.sh"
+require_xapian
 SUP="$KS_SOURCE_DIR/tests/support"
 
 # both NAME INPUT QUERIES [SEARCH OPTIONS...]: index INPUT with both

@@ -6,6 +6,7 @@
 # byte for byte. Skipped (exit 77) when ../shared/data is absent.
 DIR="$(cd "$(dirname "$0")" && pwd)"
 . "$DIR/../integration/cli_lib.sh"
+require_xapian
 SUP="$KS_SOURCE_DIR/tests/support"
 D="${KS_DATA_DIR:-}"
 C="$D/korquad-paragraphs.jsonl.gz"
