@@ -187,16 +187,6 @@ int cli_ranking_option(const char *cmd, int opt, const char *arg, ks_search_opts
 
 int cli_db_is_native(const ks_db *db) { return strcmp(ks_db_backend(db), "native") == 0; }
 
-int cli_fit_ranking(const ks_db *db, const char *cmd, ks_search_opts *so, int ranking_given) {
-  if (cli_db_is_native(db)) return CLI_OK;
-  /* the Xapian backend ranks with Xapian's BM25Weight only */
-  if (ranking_given && so->ranking != KS_RANK_BM25_XAPIAN)
-    return cli_usage(cmd, "the %s backend ranks with bm25-xapian only (Xapian's BM25Weight)",
-                     ks_db_backend(db));
-  so->ranking = KS_RANK_BM25_XAPIAN;
-  return CLI_OK;
-}
-
 double cli_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

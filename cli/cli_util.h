@@ -101,12 +101,6 @@ int cli_algorithm_value(const char *name, int *value);
 const char *cli_algorithm_name(int value);
 const char *cli_algorithm_names(void);
 
-/* Fit so->ranking to the backend of `db`: an index of the Xapian backend
- * ranks with KS_RANK_BM25_XAPIAN only (Xapian's BM25Weight), so that is
- * used unless the user asked for another ranking (ranking_given), which is
- * a usage error (message printed, CLI_USAGE returned). CLI_OK otherwise. */
-int cli_fit_ranking(const ks_db *db, const char *cmd, ks_search_opts *so, int ranking_given);
-
 /* 1 if `db` is a native index, 0 for another backend (which has its own
  * matcher: --algorithm does not apply to it). */
 int cli_db_is_native(const ks_db *db);

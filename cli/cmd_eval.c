@@ -234,7 +234,7 @@ static int eval_index(const char *index, const char *qpath, ks_search_opts *so,
   ks_err_clear(&e);
   ks_db *db = NULL;
   if (ks_db_open(index, &db, &e)) return cli_error("%s", cli_strip_tags(e.msg));
-  int rc = cli_fit_ranking(db, "eval", so, ranking_given);
+  int rc = CLI_OK;
   for (size_t i = 0; i < s->n && rc == CLI_OK; i++) {
     eval_query *q = &s->q[i];
     ks_results *r = NULL;
@@ -244,6 +244,10 @@ static int eval_index(const char *index, const char *qpath, ks_search_opts *so,
       cli_warn("%s:%llu: query %s skipped (scores 0): %s", qpath, q->line, q->qid,
                cli_strip_tags(e.msg));
       continue;
+    }
+    if (src == KS_EINVAL) { /* an option the index cannot take */
+      rc = cli_usage("eval", "%s", cli_strip_tags(e.msg));
+      break;
     }
     if (src) {
       rc = cli_error("%s:%llu: %s", qpath, q->line, cli_strip_tags(e.msg));

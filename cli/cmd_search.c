@@ -310,6 +310,10 @@ static int run_batch(ks_db *db, const search_args *a) {
                cli_strip_tags(e.msg));
       continue;
     }
+    if (src == KS_EINVAL) { /* an option the index cannot take */
+      rc = cli_usage("search", "%s", cli_strip_tags(e.msg));
+      break;
+    }
     if (src) {
       rc = cli_error("%s:%llu: %s", a->queries, lineno, cli_strip_tags(e.msg));
       break;
@@ -492,8 +496,6 @@ static int run_search(int argc, char **argv) {
                       : ks_db_open(a.index, &db, &e);
   if (orc) {
     rc = cli_error("%s", cli_strip_tags(e.msg));
-  } else if ((rc = cli_fit_ranking(db, "search", &a.so, a.ranking_given)) != CLI_OK) {
-    /* usage message printed */
   } else if (a.queries) {
     rc = run_batch(db, &a);
   } else {
@@ -501,7 +503,9 @@ static int run_search(int argc, char **argv) {
     double t0 = cli_now();
     int src = ks_db_search(db, a.query, SIZE_MAX, &a.so, &r, &e);
     double ms = (cli_now() - t0) * 1000.0;
-    if (src)
+    if (src == KS_EINVAL) /* an option the index cannot take */
+      rc = cli_usage("search", "%s", cli_strip_tags(e.msg));
+    else if (src)
       rc = cli_error("%s", cli_strip_tags(e.msg));
     else
       rc = print_results(r, &a, ms);

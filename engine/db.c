@@ -134,6 +134,22 @@ static int check_opts(const ks_search_opts *o, ks_err *err) {
   return KS_OK;
 }
 
+/* A backend without search_text ranks with Xapian's BM25Weight formula
+ * (kosearch/backend.h), the native KS_RANK_BM25_XAPIAN. */
+static int check_ranking(const ks_db *db, ks_search_opts *o, ks_err *err) {
+  if (o->ranking != KS_RANK_DEFAULT && o->ranking != KS_RANK_BM25 &&
+      o->ranking != KS_RANK_BM25_XAPIAN)
+    return ks_err_set(err, KS_EINVAL, "[engine][search] unknown ranking %d", o->ranking);
+  if (db->ops->search_text) return KS_OK;
+  if (o->ranking == KS_RANK_BM25)
+    return ks_err_set(err, KS_EINVAL,
+                      "[engine][search] the %s backend ranks with bm25-xapian only (Xapian's "
+                      "BM25Weight), not bm25",
+                      db->ops->name);
+  o->ranking = KS_RANK_BM25_XAPIAN;
+  return KS_OK;
+}
+
 /* Parse the query for a backend without search_text and run it. */
 static int search_clauses(ks_db *db, const char *query, size_t len, const ks_search_opts *o,
                           uint32_t nhits, ks_results *r, ks_err *err) {
@@ -167,6 +183,7 @@ int ks_db_search(ks_db *db, const char *query, size_t len, const ks_search_opts 
   if (opts) o = *opts;
   else ks_search_opts_default(&o);
   int rc = check_opts(&o, err);
+  if (rc == KS_OK) rc = check_ranking(db, &o, err);
   if (rc != KS_OK) return rc;
   ks_results *r = ks_calloc(1, sizeof *r);
   if (!r) return ks_err_set(err, KS_ENOMEM, "[engine][search] out of memory");

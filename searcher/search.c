@@ -29,7 +29,7 @@ void ks_search_opts_default(ks_search_opts *o) {
   o->b = KS_DEFAULT_B;
   o->bigram_weight = KS_DEFAULT_BIGRAM_WEIGHT;
   o->algorithm = KS_ALGO_MAXSCORE;
-  o->ranking = KS_RANK_BM25;
+  o->ranking = KS_RANK_DEFAULT;
   o->min_normlen = 0.5;
 }
 
@@ -96,6 +96,9 @@ int ks_index_search(ks_index *ix, const char *query, size_t len,
   *out = NULL;
   if (!ix || !query || !opts)
     return ks_err_set(err, KS_EINVAL, "[srch][search] NULL argument");
+  ks_search_opts native = *opts; /* the native backend's own ranking */
+  if (native.ranking == KS_RANK_DEFAULT) native.ranking = KS_RANK_BM25;
+  opts = &native;
   int rc = check_opts(opts, err);
   if (rc != KS_OK) return rc;
   if (len == SIZE_MAX) len = strlen(query);

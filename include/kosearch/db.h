@@ -76,8 +76,8 @@ KS_API const char *ks_db_backend(const ks_db *db);
  * results: the hits ranked offset + 1 ... offset + k. Returns KS_OK
  * (possibly zero hits); KS_EQUERY (malformed query: invalid UTF-8, an
  * empty clause such as "+"); KS_EINVAL (bad opts: NaN or negative
- * parameters, k + offset > KS_MAX_HITS, KS_RANK_BM25 on the Xapian
- * backend); KS_ECORRUPT, KS_ENOMEM, KS_EXAPIAN. On failure *out = NULL.
+ * parameters, k + offset > KS_MAX_HITS, a ranking the backend does not
+ * have: KS_RANK_BM25 on Xapian); KS_ECORRUPT, KS_ENOMEM, KS_EXAPIAN. On failure *out = NULL.
  * Free *out with ks_results_free, before ks_db_close. */
 KS_API int ks_db_search(ks_db *db, const char *query, size_t len,
                         const ks_search_opts *opts, ks_results **out,

@@ -43,14 +43,16 @@ enum {
 };
 
 /* Ranking schemes (docs/ranking.md):
+ *  KS_RANK_DEFAULT       the backend's own: KS_RANK_BM25 on native indexes,
+ *                        KS_RANK_BM25_XAPIAN on Xapian ones (the default)
  *  KS_RANK_BM25          per-field BM25, fields combined with bigram_weight
- *                        (native backend only)
+ *                        (native backend only: KS_EINVAL on Xapian)
  *  KS_RANK_BM25_XAPIAN   Xapian 1.4's BM25Weight(k1, 0, 1, b, min_normlen)
  *                        computed exactly as Xapian does, so that a native
  *                        index and a Xapian database of the same documents
- *                        rank alike (the only scheme of the Xapian backend,
- *                        which uses it whatever this field says). */
-enum { KS_RANK_BM25 = 0, KS_RANK_BM25_XAPIAN = 1 };
+ *                        rank alike (the only scheme of the Xapian
+ *                        backend). */
+enum { KS_RANK_DEFAULT = -1, KS_RANK_BM25 = 0, KS_RANK_BM25_XAPIAN = 1 };
 
 /* Default ranking parameters, tuned for Korean on the KorQuAD paragraph and
  * Korean Wikipedia question sets (docs/ranking.md, "Defaults"). */
@@ -71,7 +73,7 @@ typedef struct ks_search_opts {
   double bigram_weight;   /* weight of the bigram field (default
                              KS_DEFAULT_BIGRAM_WEIGHT) */
   int algorithm;          /* KS_ALGO_* (default KS_ALGO_MAXSCORE) */
-  int ranking;            /* KS_RANK_* (default KS_RANK_BM25) */
+  int ranking;            /* KS_RANK_* (default KS_RANK_DEFAULT) */
   double min_normlen;     /* KS_RANK_BM25_XAPIAN only: Xapian's min_normlen,
                              finite >= 0 (default 0.5, Xapian's default) */
   int xapian_pruning;     /* Xapian backend only: 0 (default) matches

@@ -74,7 +74,7 @@ static void test_opts_validation(void **state) {
   assert_int_equal(o.k, 10);
   assert_true(o.k1 == 0.6 && o.b == 0.25 && o.bigram_weight == 1.0);
   assert_int_equal(o.algorithm, KS_ALGO_MAXSCORE);
-  assert_int_equal(o.ranking, KS_RANK_BM25);
+  assert_int_equal(o.ranking, KS_RANK_DEFAULT); /* the backend's own: BM25 here */
   ks_index_results *r = (ks_index_results *)1;
   ks_err e;
   struct { double k1, b, bw; int algo, rank; } bad[] = {

@@ -140,6 +140,21 @@ static void test_backends_agree(void **state) {
     same_results(ds, dp, queries[q], 3, 2);
   }
 
+  /* rankings: the backend's own by default; bm25 is native only */
+  ks_search_opts so;
+  ks_search_opts_default(&so);
+  assert_int_equal(so.ranking, KS_RANK_DEFAULT);
+  ks_results *rr = NULL;
+  assert_int_equal(ks_db_search(dx, "대통령", SIZE_MAX, &so, &rr, &e), KS_OK);
+  assert_true(ks_results_count(rr) > 0);
+  ks_results_free(rr);
+  so.ranking = KS_RANK_BM25;
+  assert_int_equal(ks_db_search(dx, "대통령", SIZE_MAX, &so, &rr, &e), KS_EINVAL);
+  assert_null(rr);
+  assert_non_null(strstr(e.msg, "bm25-xapian only"));
+  assert_int_equal(ks_db_search(dn, "대통령", SIZE_MAX, &so, &rr, &e), KS_OK);
+  ks_results_free(rr);
+
   /* get, stats */
   char *json = NULL;
   assert_int_equal(ks_db_get(dx, "d/3", 3, &json, NULL, &e), KS_OK);
