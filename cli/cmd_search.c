@@ -29,6 +29,7 @@
  * format, for cross-checking backends), not the single-query object.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +192,7 @@ static int print_results(ks_results *r, const search_args *a, double ms) {
              cJSON_AddBoolToObject(obj, "matches_exact", exact) &&
              cJSON_AddNumberToObject(obj, "offset", (double)a->so.offset) &&
              cJSON_AddNumberToObject(obj, "k", (double)a->so.k) &&
-             cJSON_AddNumberToObject(obj, "took_ms", ms) &&
+             cJSON_AddNumberToObject(obj, "took_ms", round(ms * 1000.0) / 1000.0) &&
              (hits = cJSON_AddArrayToObject(obj, "hits"));
     if (!ok) {
       cJSON_Delete(obj);
