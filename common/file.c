@@ -227,15 +227,3 @@ void ks_wfile_abort(ks_wfile *w) {
   ks_free(w->path);
   memset(w, 0, sizeof *w);
 }
-
-int ks_fsync_dir(const char *dir, ks_err *err) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return ks_err_set(err, KS_EIO, "[file][fsync] %s: %s", dir, strerror(errno));
-  int rc = fsync(fd);
-  int e = errno;
-  close(fd);
-  if (rc != 0)
-    return ks_err_set(err, KS_EIO, "[file][fsync] %s: %s", dir, strerror(e));
-  return KS_OK;
-}

@@ -42,10 +42,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "file_int.h"
+#include "deletions_int.h"
+#include "dict_int.h"
+#include "dir_int.h"
+#include "docstore_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
 #include "index_writer.h"
+#include "manifest_int.h"
 #include "memindex_int.h"
 #include "merge_int.h"
 #include "segment_int.h"
@@ -136,24 +140,6 @@ static void batch_free(struct batch *b);
 
 /* ---- directory handling ------------------------------------------------- */
 
-/* Is `name` a file this engine writes ("NNNNNN.ext", MANIFEST, LOCK...)?
- * Sets *segno for segment files (else UINT32_MAX). */
-static int own_file(const char *name, uint32_t *segno) {
-  *segno = UINT32_MAX;
-  if (!strcmp(name, "MANIFEST") || !strcmp(name, "MANIFEST.tmp") || !strcmp(name, "LOCK"))
-    return 1;
-  size_t digits = 0;
-  while (isdigit((unsigned char)name[digits])) digits++;
-  /* "%06u": six digits, more once segment numbers pass 999999 */
-  if (digits < 6 || digits > 10 || name[digits] != '.' || strlen(name) != digits + 4) return 0;
-  const char *ext = name + digits + 1;
-  if (strcmp(ext, "tid") && strcmp(ext, "doc") && strcmp(ext, "pos") &&
-      strcmp(ext, "len") && strcmp(ext, "sto") && strcmp(ext, "del"))
-    return 0;
-  *segno = (uint32_t)strtoul(name, NULL, 10);
-  return 1;
-}
-
 /* Remove segment files (and MANIFEST.tmp) not named by `keep`. */
 static void collect_garbage(const char *dir, const ks_manifest *keep) {
   DIR *d = opendir(dir);
@@ -161,7 +147,7 @@ static void collect_garbage(const char *dir, const ks_manifest *keep) {
   struct dirent *e;
   while ((e = readdir(d))) {
     uint32_t segno;
-    if (!own_file(e->d_name, &segno)) continue;
+    if (!ks_dir_own_name(e->d_name, &segno)) continue;
     int drop = !strcmp(e->d_name, "MANIFEST.tmp");
     if (segno != UINT32_MAX) {
       drop = 1;
@@ -169,7 +155,7 @@ static void collect_garbage(const char *dir, const ks_manifest *keep) {
         if (keep->segs[i].segno == segno) drop = 0;
     }
     if (drop) {
-      char *p = ks_path("%s/%s", dir, e->d_name);
+      char *p = ks_dir_file(dir, e->d_name);
       if (p) unlink(p);
       ks_free(p);
     }
@@ -186,7 +172,7 @@ static int has_foreign_files(const char *dir) {
   while ((e = readdir(d))) {
     uint32_t segno;
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    if (!own_file(e->d_name, &segno)) foreign = 1;
+    if (!ks_dir_own_name(e->d_name, &segno)) foreign = 1;
   }
   closedir(d);
   return foreign;
@@ -211,14 +197,14 @@ int ks_index_writer_open(const char *dir, const ks_writer_opts *opts,
       rc = ks_err_set(err, KS_EINVAL, "[idx][open] %s is not a directory", dir);
   }
   /* Refuse a foreign directory before creating anything in it. */
-  char *mp = rc ? NULL : ks_path("%s/MANIFEST", dir);
+  char *mp = rc ? NULL : ks_dir_file(dir, "MANIFEST");
   if (!rc && !mp) rc = oom(err);
   if (!rc && access(mp, F_OK) != 0 && has_foreign_files(dir))
     rc = ks_err_set(err, KS_EINVAL, "[idx][open] %s is not empty and is not a "
                     "kosearch index; refusing to write into it", dir);
   ks_free(mp);
   if (!rc) {
-    char *lp = ks_path("%s/LOCK", dir);
+    char *lp = ks_dir_file(dir, "LOCK");
     if (!lp) rc = oom(err);
     else if ((w->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
       rc = ks_err_set(err, KS_EIO, "[idx][open] %s: %s", lp, strerror(errno));
@@ -949,36 +935,6 @@ static uint8_t *seg_bitmap(const ks_index_writer *w, const flushed *s, uint32_t 
   return bm;
 }
 
-static int write_del(const ks_index_writer *w, uint32_t segno, uint32_t ndocs,
-                     const uint8_t *bm, uint32_t count, ks_err *err) {
-  char *path = ks_path("%s/%06u.del", w->dir, segno);
-  if (!path) return oom(err);
-  ks_wfile f;
-  int rc = ks_wfile_open(&f, path, "KSIDXDEL", err);
-  ks_free(path);
-  if (rc) return rc;
-  ks_wfile_u32(&f, ndocs);
-  ks_wfile_u32(&f, count);
-  ks_wfile_write(&f, bm, ((size_t)ndocs + 7) / 8);
-  return ks_wfile_finish(&f, w->opts.fsync, err);
-}
-
-static uint64_t dir_bytes(const char *dir, const ks_manifest *m) {
-  static const char *exts[] = {"tid", "doc", "pos", "len", "sto", "del"};
-  uint64_t total = 0;
-  struct stat sb;
-  char *p = ks_path("%s/MANIFEST", dir);
-  if (p && stat(p, &sb) == 0) total += (uint64_t)sb.st_size;
-  ks_free(p);
-  for (uint32_t i = 0; i < m->nsegs; i++)
-    for (int k = 0; k < 6; k++) {
-      p = ks_path("%s/%06u.%s", dir, m->segs[i].segno, exts[k]);
-      if (p && stat(p, &sb) == 0) total += (uint64_t)sb.st_size;
-      ks_free(p);
-    }
-  return total;
-}
-
 int ks_index_writer_commit(ks_index_writer *w, ks_err *err) {
   if (w->broken || w->committed)
     return ks_err_set(err, KS_EINVAL, "[idx][commit] writer is %s",
@@ -1020,7 +976,9 @@ int ks_index_writer_commit(ks_index_writer *w, ks_err *err) {
       uint32_t cnt;
       uint8_t *bm = seg_bitmap(w, &w->segs[i], &cnt);
       if (cnt && !bm) { rc = oom(err); break; }
-      if (bm) rc = write_del(w, w->segs[i].segno, w->segs[i].ndocs, bm, cnt, err);
+      if (bm)
+        rc = ks_deletions_write(w->dir, w->segs[i].segno, w->segs[i].ndocs, bm, cnt,
+                                w->opts.fsync, err);
       ks_free(bm);
       m.segs[m.nsegs].segno = w->segs[i].segno;
       m.segs[m.nsegs].ndocs = w->segs[i].ndocs;
@@ -1030,7 +988,7 @@ int ks_index_writer_commit(ks_index_writer *w, ks_err *err) {
   }
   /* New segment files' directory entries are durable before the MANIFEST
    * that names them can be. */
-  if (!rc && w->opts.fsync) rc = ks_fsync_dir(w->dir, err);
+  if (!rc && w->opts.fsync) rc = ks_dir_fsync(w->dir, err);
   if (!rc) {
     m.generation = (w->have_old ? w->old.generation : 0) + 1;
     m.next_segno = w->next_segno;
@@ -1043,7 +1001,7 @@ int ks_index_writer_commit(ks_index_writer *w, ks_err *err) {
     collect_garbage(w->dir, &m);
     w->st.docs_live = w->st.docs_added - w->st.docs_replaced;
     w->st.segments = m.nsegs;
-    w->st.index_bytes = dir_bytes(w->dir, &m);
+    w->st.index_bytes = ks_dir_commit_bytes(w->dir, &m);
   } else {
     w->broken = 1;
   }

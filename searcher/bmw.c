@@ -30,6 +30,8 @@
 
 #include <math.h>
 
+#include "deletions_int.h"
+
 /* Re-sort a[] by document after the cursor at `i` moved forward (dead
  * cursors go last and are dropped by the caller via *n). */
 static void resort(ks_pcur **a, uint32_t *n, uint32_t i) {

@@ -54,6 +54,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "deletions_int.h"
 #include "ks_alloc.h"
 
 typedef struct conj_state {

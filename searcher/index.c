@@ -16,8 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "deletions_int.h"
+#include "docstore_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
+#include "lengths_int.h"
 
 /* Close every segment opened so far and free the per-segment arrays. */
 static void drop_segments(ks_index *ix) {

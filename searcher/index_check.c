@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dict_int.h"
 #include "ks_alloc.h"
+#include "lengths_int.h"
 
 /* Contract: ks_srch.h. */
 int ks_index_get_stats(ks_index *ix, ks_index_stats *st, ks_err *err) {

@@ -42,6 +42,8 @@
 
 #include <math.h>
 
+#include "deletions_int.h"
+
 /* Insertion sort of a[0..n) by window bound, ascending (the order of the
  * previous window is usually almost right). */
 static void sort_by_wub(ks_pcur **a, uint32_t n) {

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "ks_alloc.h"
+#include "lengths_int.h"
 
 /* Contract: query_int.h. */
 int ks_prune_supported(const ks_query *q, uint32_t k) {

@@ -31,10 +31,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dict_int.h"
+#include "index.h"
 #include "index_int.h"
 #include "ks_buf.h"
-#include "index.h"
 #include "kosearch/tok.h"
+#include "postings_int.h"
 #include "segment_int.h"
 
 /* ---- query_parse.c ------------------------------------------------------- */

@@ -40,7 +40,7 @@
 #include "index.h"
 #include "ks_test_util.h"
 #include "kosearch/tok.h"
-#include "segment_int.h" /* ks_manifest_*: test-only splicing */
+#include "manifest_int.h" /* ks_manifest_*: test-only splicing */
 
 #define ROUNDS 20
 #define QUERIES_PER_ROUND 30

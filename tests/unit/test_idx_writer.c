@@ -23,6 +23,11 @@
 
 #include "index_writer.h"
 #include "ks_test_util.h"
+#include "deletions_int.h"
+#include "dict_int.h"
+#include "docstore_int.h"
+#include "manifest_int.h"
+#include "postings_int.h"
 #include "segment_int.h"
 
 static ks_doc mkdoc(const char *id, const char *text) {

@@ -18,6 +18,10 @@
 #include <cmocka.h>
 
 #include "ks_test_util.h"
+#include "dict_int.h"
+#include "docstore_int.h"
+#include "lengths_int.h"
+#include "postings_int.h"
 #include "segment_int.h"
 #include "segwriter_int.h"
 

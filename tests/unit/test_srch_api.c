@@ -21,7 +21,7 @@
 #include "index_writer.h"
 #include "index.h"
 #include "ks_test_util.h"
-#include "segment_int.h"
+#include "manifest_int.h"
 
 static const char *texts[] = {
     "대통령은 보스턴에서 첨단 산업 클러스터를 논의했다",

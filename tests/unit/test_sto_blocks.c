@@ -20,6 +20,8 @@
 #include <zlib.h>
 
 #include "ks_test_util.h"
+#include "docstore_int.h"
+#include "kosearch/tok.h"
 #include "segment_int.h"
 #include "segwriter_int.h"
 
