@@ -31,7 +31,6 @@
  */
 #include "docstore_int.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <libdeflate.h>
@@ -40,6 +39,7 @@
 #include "ks_alloc.h"
 #include "ks_buf.h"
 #include "segment_priv.h"
+#include "worker_int.h"
 
 /* Contract: segment_priv.h. */
 int ks_docstore_attach(ks_segment *seg, ks_err *err) {
@@ -223,27 +223,20 @@ struct ks_stow {
   size_t comp_cap;
   struct libdeflate_compressor *zc; /* see the header comment */
   /* asynchronous compression (ks_stow_set_async) */
-  int async;
-  pthread_t thr;
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  int quit;
-  struct qblock *q;      /* ring of QDEPTH blocks */
-  uint32_t qhead;        /* oldest block not yet written */
-  uint32_t qcount;       /* queued blocks (compressed or not) */
+  ks_worker *compressor; /* compresses queued blocks; NULL when sync */
+  struct qblock *q;      /* ring of QDEPTH blocks: block i is q[i % QDEPTH] */
+  uint64_t queued;       /* blocks handed to the compressor */
+  uint64_t written;      /* of those, blocks written (in order) */
 };
 
 #define QDEPTH 16u
 
-enum { QB_QUEUED = 1, QB_DONE = 2, QB_FAILED = 3 };
-
 typedef struct qblock {
   ks_buf raw;            /* uncompressed block */
-  uint8_t *comp;         /* its compressed form once state is QB_DONE */
+  uint8_t *comp;         /* its compressed form once the job is finished */
   size_t comp_cap;
   size_t clen;
   uint32_t first;        /* first document of the block */
-  int state;
 } qblock;
 
 static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[stow] out of memory"); }
@@ -306,56 +299,33 @@ static int write_block(ks_stow *w, uint32_t first, uint32_t raw_len,
   return KS_OK;
 }
 
-static void *compressor_main(void *arg) {
-  ks_stow *w = arg;
-  pthread_mutex_lock(&w->lock);
-  for (;;) {
-    qblock *b = NULL;
-    for (uint32_t k = 0; k < w->qcount; k++) {
-      qblock *c = &w->q[(w->qhead + k) % QDEPTH];
-      if (c->state == QB_QUEUED) { b = c; break; }
-    }
-    if (!b) {
-      if (w->quit) break;
-      pthread_cond_wait(&w->cond, &w->lock);
-      continue;
-    }
-    pthread_mutex_unlock(&w->lock);
-    int bad = compress_block(w, &b->raw, &b->comp, &b->comp_cap, &b->clen);
-    pthread_mutex_lock(&w->lock);
-    b->state = bad ? QB_FAILED : QB_DONE;
-    pthread_cond_broadcast(&w->cond);
-  }
-  pthread_mutex_unlock(&w->lock);
-  return NULL;
+/* The compressor's job (ks_worker_fn): compress one queued block. */
+static int compress_job(void *ctx, void *job, ks_err *err) {
+  qblock *b = job;
+  if (compress_block(ctx, &b->raw, &b->comp, &b->comp_cap, &b->clen))
+    return ks_err_set(err, KS_ENOMEM, "[stow] compress failed");
+  return KS_OK;
 }
 
 /* Write the oldest queued block, waiting for its compression if `wait`;
  * returns KS_DONE (without waiting) when it is not compressed yet or the
  * queue is empty. */
 static int write_head(ks_stow *w, int wait, ks_err *err) {
-  pthread_mutex_lock(&w->lock);
-  qblock *b = w->qcount ? &w->q[w->qhead] : NULL;
-  while (b && wait && b->state == QB_QUEUED) pthread_cond_wait(&w->cond, &w->lock);
-  int state = b ? b->state : 0;
-  pthread_mutex_unlock(&w->lock);
-  if (!b || state == QB_QUEUED) return KS_DONE;
-  int rc = state == QB_FAILED ? ks_err_set(err, KS_ENOMEM, "[stow] compress failed")
-                              : write_block(w, b->first, (uint32_t)b->raw.len, b->comp,
-                                            b->clen, err);
-  pthread_mutex_lock(&w->lock);
+  if (w->written == w->queued) return KS_DONE;
+  if (!wait && ks_worker_finished(w->compressor) <= w->written) return KS_DONE;
+  int rc = ks_worker_wait(w->compressor, w->written + 1, err);
+  if (rc) return rc;
+  qblock *b = &w->q[w->written % QDEPTH];
+  rc = write_block(w, b->first, (uint32_t)b->raw.len, b->comp, b->clen, err);
   ks_buf_reset(&b->raw);
-  b->state = 0;
-  w->qhead = (w->qhead + 1) % QDEPTH;
-  w->qcount--;
-  pthread_mutex_unlock(&w->lock);
+  w->written++;
   return rc;
 }
 
 /* Write every queued block (in order). */
 static int drain_queue(ks_stow *w, ks_err *err) {
   int rc = KS_OK;
-  while (w->async && !rc) {
+  while (w->compressor && !rc) {
     rc = write_head(w, 1, err);
     if (rc == KS_DONE) return KS_OK;
   }
@@ -364,21 +334,19 @@ static int drain_queue(ks_stow *w, ks_err *err) {
 
 static int flush_block(ks_stow *w, ks_err *err) {
   if (w->raw.len == 0) return KS_OK;
-  if (w->async) {
+  if (w->compressor) {
     int rc;
-    /* Write what is ready; wait for the oldest block if the queue is full. */
-    while ((rc = write_head(w, w->qcount == QDEPTH, err)) == KS_OK) {}
+    /* Write what is ready; wait for the oldest if the queue is full. */
+    while ((rc = write_head(w, w->queued - w->written == QDEPTH, err)) == KS_OK) {}
     if (rc != KS_DONE) return rc;
-    pthread_mutex_lock(&w->lock);
-    qblock *b = &w->q[(w->qhead + w->qcount) % QDEPTH];
+    qblock *b = &w->q[w->queued % QDEPTH];
     ks_buf t = b->raw; /* swap buffers: the block's bytes are not copied */
     b->raw = w->raw;
     w->raw = t;
     b->first = w->block_first;
-    b->state = QB_QUEUED;
-    w->qcount++;
-    pthread_cond_broadcast(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    rc = ks_worker_submit(w->compressor, b, err); /* room: < QDEPTH queued */
+    w->queued++;
+    if (rc) return rc;
     ks_buf_reset(&w->raw);
     w->block_first = w->ndocs;
     return KS_OK;
@@ -395,20 +363,15 @@ static int flush_block(ks_stow *w, ks_err *err) {
 
 /* Contract: docstore_int.h. */
 int ks_stow_set_async(ks_stow *w, ks_err *err) {
-  if (w->async) return KS_OK;
+  if (w->compressor) return KS_OK;
   if (w->raw.len || w->ndocs) return ks_err_set(err, KS_EINVAL, "[stow] set_async after documents");
   w->q = ks_calloc(QDEPTH, sizeof *w->q);
   if (!w->q) return oom(err);
-  pthread_mutex_init(&w->lock, NULL);
-  pthread_cond_init(&w->cond, NULL);
-  if (pthread_create(&w->thr, NULL, compressor_main, w) != 0) {
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->cond);
+  if (ks_worker_start(&w->compressor, compress_job, w, QDEPTH)) {
     ks_free(w->q);
     w->q = NULL;
     return ks_err_set(err, KS_ENOMEM, "[stow] cannot start the compression thread");
   }
-  w->async = 1;
   return KS_OK;
 }
 
@@ -461,14 +424,8 @@ int ks_stow_add_block(ks_stow *w, const uint8_t *comp, uint32_t comp_len,
 uint32_t ks_stow_ndocs(const ks_stow *w) { return w->ndocs; }
 
 static void free_stow(ks_stow *w) {
-  if (w->async) {
-    pthread_mutex_lock(&w->lock);
-    w->quit = 1;
-    pthread_cond_broadcast(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thr, NULL);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->cond);
+  ks_worker_stop(w->compressor, 1);
+  if (w->q) {
     for (uint32_t i = 0; i < QDEPTH; i++) {
       ks_buf_free(&w->q[i].raw);
       ks_free(w->q[i].comp);

@@ -18,7 +18,6 @@
  */
 #include "segwriter_int.h"
 
-#include <pthread.h>
 #include <string.h>
 
 #include "dict_int.h"
@@ -28,6 +27,7 @@
 #include "kosearch/tok.h"
 #include "lengths_int.h"
 #include "postings_int.h"
+#include "worker_int.h"
 
 struct ks_segw {
   char *dir;
@@ -44,17 +44,11 @@ struct ks_segw {
   int field;
   int64_t last_doc;                /* -1 before the first posting */
   /* asynchronous mode */
-  int async, quit;
-  pthread_t thr;
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  ks_buf chunk[4];                 /* ring: [qhead, qhead + qcount) queued,
-                                      the next one is being filled */
-  uint32_t qhead, qcount;          /* guarded by lock */
-  uint32_t fill;                   /* chunk being filled (producer only;
-                                      always qhead + qcount mod NCHUNK) */
-  int arc;                         /* encoder's first error (sticky) */
-  ks_err aerr;
+  ks_worker *encoder;              /* replays chunks; NULL when sync */
+  ks_buf chunk[4];                 /* ring of NCHUNK command chunks: the
+                                      one being filled, the others queued
+                                      or free */
+  uint32_t fill;                   /* chunk being filled (producer only) */
 };
 
 #define NCHUNK 4u
@@ -150,62 +144,37 @@ static int replay(ks_segw *w, const ks_buf *c, ks_err *err) {
   return rc;
 }
 
-static void *encoder_main(void *arg) {
-  ks_segw *w = arg;
-  pthread_mutex_lock(&w->lock);
-  for (;;) {
-    while (!w->quit && w->qcount == 0) pthread_cond_wait(&w->cond, &w->lock);
-    if (w->qcount == 0) break; /* quit with nothing queued */
-    ks_buf *c = &w->chunk[w->qhead];
-    int skip = w->arc != 0;
-    pthread_mutex_unlock(&w->lock);
-    ks_err e;
-    ks_err_clear(&e);
-    int rc = skip ? KS_OK : replay(w, c, &e);
-    ks_buf_reset(c);
-    pthread_mutex_lock(&w->lock);
-    if (rc && !w->arc) {
-      w->arc = rc;
-      w->aerr = e;
-    }
-    w->qhead = (w->qhead + 1) % NCHUNK;
-    w->qcount--;
-    pthread_cond_broadcast(&w->cond);
-  }
-  pthread_mutex_unlock(&w->lock);
-  return NULL;
+/* The encoder's job (ks_worker_fn): replay a chunk, then empty it. */
+static int replay_job(void *ctx, void *job, ks_err *err) {
+  ks_buf *c = job;
+  int rc = replay(ctx, c, err);
+  ks_buf_reset(c);
+  return rc;
 }
 
 int ks_segw_set_async(ks_segw *w, ks_err *err) {
-  if (w->async) return KS_OK;
-  pthread_mutex_init(&w->lock, NULL);
-  pthread_cond_init(&w->cond, NULL);
-  if (pthread_create(&w->thr, NULL, encoder_main, w) != 0) {
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->cond);
+  if (w->encoder) return KS_OK;
+  /* NCHUNK - 1 queued at most: the producer always has a free chunk */
+  if (ks_worker_start(&w->encoder, replay_job, w, NCHUNK - 1))
     return ks_err_set(err, KS_ENOMEM, "[segw] cannot start the encoder thread");
-  }
-  w->async = 1;
   return KS_OK;
 }
 
 /* The chunk being filled (the producer's; the encoder never touches it). */
 static ks_buf *filling(ks_segw *w) { return &w->chunk[w->fill]; }
 
-/* Queue the chunk being filled (if it holds anything); if `all`, wait
- * until the encoder has replayed everything, else until a chunk is free.
+/* Queue the chunk being filled (if it holds anything) and take the next
+ * one, which is free once the worker has room (at most NCHUNK - 1
+ * queued); if `all`, also wait until the encoder has replayed everything.
  * Returns the encoder's sticky error, if any. */
 static int hand_over(ks_segw *w, int all, ks_err *err) {
-  pthread_mutex_lock(&w->lock);
+  int rc = KS_OK;
   if (filling(w)->len > 0) {
-    w->qcount++;
+    rc = ks_worker_submit(w->encoder, filling(w), err);
     w->fill = (w->fill + 1) % NCHUNK;
-    pthread_cond_broadcast(&w->cond);
+    ks_buf_reset(filling(w)); /* empty unless its replay was discarded */
   }
-  while (all ? w->qcount > 0 : w->qcount == NCHUNK) pthread_cond_wait(&w->cond, &w->lock);
-  int rc = w->arc;
-  if (rc && err) *err = w->aerr;
-  pthread_mutex_unlock(&w->lock);
+  if (!rc && all) rc = ks_worker_drain(w->encoder, err);
   return rc;
 }
 
@@ -228,7 +197,7 @@ static uint32_t *cmd(ks_segw *w, size_t words, int *rc, ks_err *err) {
 }
 
 int ks_segw_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err) {
-  if (!w->async) return do_begin_term(w, key, keylen, err);
+  if (!w->encoder) return do_begin_term(w, key, keylen, err);
   if (keylen > KS_TOK_MAX_TERM + 1)
     return ks_err_set(err, KS_EINVAL, "[segw][term] keys out of order or invalid");
   int rc = KS_OK;
@@ -240,7 +209,7 @@ int ks_segw_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err) 
 }
 
 int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos, ks_err *err) {
-  if (!w->async) return do_add(w, doc, tf, pos, err);
+  if (!w->encoder) return do_add(w, doc, tf, pos, err);
   int rc = KS_OK;
   uint32_t *p = cmd(w, 3 + (size_t)tf, &rc, err);
   if (!p) return rc;
@@ -252,7 +221,7 @@ int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos, ks_e
 }
 
 int ks_segw_end_term(ks_segw *w, ks_err *err) {
-  if (!w->async) return do_end_term(w, err);
+  if (!w->encoder) return do_end_term(w, err);
   int rc = KS_OK;
   uint32_t *p = cmd(w, 1, &rc, err);
   if (!p) return rc;
@@ -261,22 +230,14 @@ int ks_segw_end_term(ks_segw *w, ks_err *err) {
 }
 
 int ks_segw_drain(ks_segw *w, ks_err *err) {
-  return w->async ? hand_over(w, 1, err) : KS_OK;
+  return w->encoder ? hand_over(w, 1, err) : KS_OK;
 }
 
 /* Stop the encoder after it has replayed what is queued (or skipped it,
  * with `discard`). */
 static void stop_async(ks_segw *w, int discard) {
-  if (!w->async) return;
-  pthread_mutex_lock(&w->lock);
-  if (discard && !w->arc) w->arc = KS_EINVAL;
-  w->quit = 1;
-  pthread_cond_broadcast(&w->cond);
-  pthread_mutex_unlock(&w->lock);
-  pthread_join(w->thr, NULL);
-  pthread_mutex_destroy(&w->lock);
-  pthread_cond_destroy(&w->cond);
-  w->async = 0;
+  ks_worker_stop(w->encoder, discard);
+  w->encoder = NULL;
 }
 
 static void free_segw(ks_segw *w) {
