@@ -346,6 +346,24 @@ int ks_prune_next(ks_prune *p, ks_pcur *c);
  * only with a score > theta; -INFINITY while the heap is not full. */
 double ks_prune_theta(const ks_topk *top);
 
+/* The per-segment part of a pruning algorithm: evaluate the query on p's
+ * open segment (p->seg, p->base; cursors open, bounds set), offering hits
+ * to top (global numbers) and adding the documents it fully scores to
+ * *matches. ctx is the algorithm's own state. KS_OK or an error rc (p->err
+ * filled). */
+typedef int (*ks_prune_segment_fn)(ks_prune *p, void *ctx, ks_topk *top,
+                                   uint64_t *matches);
+/* The segment loop every pruning algorithm shares: *matches = 0,
+ * ks_prune_init, then for each segment with live documents, in index
+ * order (so global document numbers increase, as topk.c's tie rule
+ * needs): ks_prune_open_segment with the segment's slice of infos,
+ * run(p, ctx, top, matches), ks_prune_close_segment; ks_prune_free.
+ * KS_OK, or the first error (KS_ECORRUPT, KS_ENOMEM, or run's). */
+int ks_prune_run(const ks_index *ix, const ks_query *q,
+                 const ks_term_info *infos, const ks_bm25 *bm,
+                 ks_prune_segment_fn run, void *ctx, ks_topk *top,
+                 uint64_t *matches, ks_err *err);
+
 /* ---- bmw.c / maxscore.c ------------------------------------------------------ */
 
 /* Block-max WAND / block-max MaxScore over every segment: the same hits
