@@ -75,7 +75,7 @@ void ks_segment_close(ks_segment *seg) {
   ks_free(seg);
 }
 
-/* Contract: segment_int.h. */
+/* Contracts: segment_int.h. */
 uint32_t ks_segment_number(const ks_segment *seg) { return seg->segno; }
 uint32_t ks_segment_ndocs(const ks_segment *seg) { return seg->ndocs; }
 uint32_t ks_segment_nlive(const ks_segment *seg) { return seg->nlive; }

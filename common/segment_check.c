@@ -90,6 +90,7 @@ static int check_term(const ks_segment *seg, const ks_dict_iter *it, uint64_t *s
   return rc;
 }
 
+/* Contract: segment_int.h. */
 int ks_segment_check(const ks_segment *seg,
                      void (*report)(void *ctx, const char *line), void *ctx,
                      ks_err *err) {

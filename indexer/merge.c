@@ -116,6 +116,7 @@ static int copy_blocks(ks_stow *sto, const ks_segment *seg, ks_err *err) {
   return rc;
 }
 
+/* Contract: merge_int.h. */
 int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
                       uint32_t out_segno, int do_fsync, int async,
                       ks_merge_result *res, ks_err *err) {

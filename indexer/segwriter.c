@@ -61,6 +61,7 @@ static int do_end_term(ks_segw *w, ks_err *err);
 
 static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[segw] out of memory"); }
 
+/* Contract: segwriter_int.h. */
 int ks_segw_open(ks_segw **out, const char *dir, uint32_t segno,
                  uint32_t ndocs, const uint32_t *lens, int do_fsync,
                  ks_err *err) {
@@ -152,6 +153,7 @@ static int replay_job(void *ctx, void *job, ks_err *err) {
   return rc;
 }
 
+/* Contract: segwriter_int.h. */
 int ks_segw_set_async(ks_segw *w, ks_err *err) {
   if (w->encoder) return KS_OK;
   /* NCHUNK - 1 queued at most: the producer always has a free chunk */
@@ -196,6 +198,7 @@ static uint32_t *cmd(ks_segw *w, size_t words, int *rc, ks_err *err) {
   return p;
 }
 
+/* Contract: segwriter_int.h. */
 int ks_segw_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err) {
   if (!w->encoder) return do_begin_term(w, key, keylen, err);
   if (keylen > KS_TOK_MAX_TERM + 1)
@@ -208,6 +211,7 @@ int ks_segw_begin_term(ks_segw *w, const char *key, size_t keylen, ks_err *err) 
   return KS_OK;
 }
 
+/* Contract: segwriter_int.h. */
 int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos, ks_err *err) {
   if (!w->encoder) return do_add(w, doc, tf, pos, err);
   int rc = KS_OK;
@@ -220,6 +224,7 @@ int ks_segw_add(ks_segw *w, uint32_t doc, uint32_t tf, const uint32_t *pos, ks_e
   return KS_OK;
 }
 
+/* Contract: segwriter_int.h. */
 int ks_segw_end_term(ks_segw *w, ks_err *err) {
   if (!w->encoder) return do_end_term(w, err);
   int rc = KS_OK;
@@ -229,6 +234,7 @@ int ks_segw_end_term(ks_segw *w, ks_err *err) {
   return KS_OK;
 }
 
+/* Contract: segwriter_int.h. */
 int ks_segw_drain(ks_segw *w, ks_err *err) {
   return w->encoder ? hand_over(w, 1, err) : KS_OK;
 }
@@ -250,6 +256,7 @@ static void free_segw(ks_segw *w) {
 /* The files a ks_segw writes (removed on failure). */
 static const char *const term_exts[] = {".tid", ".doc", ".pos", ".len"};
 
+/* Contract: segwriter_int.h. */
 int ks_segw_finish(ks_segw *w, ks_err *err) {
   int rc = ks_segw_drain(w, err);
   stop_async(w, 0);
@@ -271,6 +278,7 @@ int ks_segw_finish(ks_segw *w, ks_err *err) {
   return rc;
 }
 
+/* Contract: segwriter_int.h. */
 void ks_segw_abort(ks_segw *w) {
   if (!w) return;
   stop_async(w, 1);
@@ -280,5 +288,6 @@ void ks_segw_abort(ks_segw *w) {
   free_segw(w);
 }
 
+/* Contracts: segwriter_int.h. */
 uint64_t ks_segw_nterms(const ks_segw *w) { return ks_dict_writer_nterms(w->dict); }
 uint64_t ks_segw_npostings(const ks_segw *w) { return w->npostings; }
