@@ -1,5 +1,5 @@
 /*
- * test_idx_writer.c - the index writer (ks_idx.h) end to end through the
+ * test_idx_writer.c - the index writer (index_writer.h) end to end through the
  * internal segment readers: document validation, duplicate ids (the later
  * replaces the earlier, with and without the final merge), flushes under a
  * tiny memory budget give the same postings as one in-memory segment,

@@ -1,5 +1,5 @@
 /*
- * test_srch_api.c - ks_srch.h contracts outside ranking itself: option
+ * test_srch_api.c - index.h contracts outside ranking itself: option
  * validation, opening bad directories, analyzer version mismatch, a
  * missing segment file, replaced (deleted) documents, k = 0 and huge k,
  * accessor bounds, concurrent searches on one handle, and out-of-memory
