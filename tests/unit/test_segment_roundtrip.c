@@ -1,8 +1,9 @@
 /*
  * test_segment_roundtrip.c - the segment writers (segwriter_int.h,
- * docstore_int.h) and readers (segment_int.h and the per-kind headers) against each other on random data: dictionary
- * lookup and iteration, postings next/seek/positions, skip data, lengths,
- * stored documents, the integrity check; then flipped bytes in each file
+ * docstore_int.h) and readers (segment_int.h and the per-kind headers)
+ * against each other on random data: dictionary lookup and iteration,
+ * postings next/seek/positions, skip data, lengths, stored documents, the
+ * integrity check; then flipped bytes in each file
  * kind must be refused at open, and reading a damaged segment opened
  * without CRC checks must fail cleanly, never crash (ASan makes this
  * strict).
