@@ -1,5 +1,5 @@
 /*
- * analyzer.c - implements ks_tok.h: the Korean analyzer pipeline.
+ * analyzer.c - implements kosearch/tok.h: the Korean analyzer pipeline.
  *
  *   UTF-8 --validate--> UTF-16 --NFC--> UBRK_WORD --keep status >= 100-->
  *   NFKC_Casefold per token --> SURFACE (+ STEM, korean.c) (+ BIGRAMs)
@@ -370,7 +370,7 @@ icu_fail:
 
 /* ---- public API -------------------------------------------------------- */
 
-/* ks_tok_config_default: see ks_tok.h. */
+/* ks_tok_config_default: see kosearch/tok.h. */
 void ks_tok_config_default(ks_tok_config *cfg) {
   if (!cfg) return;
   cfg->stems = 1;
@@ -378,7 +378,7 @@ void ks_tok_config_default(ks_tok_config *cfg) {
   cfg->min_stem = 1;
 }
 
-/* ks_tok_new: see ks_tok.h. Options: stems and bigrams must be 0 or 1,
+/* ks_tok_new: see kosearch/tok.h. Options: stems and bigrams must be 0 or 1,
  * min_stem 1..64, else KS_EINVAL. */
 int ks_tok_new(const ks_tok_config *cfg, ks_tok **out, ks_err *err) {
   if (!out) return ks_err_set(err, KS_EINVAL, "[tok][new] out is NULL");
@@ -408,7 +408,7 @@ int ks_tok_new(const ks_tok_config *cfg, ks_tok **out, ks_err *err) {
   return KS_OK;
 }
 
-/* ks_tok_free: see ks_tok.h. */
+/* ks_tok_free: see kosearch/tok.h. */
 void ks_tok_free(ks_tok *t) {
   if (!t) return;
   if (t->brk) ubrk_close(t->brk);
@@ -606,7 +606,7 @@ stop:
   return rc;
 }
 
-/* ks_tok_run: see ks_tok.h. Additional limits: len must be < 2^31 - 1
+/* ks_tok_run: see kosearch/tok.h. Additional limits: len must be < 2^31 - 1
  * (else KS_ELIMIT); reason must be KS_TOK_DOCUMENT or KS_TOK_QUERY and
  * tok/cb non-NULL (else KS_EINVAL). Not re-entrant for the same ks_tok. */
 int ks_tok_run(ks_tok *tok, int reason, const char *text, size_t len,

@@ -1,6 +1,7 @@
 /*
- * dict.c - implements the term dictionary part of segment_int.h: lookup and
- * ordered iteration over a segment's .tid file. Spec: docs/format/tid.md.
+ * dict.c - implements dict_int.h: the .tid file kind, reader (lookup and
+ * ordered iteration over a segment's term dictionary) and writer.
+ * Spec: docs/format/tid.md.
  *
  * Layout summary: terms sorted bytewise by key (field byte + UTF-8 term),
  * grouped in blocks of KS_TID_TERMS_PER_BLOCK front-coded entries; a fixed
@@ -14,18 +15,28 @@
  *        varint max_tf, varint min_len (term-level score bounds).
  * A term's .doc/.pos offsets are the previous term's offset + length
  * (block start offsets come from the index).
+ *
+ * Invariants: the writer front-codes each entry against the previous key
+ * of its block (the first entry of a block has prefix 0) and emits one
+ * index entry per block, so the reader can decode any block on its own;
+ * after ks_dict_attach every index entry's offsets and key are in range.
  */
 #include <string.h>
 
+#include "dict_int.h"
+
+#include "ks_alloc.h"
 #include "ks_buf.h"
 #include "segment_priv.h"
 
+/* Contract: dict_int.h. */
 size_t ks_term_key(char *key, int field, const char *term, size_t len) {
   key[0] = (char)field;
   memcpy(key + 1, term, len);
   return len + 1;
 }
 
+/* Contract: segment_priv.h. */
 int ks_dict_attach(ks_segment *seg, ks_err *err) {
   const ks_map *m = &seg->tid;
   const uint8_t *t = m->data + m->size - KS_FILE_FOOTER - KS_TID_TRAILER;
@@ -117,6 +128,7 @@ static void enter_block(ks_dict_iter *it, uint64_t b) {
   it->in_block = left < KS_TID_TERMS_PER_BLOCK ? (uint32_t)left : KS_TID_TERMS_PER_BLOCK;
 }
 
+/* Contract: dict_int.h. */
 int ks_segment_lookup(const ks_segment *seg, const char *key, size_t keylen,
                       ks_term_info *info, ks_err *err) {
   if (seg->nblocks == 0 || keylen == 0 || keylen > KS_TOK_MAX_TERM + 1)
@@ -149,12 +161,14 @@ int ks_segment_lookup(const ks_segment *seg, const char *key, size_t keylen,
   return KS_NOTFOUND;
 }
 
+/* Contract: dict_int.h. */
 void ks_dict_iter_init(ks_dict_iter *it, const ks_segment *seg) {
   memset(it, 0, sizeof *it);
   it->seg = seg;
   it->block = UINT64_MAX; /* not entered yet */
 }
 
+/* Contract: dict_int.h. */
 int ks_dict_iter_next(ks_dict_iter *it, ks_err *err) {
   const ks_segment *seg = it->seg;
   if (it->index >= seg->nterms) return KS_DONE;
@@ -173,4 +187,120 @@ int ks_dict_iter_next(ks_dict_iter *it, ks_err *err) {
   it->in_block--;
   it->index++;
   return KS_OK;
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+struct ks_dict_writer {
+  ks_wfile f;                        /* the .tid file */
+  ks_buf index;                      /* block index entries */
+  ks_buf keys;                       /* first keys of the blocks */
+  uint64_t nterms;                   /* entries written */
+  char prev_key[KS_TOK_MAX_TERM + 2]; /* last key added */
+  size_t prev_keylen;
+};
+
+static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[segw] out of memory"); }
+
+/* Contract: dict_int.h. */
+int ks_dict_writer_open(ks_dict_writer **out, const char *dir, uint32_t segno,
+                        ks_err *err) {
+  *out = NULL;
+  ks_dict_writer *w = ks_calloc(1, sizeof *w);
+  char *path = ks_path("%s/%06u.tid", dir, segno);
+  if (!w || !path) {
+    ks_free(w);
+    ks_free(path);
+    return oom(err);
+  }
+  int rc = ks_wfile_open(&w->f, path, KS_MAGIC_TID, err);
+  ks_free(path);
+  if (rc) {
+    ks_free(w);
+    return rc;
+  }
+  *out = w;
+  return KS_OK;
+}
+
+static int key_less(const char *a, size_t alen, const char *b, size_t blen) {
+  size_t n = alen < blen ? alen : blen;
+  int c = memcmp(a, b, n);
+  return c < 0 || (c == 0 && alen < blen);
+}
+
+/* Contract: dict_int.h. */
+int ks_dict_writer_accepts(const ks_dict_writer *w, const char *key,
+                           size_t keylen) {
+  return !(keylen < 2 || keylen > KS_TOK_MAX_TERM + 1 ||
+           (unsigned char)key[0] >= KS_NFIELDS ||
+           (w->nterms > 0 && !key_less(w->prev_key, w->prev_keylen, key, keylen)));
+}
+
+/* Contract: dict_int.h. */
+int ks_dict_writer_add(ks_dict_writer *w, const char *key, size_t keylen,
+                       const ks_term_info *info, ks_err *err) {
+  /* Front-coded against the previous key of the block. */
+  uint32_t in_block = (uint32_t)(w->nterms % KS_TID_TERMS_PER_BLOCK);
+  size_t prefix = 0;
+  if (in_block == 0) {
+    uint8_t e[KS_TID_INDEX_ENTRY];
+    ks_store_u64(e, w->f.offset);
+    ks_store_u64(e + 8, info->doc_offset);
+    ks_store_u64(e + 16, info->pos_offset);
+    ks_store_u32(e + 24, (uint32_t)w->keys.len);
+    ks_store_u32(e + 28, (uint32_t)keylen);
+    if (ks_buf_append(&w->index, e, sizeof e) || ks_buf_append(&w->keys, key, keylen))
+      return oom(err);
+  } else {
+    size_t n = keylen < w->prev_keylen ? keylen : w->prev_keylen;
+    while (prefix < n && key[prefix] == w->prev_key[prefix]) prefix++;
+  }
+  ks_wfile_varint(&w->f, prefix);
+  ks_wfile_varint(&w->f, keylen - prefix);
+  ks_wfile_write(&w->f, key + prefix, keylen - prefix);
+  ks_wfile_varint(&w->f, info->df);
+  ks_wfile_varint(&w->f, info->cf - info->df);
+  ks_wfile_varint(&w->f, info->doc_length);
+  ks_wfile_varint(&w->f, info->pos_length);
+  ks_wfile_varint(&w->f, info->max_tf);
+  ks_wfile_varint(&w->f, info->min_len);
+  memcpy(w->prev_key, key, keylen);
+  w->prev_keylen = keylen;
+  w->nterms++;
+  return KS_OK;
+}
+
+/* Contract: dict_int.h. */
+uint64_t ks_dict_writer_nterms(const ks_dict_writer *w) { return w->nterms; }
+
+static void free_writer(ks_dict_writer *w) {
+  ks_buf_free(&w->index);
+  ks_buf_free(&w->keys);
+  ks_free(w);
+}
+
+/* Contract: dict_int.h. */
+int ks_dict_writer_finish(ks_dict_writer *w, int do_fsync, ks_err *err) {
+  /* block index, keys, trailer */
+  uint64_t index_off = w->f.offset;
+  ks_wfile_write(&w->f, w->index.data, w->index.len);
+  uint64_t keys_off = w->f.offset;
+  ks_wfile_write(&w->f, w->keys.data, w->keys.len);
+  ks_wfile_u64(&w->f, w->nterms);
+  ks_wfile_u64(&w->f, w->index.len / KS_TID_INDEX_ENTRY);
+  ks_wfile_u64(&w->f, index_off);
+  ks_wfile_u64(&w->f, keys_off);
+  ks_wfile_u32(&w->f, KS_TID_TERMS_PER_BLOCK);
+  ks_wfile_u32(&w->f, 0);
+  int rc = ks_wfile_finish(&w->f, do_fsync, err);
+  free_writer(w);
+  return rc;
+}
+
+/* Contract: dict_int.h. */
+void ks_dict_writer_abort(ks_dict_writer *w) {
+  if (!w) return;
+  ks_wfile_abort(&w->f);
+  free_writer(w);
 }

@@ -19,6 +19,7 @@
 #include "ks_alloc.h"
 #include "ks_buf.h"
 
+/* Contract: file_int.h. */
 char *ks_path(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -35,6 +36,7 @@ char *ks_path(const char *fmt, ...) {
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* Contract: file_int.h. */
 int ks_map_open(ks_map *m, const char *path, ks_err *err) {
   memset(m, 0, sizeof *m);
   m->path = ks_strndup(path, strlen(path));
@@ -68,12 +70,14 @@ int ks_map_open(ks_map *m, const char *path, ks_err *err) {
   return KS_OK;
 }
 
+/* Contract: file_int.h. */
 void ks_map_close(ks_map *m) {
   if (m->data) munmap((void *)m->data, m->size);
   ks_free(m->path);
   memset(m, 0, sizeof *m);
 }
 
+/* Contract: file_int.h. */
 int ks_map_crc_ok(const ks_map *m) {
   if (m->size < KS_FILE_HEADER + KS_FILE_FOOTER) return 0;
   size_t n = m->size - KS_FILE_FOOTER;
@@ -88,6 +92,7 @@ int ks_map_crc_ok(const ks_map *m) {
   return (uint32_t)crc == ks_load_u32(m->data + m->size - KS_FILE_FOOTER);
 }
 
+/* Contract: file_int.h. */
 int ks_map_check(const ks_map *m, const char *magic, size_t min_body,
                  int verify_crc, ks_err *err) {
   if (m->size < KS_FILE_HEADER + KS_FILE_FOOTER + min_body)
@@ -116,6 +121,7 @@ int ks_map_check(const ks_map *m, const char *magic, size_t min_body,
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* Contract: file_int.h. */
 int ks_wfile_open(ks_wfile *w, const char *path, const char *magic,
                   ks_err *err) {
   memset(w, 0, sizeof *w);
@@ -166,6 +172,7 @@ static void flush_buf(ks_wfile *w) {
   w->blen = 0;
 }
 
+/* Contract: file_int.h. */
 void ks_wfile_write(ks_wfile *w, const void *p, size_t n) {
   if (w->failed || n == 0) return;
   /* Pending bytes always go out first: output order is input order. */
@@ -179,23 +186,27 @@ void ks_wfile_write(ks_wfile *w, const void *p, size_t n) {
   w->offset += n;
 }
 
+/* Contract: file_int.h. */
 void ks_wfile_u32(ks_wfile *w, uint32_t v) {
   uint8_t t[4];
   ks_store_u32(t, v);
   ks_wfile_write(w, t, 4);
 }
 
+/* Contract: file_int.h. */
 void ks_wfile_u64(ks_wfile *w, uint64_t v) {
   uint8_t t[8];
   ks_store_u64(t, v);
   ks_wfile_write(w, t, 8);
 }
 
+/* Contract: file_int.h. */
 void ks_wfile_varint(ks_wfile *w, uint64_t v) {
   uint8_t t[10];
   ks_wfile_write(w, t, ks_varint_encode(t, v));
 }
 
+/* Contract: file_int.h. */
 int ks_wfile_finish(ks_wfile *w, int do_fsync, ks_err *err) {
   int rc = KS_OK;
   if (!w->fp) return ks_err_set(err, KS_EIO, "[file][write] file not open");
@@ -220,22 +231,11 @@ int ks_wfile_finish(ks_wfile *w, int do_fsync, ks_err *err) {
   return rc;
 }
 
+/* Contract: file_int.h. */
 void ks_wfile_abort(ks_wfile *w) {
   ks_free(w->buf);
   if (w->fp) fclose(w->fp);
   if (w->path) unlink(w->path);
   ks_free(w->path);
   memset(w, 0, sizeof *w);
-}
-
-int ks_fsync_dir(const char *dir, ks_err *err) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return ks_err_set(err, KS_EIO, "[file][fsync] %s: %s", dir, strerror(errno));
-  int rc = fsync(fd);
-  int e = errno;
-  close(fd);
-  if (rc != 0)
-    return ks_err_set(err, KS_EIO, "[file][fsync] %s: %s", dir, strerror(e));
-  return KS_OK;
 }

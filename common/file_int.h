@@ -1,7 +1,10 @@
 /*
- * file_int.h - file-level helpers shared by every on-disk format: the
- * common header and CRC footer, read-only mappings, checksummed writers,
- * fsync and atomic replace (internal).
+ * file_int.h - the container every on-disk file kind shares: the common
+ * header and CRC footer, read-only mappings, checksummed buffered writers
+ * and path formatting. Internal to common/: the readers and writers of the
+ * file kinds (dict.c, postings.c, lengths.c, deletions.c, docstore.c,
+ * manifest.c, segment.c) use it; indexer/ and searcher/ use the per-kind
+ * headers (dict_int.h, postings_int.h, ...) and dir_int.h instead.
  *
  * Every kosearch file is
  *   [0..8)   magic, 8 ASCII bytes naming the kind ("KSIDXTID", ...)
@@ -78,9 +81,6 @@ void ks_wfile_varint(ks_wfile *w, uint64_t v);
 int ks_wfile_finish(ks_wfile *w, int do_fsync, ks_err *err);
 /* Close and delete a half-written file (error paths). */
 void ks_wfile_abort(ks_wfile *w);
-
-/* fsync a directory so that renames/creates in it are durable. */
-int ks_fsync_dir(const char *dir, ks_err *err);
 
 /* Path helper: snprintf into a fresh heap string ("%s/%06u.tid" ...).
  * Returns NULL on out of memory. Free with ks_free. */

@@ -4,7 +4,7 @@
  *
  * Both tables are hand-maintained, kept sorted, and checked by
  * ks_ko_check_tables() in tests/unit/test_tok_analyzer.c. Any change to
- * either table changes analyzer output: bump KS_TOK_VERSION in ks_tok.h.
+ * either table changes analyzer output: bump KS_TOK_VERSION in kosearch/tok.h.
  *
  * ---- ks_ko_suffixes: particles and endings -----------------------------
  * Sorted by the REVERSED string so that entries sharing a last syllable are

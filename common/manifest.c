@@ -1,6 +1,6 @@
 /*
- * manifest.c - implements the manifest part of segment_int.h: reading and
- * atomically replacing DIR/MANIFEST. Spec: docs/format/manifest.md.
+ * manifest.c - implements manifest_int.h: the MANIFEST file kind, reader
+ * and writer (atomically replacing DIR/MANIFEST). Spec: docs/format/manifest.md.
  *
  * Commit protocol (the only way an index changes): the writer first makes
  * every new segment file durable (fsync), then writes MANIFEST.tmp, fsyncs
@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "manifest_int.h"
+
+#include "dir_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
 #include "segment_priv.h"
@@ -21,6 +24,7 @@
 #define MAN_FIXED 32 /* generation u64, next_segno, tok_version, stems, bigrams, min_stem, nsegs */
 #define MAN_SEG 16   /* segno, ndocs, ndeleted, reserved */
 
+/* Contract: manifest_int.h. */
 int ks_manifest_read(const char *dir, ks_manifest *m, ks_err *err) {
   memset(m, 0, sizeof *m);
   char *path = ks_path("%s/MANIFEST", dir);
@@ -66,6 +70,7 @@ int ks_manifest_read(const char *dir, ks_manifest *m, ks_err *err) {
   return rc;
 }
 
+/* Contract: manifest_int.h. */
 int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
                       ks_err *err) {
   char *tmp = ks_path("%s/MANIFEST.tmp", dir);
@@ -94,12 +99,13 @@ int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
     rc = ks_err_set(err, KS_EIO, "[manifest][write] rename %s: %s", tmp, strerror(errno));
     unlink(tmp);
   }
-  if (!rc && do_fsync) rc = ks_fsync_dir(dir, err);
+  if (!rc && do_fsync) rc = ks_dir_fsync(dir, err);
   ks_free(tmp);
   ks_free(dst);
   return rc;
 }
 
+/* Contract: manifest_int.h. */
 void ks_manifest_free(ks_manifest *m) {
   ks_free(m->segs);
   m->segs = NULL;

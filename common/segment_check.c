@@ -1,6 +1,7 @@
 /*
- * segment_check.c - implements ks_segment_check of segment_int.h: a full
- * integrity walk of one segment (used by `kosearch check`).
+ * segment_check.c - implements section segment_check.c of segment_int.h
+ * (ks_segment_check): a full integrity walk of one segment (used by
+ * `kosearch check`).
  *
  * Beyond the CRCs (ks_segment_open with verify_all), it re-derives from the
  * data everything the readers trust: dictionary order and block index keys,
@@ -13,7 +14,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deletions_int.h"
+#include "dict_int.h"
+#include "docstore_int.h"
 #include "ks_alloc.h"
+#include "lengths_int.h"
+#include "postings_int.h"
 #include "segment_priv.h"
 
 static void say(void (*report)(void *, const char *), void *ctx, const char *fmt, ...)
@@ -84,6 +90,7 @@ static int check_term(const ks_segment *seg, const ks_dict_iter *it, uint64_t *s
   return rc;
 }
 
+/* Contract: segment_int.h. */
 int ks_segment_check(const ks_segment *seg,
                      void (*report)(void *ctx, const char *line), void *ctx,
                      ks_err *err) {

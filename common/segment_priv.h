@@ -1,15 +1,19 @@
 /*
- * segment_priv.h - the ks_segment structure and format constants shared by
- * the files that read a segment (internal to common/).
+ * segment_priv.h - the ks_segment structure and the format constants that
+ * the reader and the writer of each file kind share (internal to common/:
+ * indexer/ and searcher/ use the per-kind headers listed in segment_int.h).
  *
- * One banner per file that uses it: segment.c (open, .len, .del),
- * dict.c (.tid), postings.c (.doc, .pos), docstore.c (.sto),
- * segment_check.c (integrity walk). Byte layouts: docs/format/ (one file per kind).
+ * One banner per .c file that attaches a file kind to an opening segment:
+ * lengths.c (.len), deletions.c (.del), dict.c (.tid), postings.c
+ * (.doc/.pos), docstore.c (.sto); segment.c maps the files and calls them
+ * in that order; segment_check.c reads the structure directly. Byte
+ * layouts: docs/format/ (one file per kind).
  */
 #ifndef KS_SEGMENT_PRIV_H
 #define KS_SEGMENT_PRIV_H
 
 #include "file_int.h"
+#include "kosearch/tok.h"
 #include "segment_int.h"
 
 /* Magics (8 bytes, no NUL) */
@@ -26,6 +30,8 @@
 #define KS_TID_TERMS_PER_BLOCK 32
 #define KS_SKIP_ENTRY 20       /* last_doc, doc_off, pos_off, max_tf, min_len */
 #define KS_DATA_TRAILER 8      /* .doc/.pos: u64 data_end */
+#define KS_LEN_MIN_BODY (8 + 8 * KS_NFIELDS) /* ndocs, nfields, totals */
+#define KS_DEL_MIN_BODY 8      /* ndocs, ndeleted */
 #define KS_STO_TRAILER 32      /* ndocs, nblocks, index_off, idoff_off, ids_off */
 #define KS_STO_INDEX_ENTRY 20  /* first_doc, raw_len, offset(u64), comp_len */
 #define KS_STO_BLOCK_TARGET (16 * 1024) /* raw bytes per stored block */
@@ -57,9 +63,31 @@ struct ks_segment {
   const uint8_t *delbits;     /* NULL when nothing is deleted */
 };
 
-/* dict.c: validate the .tid trailer and set the tid_* fields. */
+/* ---- lengths.c ------------------------------------------------------------ */
+
+/* Validate the mapped .len (seg->len) and set ndocs, lens and total. */
+int ks_lengths_attach(ks_segment *seg, ks_err *err);
+
+/* ---- deletions.c ---------------------------------------------------------- */
+
+/* Map NNNNNN.del if it exists (checking its CRC with verify_all), validate
+ * it against ndocs, set delbits and nlive, and subtract the deleted
+ * documents' lengths from total. Without the file nlive = ndocs. */
+int ks_deletions_attach(ks_segment *seg, int verify_all, ks_err *err);
+
+/* ---- dict.c ----------------------------------------------------------------- */
+
+/* Validate the .tid trailer and block index and set the tid_* fields. */
 int ks_dict_attach(ks_segment *seg, ks_err *err);
-/* docstore.c: validate the .sto trailer and set the sto_* fields. */
+
+/* ---- postings.c ------------------------------------------------------------- */
+
+/* Validate the .doc and .pos trailers and set doc_end and pos_end. */
+int ks_postings_attach(ks_segment *seg, ks_err *err);
+
+/* ---- docstore.c ------------------------------------------------------------- */
+
+/* Validate the .sto trailer and id table and set the sto_* fields. */
 int ks_docstore_attach(ks_segment *seg, ks_err *err);
 
 #endif /* KS_SEGMENT_PRIV_H */

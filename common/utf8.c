@@ -1,5 +1,5 @@
 /*
- * utf8.c - implements ks_utf8_valid() from ks_tok.h: strict UTF-8
+ * utf8.c - implements ks_utf8_valid() from kosearch/tok.h: strict UTF-8
  * validation (RFC 3629 / Unicode 15 table 3-7).
  *
  * Accepted: the shortest encoding of every scalar value U+0000..U+10FFFF
@@ -17,7 +17,7 @@
 
 #include "kosearch/tok.h"
 
-/* ks_utf8_valid: see ks_tok.h. Runs 8 bytes at a time over ASCII, and
+/* ks_utf8_valid: see kosearch/tok.h. Runs 8 bytes at a time over ASCII, and
  * takes the common three-byte lead bytes E1..EC (Hangul) in one test. */
 int ks_utf8_valid(const char *text, size_t len, size_t *bad_offset) {
   const uint8_t *s = (const uint8_t *)text;

@@ -17,6 +17,7 @@
 #include "engine_int.h"
 #include "index.h"
 #include "ks_alloc.h"
+#include "query_plan.h"
 
 struct ks_db {
   const ks_backend_ops *ops;

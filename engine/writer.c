@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "document.h"
 #include "engine_int.h"
 #include "index_writer.h"
 #include "ks_alloc.h"

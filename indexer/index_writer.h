@@ -1,8 +1,9 @@
 /*
  * index_writer.h - the native backend's index writer, ks_index_writer_*
  * (internal; the public writer is kosearch/writer.h, which dispatches here
- * for native indexes), and the document checks and analysis shared with the
- * other backends (ks_doc_*; internal too).
+ * for native indexes). Implemented by indexer/writer.c and commit.c (with
+ * the files listed in writer_int.h). The document checks and analysis
+ * shared with the other backends, ks_doc_*, are document.h.
  *
  *   ks_writer_opts o; ks_writer_opts_default(&o);
  *   ks_index_writer *w; ks_err e;
@@ -40,36 +41,13 @@
 #include "kosearch/error.h"
 #include "kosearch/tok.h"
 #include "kosearch/writer.h"
+/* INTERIM: cli/ reaches ks_doc_* through this header until it uses the
+ * public API only; new code includes document.h itself. */
+#include "document.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-
-/* The checks ks_index_writer_add applies to a document, for other backends that
- * must accept exactly the same documents: id present and at most
- * KS_MAX_ID_BYTES, text present and non-empty, title + text at most
- * max_doc_bytes, no NUL byte, valid UTF-8 in id, title and text.
- * Returns KS_OK, KS_EINPUT, KS_EUTF8 or KS_ELIMIT (err says why, without a
- * location: callers add FILE:LINE). */
-int ks_doc_validate(const ks_doc *doc, size_t max_doc_bytes, ks_err *err);
-
-/* Analyze a document exactly as ks_index_writer_add does, for other backends
- * that must index the same terms: the title, then the text, whose
- * positions continue after a gap of one (no phrase spans the two); cb gets
- * every term with tok->pos already at its document-level position.
- * Returns KS_OK, the analyzer's errors (ks_tok_run), KS_ELIMIT, or cb's
- * non-zero value. The document should have passed ks_doc_validate. */
-int ks_doc_analyze(ks_tok *tok, const ks_doc *doc, ks_tok_cb cb, void *ctx,
-                   ks_err *err);
-
-/* The stored JSON the writer builds for a document given without one:
- * {"id":...,"title":...,"text":...}. *json is NUL-terminated (length in
- * *len if non-NULL); free it with ks_mem_free (ks_srch.h). KS_OK or
- * KS_ENOMEM. */
-int ks_doc_default_json(const ks_doc *doc, char **json, size_t *len,
-                        ks_err *err);
-
 
 typedef struct ks_index_writer ks_index_writer;
 
@@ -78,7 +56,7 @@ typedef struct ks_index_writer ks_index_writer;
  * Returns KS_OK, KS_EIO, KS_EINVAL, KS_ELOCKED, KS_ENOMEM, KS_EICU.
  * On failure *out = NULL. */
 int ks_index_writer_open(const char *dir, const ks_writer_opts *opts,
-                   ks_index_writer **out, ks_err *err);
+                         ks_index_writer **out, ks_err *err);
 
 /* Analyze and buffer one document. Checks: id present and <= 1024 bytes,
  * text present and non-empty, no NUL byte, valid UTF-8, size limit.
@@ -93,7 +71,7 @@ int ks_index_writer_add(ks_index_writer *w, const ks_doc *doc, ks_err *err);
  * commit is intact. */
 int ks_index_writer_commit(ks_index_writer *w, ks_err *err);
 
-
+/* Counters of this writer so far (ks_writer_stats, kosearch/writer.h). */
 void ks_index_writer_get_stats(const ks_index_writer *w, ks_writer_stats *st);
 
 /* Release the writer. Without a successful commit, everything added is

@@ -1,5 +1,5 @@
 /*
- * input.c - implements ks_input.h: reads corpora (JSON Lines, gzip, .txt,
+ * input.c - implements kosearch/input.h: reads corpora (JSON Lines, gzip, .txt,
  * directories, stdin) and turns each record into a ks_doc.
  *
  * Reading: every file goes through zlib's gzread, which decompresses gzip
@@ -209,7 +209,7 @@ void ks_input_set_max_line(ks_input *in, size_t max_line) {
   if (in) in->max_line = max_line < 16 ? 16 : max_line;
 }
 
-/* ks_input_open: see ks_input.h. A regular file is opened once here to
+/* ks_input_open: see kosearch/input.h. A regular file is opened once here to
  * check that it is readable; the actual reading starts at the first
  * ks_input_next. */
 int ks_input_open(const char *path, ks_input **out, ks_err *err) {
@@ -733,7 +733,7 @@ static int is_fatal(int rc) {
   return rc != KS_OK && rc != KS_DONE && rc != KS_EINPUT && rc != KS_EUTF8;
 }
 
-/* ks_input_next: see ks_input.h. */
+/* ks_input_next: see kosearch/input.h. */
 int ks_input_next(ks_input *in, ks_doc *doc, ks_err *err) {
   if (!in || !doc) return ks_err_set(err, KS_EINVAL, "[input][next] NULL argument");
   if (in->fatal)

@@ -1,7 +1,7 @@
 /*
  * input_int.h - internal (unstable) hooks of the corpus reader, for tests.
  *
- * The public contract is in ks_input.h; this header only exposes knobs that
+ * The public contract is in kosearch/input.h; this header only exposes knobs that
  * let unit tests reach limits without writing hundreds of megabytes.
  */
 #ifndef KS_INPUT_INT_H

@@ -12,9 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "file_int.h"
+#include "deletions_int.h"
+#include "dict_int.h"
+#include "dir_int.h"
+#include "docstore_int.h"
 #include "ks_alloc.h"
+#include "lengths_int.h"
 #include "merge_int.h"
+#include "postings_int.h"
 #include "segment_int.h"
 #include "segwriter_int.h"
 
@@ -111,6 +116,7 @@ static int copy_blocks(ks_stow *sto, const ks_segment *seg, ks_err *err) {
   return rc;
 }
 
+/* Contract: merge_int.h. */
 int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
                       uint32_t out_segno, int do_fsync, int async,
                       ks_merge_result *res, ks_err *err) {
@@ -180,12 +186,8 @@ int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
     sto = NULL;
     if (rc) {
       /* remove the term files written above */
-      static const char *exts[] = {"tid", "doc", "pos", "len"};
-      for (int k = 0; k < 4; k++) {
-        char *p = ks_path("%s/%06u.%s", dir, out_segno, exts[k]);
-        if (p) unlink(p);
-        ks_free(p);
-      }
+      static const char *const exts[] = {".tid", ".doc", ".pos", ".len"};
+      ks_dir_remove_segment_files(dir, out_segno, exts, 4);
     }
   }
   ks_segw_abort(w);

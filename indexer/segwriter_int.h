@@ -1,15 +1,15 @@
 /*
- * segwriter_int.h - writing one immutable segment (indexer-internal).
- *
- * Two writers, both used by a flush of the in-memory index and by merge:
- *   ks_segw  the term dictionary (.tid), postings (.doc), positions (.pos)
- *            and field lengths (.len), fed terms in strictly increasing key
- *            order and, per term, documents in increasing order;
- *   ks_stow  stored documents (.sto), fed documents in doc-number order.
+ * segwriter_int.h - ks_segw, the writer of one immutable segment's term
+ * files (indexer-internal): the term dictionary (.tid), postings (.doc),
+ * positions (.pos) and field lengths (.len), fed terms in strictly
+ * increasing key order and, per term, documents in increasing order. Used
+ * by a flush of the in-memory index and by merge; the stored documents
+ * (.sto) have their own writer, ks_stow (common/docstore_int.h).
  * Files are written under their final names; they only become part of the
- * index when a MANIFEST naming them is committed (manifest.c), and are
- * removed by ks_*_abort or by the next writer's garbage collection.
- * Formats: docs/format/.
+ * index when a MANIFEST naming them is committed (manifest_int.h), and are
+ * removed by ks_segw_abort or by the next writer's garbage collection.
+ * The encoding of each file kind is in common/ (dict_int.h,
+ * postings_int.h, lengths_int.h); formats: docs/format/.
  */
 #ifndef KS_SEGWRITER_INT_H
 #define KS_SEGWRITER_INT_H
@@ -17,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ks_buf.h"
 #include "kosearch/error.h"
 
 typedef struct ks_segw ks_segw;
@@ -52,26 +51,5 @@ int ks_segw_finish(ks_segw *w, ks_err *err);
 void ks_segw_abort(ks_segw *w);
 uint64_t ks_segw_nterms(const ks_segw *w);
 uint64_t ks_segw_npostings(const ks_segw *w);
-
-typedef struct ks_stow ks_stow;
-
-/* Start the .sto file of segment `segno`. */
-int ks_stow_open(ks_stow **out, const char *dir, uint32_t segno, int do_fsync,
-                 ks_err *err);
-/* Compress blocks on a thread of this ks_stow (the file is identical);
- * only before the first document. KS_OK, KS_ENOMEM, KS_EINVAL. */
-int ks_stow_set_async(ks_stow *w, ks_err *err);
-/* Append the next document's id and stored JSON. */
-int ks_stow_add(ks_stow *w, const char *id, size_t idlen, const char *json,
-                size_t jsonlen, ks_err *err);
-/* Append an already-compressed block of `ndocs` documents (ids given in
- * order by ids/idlens), as read from another segment's .sto. */
-int ks_stow_add_block(ks_stow *w, const uint8_t *comp, uint32_t comp_len,
-                      uint32_t raw_len, uint32_t ndocs, const char *const *ids,
-                      const size_t *idlens, ks_err *err);
-uint32_t ks_stow_ndocs(const ks_stow *w);
-/* Write block index, id table, trailer; fsync; close; free. */
-int ks_stow_finish(ks_stow *w, ks_err *err);
-void ks_stow_abort(ks_stow *w);  /* NULL allowed */
 
 #endif /* KS_SEGWRITER_INT_H */

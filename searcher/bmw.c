@@ -30,6 +30,8 @@
 
 #include <math.h>
 
+#include "deletions_int.h"
+
 /* Re-sort a[] by document after the cursor at `i` moved forward (dead
  * cursors go last and are dropped by the caller via *n). */
 static void resort(ks_pcur **a, uint32_t *n, uint32_t i) {
@@ -63,7 +65,9 @@ static void sort_by_doc(ks_pcur **a, uint32_t *n) {
   }
 }
 
-static int run_segment(ks_prune *p, ks_topk *top, uint64_t *matches) {
+/* The per-segment part (ks_prune_segment_fn; no state of its own). */
+static int run_segment(ks_prune *p, void *ctx, ks_topk *top, uint64_t *matches) {
+  (void)ctx;
   ks_pcur **a = p->order;
   uint32_t n = p->n;
   for (uint32_t i = 0; i < n; i++) a[i] = &p->pc[i];
@@ -130,17 +134,5 @@ static int run_segment(ks_prune *p, ks_topk *top, uint64_t *matches) {
 int ks_bmw_run(const ks_index *ix, const ks_query *q, const ks_term_info *infos,
                const ks_bm25 *bm, ks_topk *top, uint64_t *matches,
                ks_err *err) {
-  *matches = 0;
-  ks_prune p;
-  int rc = ks_prune_init(&p, q, bm, err);
-  for (uint32_t s = 0; rc == KS_OK && s < ix->nsegs; s++) {
-    if (ks_segment_nlive(ix->segs[s]) == 0) continue;
-    rc = ks_prune_open_segment(&p, ix->segs[s], ix->base[s],
-                               infos + (size_t)s * q->nterms);
-    if (rc != KS_OK) break;
-    rc = run_segment(&p, top, matches);
-    ks_prune_close_segment(&p);
-  }
-  ks_prune_free(&p);
-  return rc;
+  return ks_prune_run(ix, q, infos, bm, run_segment, NULL, top, matches, err);
 }

@@ -54,6 +54,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "deletions_int.h"
 #include "ks_alloc.h"
 
 typedef struct conj_state {
@@ -310,45 +311,41 @@ static int run_segment(ks_prune *p, conj_state *st, ks_topk *top,
   return rc;
 }
 
+/* The per-segment part (ks_prune_segment_fn, ctx: the conj_state). */
+static int conj_segment(ks_prune *p, void *ctx, ks_topk *top, uint64_t *matches) {
+  conj_state *st = ctx;
+  return plan_segment(p, st) ? run_segment(p, st, top, matches) : KS_OK;
+}
+
 /* Contract: query_int.h. */
 int ks_conj_run(const ks_index *ix, const ks_query *q,
                 const ks_term_info *infos, const ks_bm25 *bm, ks_topk *top,
                 uint64_t *matches, ks_err *err) {
   *matches = 0;
-  ks_prune p;
   conj_state st;
   memset(&st, 0, sizeof st);
-  int rc = ks_prune_init(&p, q, bm, err);
-  if (rc == KS_OK) {
-    st.in_req = ks_calloc(q->nterms ? q->nterms : 1, 1);
-    st.req = ks_calloc(q->nclauses ? q->nclauses : 1, sizeof *st.req);
-    st.cost = ks_calloc(q->nclauses ? q->nclauses : 1, sizeof *st.cost);
-    st.suf = ks_calloc((size_t)q->nterms + 1, sizeof *st.suf);
-    st.eo = ks_calloc(q->nterms ? q->nterms : 1, sizeof *st.eo);
-    st.ecum = ks_calloc(q->nterms ? q->nterms : 1, sizeof *st.ecum);
-    if (!st.in_req || !st.req || !st.cost || !st.suf || !st.eo || !st.ecum)
-      rc = ks_err_set(err, KS_ENOMEM, "[srch][conj] out of memory");
-  }
+  int rc = KS_OK;
+  st.in_req = ks_calloc(q->nterms ? q->nterms : 1, 1);
+  st.req = ks_calloc(q->nclauses ? q->nclauses : 1, sizeof *st.req);
+  st.cost = ks_calloc(q->nclauses ? q->nclauses : 1, sizeof *st.cost);
+  st.suf = ks_calloc((size_t)q->nterms + 1, sizeof *st.suf);
+  st.eo = ks_calloc(q->nterms ? q->nterms : 1, sizeof *st.eo);
+  st.ecum = ks_calloc(q->nterms ? q->nterms : 1, sizeof *st.ecum);
+  if (!st.in_req || !st.req || !st.cost || !st.suf || !st.eo || !st.ecum)
+    rc = ks_err_set(err, KS_ENOMEM, "[srch][conj] out of memory");
   for (uint32_t c = 0; rc == KS_OK && c < q->nclauses; c++) {
     const ks_qclause *cl = &q->clauses[c];
     if (cl->op != KS_OP_REQUIRED) continue;
     for (uint32_t r = cl->ref0; r < cl->ref0 + cl->nrefs; r++)
       st.in_req[q->refs[r].term] = 1;
   }
-  for (uint32_t s = 0; rc == KS_OK && s < ix->nsegs; s++) {
-    if (ks_segment_nlive(ix->segs[s]) == 0) continue;
-    rc = ks_prune_open_segment(&p, ix->segs[s], ix->base[s],
-                               infos + (size_t)s * q->nterms);
-    if (rc != KS_OK) break;
-    if (plan_segment(&p, &st)) rc = run_segment(&p, &st, top, matches);
-    ks_prune_close_segment(&p);
-  }
+  if (rc == KS_OK)
+    rc = ks_prune_run(ix, q, infos, bm, conj_segment, &st, top, matches, err);
   ks_free(st.in_req);
   ks_free(st.req);
   ks_free(st.cost);
   ks_free(st.suf);
   ks_free(st.eo);
   ks_free(st.ecum);
-  ks_prune_free(&p);
   return rc;
 }

@@ -29,7 +29,9 @@
 
 #include <string.h>
 
+#include "deletions_int.h"
 #include "ks_alloc.h"
+#include "lengths_int.h"
 
 typedef struct eval_ctx {
   const ks_query *q;

@@ -1,7 +1,7 @@
 /*
- * index.c - implements the opening half of ks_srch.h: ks_index_open /
- * ks_index_close, document lookup (ks_index_doc_id, ks_index_doc_json),
- * ks_mem_free, and the analyzer pool of index_int.h.
+ * index.c - implements the opening half of index.h: ks_index_open /
+ * ks_index_close, document lookup (ks_index_doc_id, ks_index_find_id,
+ * ks_index_doc_json), and the analyzer pool of index_int.h.
  *
  * Snapshot rule: the MANIFEST names the segments of one commit. A writer
  * that commits while we open may delete segment files the old MANIFEST
@@ -16,8 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "deletions_int.h"
+#include "docstore_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
+#include "lengths_int.h"
 
 /* Close every segment opened so far and free the per-segment arrays. */
 static void drop_segments(ks_index *ix) {

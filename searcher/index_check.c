@@ -1,6 +1,6 @@
 /*
  * index_check.c - implements ks_index_get_stats and ks_index_check of
- * ks_srch.h.
+ * index.h.
  *
  * Stats walk every segment's dictionary (ks_dict_iter) to count terms and
  * postings without decoding any postings list. The check opens each segment
@@ -17,9 +17,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dict_int.h"
 #include "ks_alloc.h"
+#include "lengths_int.h"
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_get_stats(ks_index *ix, ks_index_stats *st, ks_err *err) {
   if (!ix || !st) return ks_err_set(err, KS_EINVAL, "[srch][stats] NULL argument");
   memset(st, 0, sizeof *st);
@@ -100,7 +102,7 @@ static int check_segment(const char *dir, const ks_manifest_seg *ms,
   return rc;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
                    void *ctx, ks_err *err) {
   check_ctx c = {report, ctx};

@@ -31,6 +31,7 @@
 
 #include "index.h"
 #include "kosearch/tok.h"
+#include "manifest_int.h"
 #include "segment_int.h"
 
 /* Idle analyzers kept for reuse by concurrent searches. */

@@ -42,6 +42,8 @@
 
 #include <math.h>
 
+#include "deletions_int.h"
+
 /* Insertion sort of a[0..n) by window bound, ascending (the order of the
  * previous window is usually almost right). */
 static void sort_by_wub(ks_pcur **a, uint32_t n) {
@@ -116,7 +118,9 @@ static int candidate(ks_prune *p, ks_topk *top, uint64_t *matches,
   return KS_OK;
 }
 
-static int run_segment(ks_prune *p, ks_topk *top, uint64_t *matches) {
+/* The per-segment part (ks_prune_segment_fn; no state of its own). */
+static int run_segment(ks_prune *p, void *ctx, ks_topk *top, uint64_t *matches) {
+  (void)ctx;
   uint32_t n = p->n;
   ks_pcur **o = p->order;
   double *cum = p->cum;
@@ -197,17 +201,5 @@ static int run_segment(ks_prune *p, ks_topk *top, uint64_t *matches) {
 int ks_maxscore_run(const ks_index *ix, const ks_query *q,
                     const ks_term_info *infos, const ks_bm25 *bm, ks_topk *top,
                     uint64_t *matches, ks_err *err) {
-  *matches = 0;
-  ks_prune p;
-  int rc = ks_prune_init(&p, q, bm, err);
-  for (uint32_t s = 0; rc == KS_OK && s < ix->nsegs; s++) {
-    if (ks_segment_nlive(ix->segs[s]) == 0) continue;
-    rc = ks_prune_open_segment(&p, ix->segs[s], ix->base[s],
-                               infos + (size_t)s * q->nterms);
-    if (rc != KS_OK) break;
-    rc = run_segment(&p, top, matches);
-    ks_prune_close_segment(&p);
-  }
-  ks_prune_free(&p);
-  return rc;
+  return ks_prune_run(ix, q, infos, bm, run_segment, NULL, top, matches, err);
 }

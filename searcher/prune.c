@@ -1,8 +1,10 @@
 /*
  * prune.c - shared machinery of the dynamic-pruning top-k algorithms
- * (query_int.h, section prune.c): which queries bmw.c / maxscore.c accept,
- * one cursor per query term per segment with its score bounds, shallow
- * block moves over the skip table, and the exact evaluation of a document.
+ * (query_int.h, section prune.c): the segment loop they share
+ * (ks_prune_run, with the algorithm's per-segment part as a callback),
+ * which queries bmw.c / maxscore.c accept, one cursor per query term per
+ * segment with its score bounds, shallow block moves over the skip table,
+ * and the exact evaluation of a document.
  *
  * Invariants:
  *   - cursors of driving terms (terms of non-excluded clauses) come first,
@@ -30,6 +32,27 @@
 #include <string.h>
 
 #include "ks_alloc.h"
+#include "lengths_int.h"
+
+/* Contract: query_int.h. */
+int ks_prune_run(const ks_index *ix, const ks_query *q,
+                 const ks_term_info *infos, const ks_bm25 *bm,
+                 ks_prune_segment_fn run, void *ctx, ks_topk *top,
+                 uint64_t *matches, ks_err *err) {
+  *matches = 0;
+  ks_prune p;
+  int rc = ks_prune_init(&p, q, bm, err);
+  for (uint32_t s = 0; rc == KS_OK && s < ix->nsegs; s++) {
+    if (ks_segment_nlive(ix->segs[s]) == 0) continue;
+    rc = ks_prune_open_segment(&p, ix->segs[s], ix->base[s],
+                               infos + (size_t)s * q->nterms);
+    if (rc != KS_OK) break;
+    rc = run(&p, ctx, top, matches);
+    ks_prune_close_segment(&p);
+  }
+  ks_prune_free(&p);
+  return rc;
+}
 
 /* Contract: query_int.h. */
 int ks_prune_supported(const ks_query *q, uint32_t k) {

@@ -31,10 +31,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dict_int.h"
+#include "index.h"
 #include "index_int.h"
 #include "ks_buf.h"
-#include "index.h"
 #include "kosearch/tok.h"
+#include "postings_int.h"
+#include "query_plan.h"
 #include "segment_int.h"
 
 /* ---- query_parse.c ------------------------------------------------------- */
@@ -343,6 +346,24 @@ int ks_prune_next(ks_prune *p, ks_pcur *c);
 /* Current top-k threshold: a new (higher-numbered) document enters the heap
  * only with a score > theta; -INFINITY while the heap is not full. */
 double ks_prune_theta(const ks_topk *top);
+
+/* The per-segment part of a pruning algorithm: evaluate the query on p's
+ * open segment (p->seg, p->base; cursors open, bounds set), offering hits
+ * to top (global numbers) and adding the documents it fully scores to
+ * *matches. ctx is the algorithm's own state. KS_OK or an error rc (p->err
+ * filled). */
+typedef int (*ks_prune_segment_fn)(ks_prune *p, void *ctx, ks_topk *top,
+                                   uint64_t *matches);
+/* The segment loop every pruning algorithm shares: *matches = 0,
+ * ks_prune_init, then for each segment with live documents, in index
+ * order (so global document numbers increase, as topk.c's tie rule
+ * needs): ks_prune_open_segment with the segment's slice of infos,
+ * run(p, ctx, top, matches), ks_prune_close_segment; ks_prune_free.
+ * KS_OK, or the first error (KS_ECORRUPT, KS_ENOMEM, or run's). */
+int ks_prune_run(const ks_index *ix, const ks_query *q,
+                 const ks_term_info *infos, const ks_bm25 *bm,
+                 ks_prune_segment_fn run, void *ctx, ks_topk *top,
+                 uint64_t *matches, ks_err *err);
 
 /* ---- bmw.c / maxscore.c ------------------------------------------------------ */
 

@@ -1,6 +1,6 @@
 /*
  * query_plan.c - implements the "analyzed queries for other backends" part
- * of ks_srch.h: ks_query_plan_new/_free/_count/_clause/_snippet.
+ * of the searcher, query_plan.h: ks_query_plan_new/_free/_count/_clause/_snippet.
  *
  * A plan is the native parser's ks_query (query_parse.c) viewed clause by
  * clause, so another backend (the Xapian one, cli/xap_backend.c) searches
@@ -15,13 +15,15 @@
  * `offsets` (phrases) or is NULL; term bytes point into q.strings, which
  * does not change after parsing.
  */
+#include "query_plan.h"
+
 #include "query_int.h"
 
 #include <string.h>
 
 #include "ks_alloc.h"
 
-/* Contract: ks_srch.h. */
+/* Contract: query_plan.h. */
 void ks_query_plan_free(ks_query_plan *p) {
   if (!p) return;
   ks_tok_free(p->tok);
@@ -84,7 +86,7 @@ static int build_views(ks_query_plan *p) {
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: query_plan.h. */
 int ks_query_plan_new(const char *query, size_t len, const ks_tok_config *tok,
                       ks_query_plan **out, ks_err *err) {
   if (!out) return ks_err_set(err, KS_EINVAL, "[srch][plan] out is NULL");
@@ -105,19 +107,19 @@ int ks_query_plan_new(const char *query, size_t len, const ks_tok_config *tok,
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: query_plan.h. */
 size_t ks_query_plan_count(const ks_query_plan *p) {
   return p ? p->q.nclauses : 0;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: query_plan.h. */
 int ks_query_plan_clause(const ks_query_plan *p, size_t i, ks_query_clause *c) {
   if (!p || !c || i >= p->q.nclauses) return KS_EINVAL;
   *c = p->clauses[i];
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: query_plan.h. */
 int ks_query_plan_snippet(ks_query_plan *p, const char *json, size_t json_len,
                           size_t max_chars, const char *mark_open,
                           const char *mark_close, char **out, ks_err *err) {

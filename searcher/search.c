@@ -1,5 +1,5 @@
 /*
- * search.c - implements the searching half of ks_srch.h: options,
+ * search.c - implements the searching half of index.h: options,
  * ks_search and the ks_index_results accessors. Thin orchestration:
  *
  *   validate options -> parse + analyze (query_parse.c, with an analyzer
@@ -21,7 +21,7 @@
 
 #include "ks_alloc.h"
 
-/* Contract: ks_srch.h. */
+/* Contract: kosearch/search.h. */
 void ks_search_opts_default(ks_search_opts *o) {
   memset(o, 0, sizeof *o);
   o->k = 10;
@@ -89,7 +89,7 @@ static int keep_terms(ks_index_results *r, const ks_query *q) {
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_search(ks_index *ix, const char *query, size_t len,
               const ks_search_opts *opts, ks_index_results **out, ks_err *err) {
   if (!out) return ks_err_set(err, KS_EINVAL, "[srch][search] out is NULL");
@@ -167,25 +167,25 @@ int ks_index_search(ks_index *ix, const char *query, size_t len,
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 size_t ks_index_results_count(const ks_index_results *r) { return r ? r->n : 0; }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 uint64_t ks_index_results_matches(const ks_index_results *r) { return r ? r->matches : 0; }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_results_matches_exact(const ks_index_results *r) {
   return r ? r->matches_exact : 1;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_results_hit(const ks_index_results *r, size_t i, ks_index_hit *hit) {
   if (!r || !hit || i >= r->n) return KS_EINVAL;
   *hit = r->hits[i];
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 void ks_index_results_free(ks_index_results *r) {
   if (!r) return;
   ks_free(r->hits);

@@ -1,5 +1,5 @@
 /*
- * snippet.c - implements ks_index_results_snippet of ks_srch.h.
+ * snippet.c - implements ks_index_results_snippet of index.h.
  *
  * 1. Take the "text" string of the stored JSON (cJSON): the hit's, fetched
  *    from the index (ks_index_results_snippet), or one given by the caller
@@ -301,7 +301,7 @@ int ks_snippet_make(ks_tok *tok, const ks_rterm *terms, uint32_t nterms,
   return KS_OK;
 }
 
-/* Contract: ks_srch.h. */
+/* Contract: index.h. */
 int ks_index_results_snippet(ks_index *ix, const ks_index_results *r, size_t i,
                        size_t max_chars, const char *mark_open,
                        const char *mark_close, char **out, ks_err *err) {

@@ -5,7 +5,7 @@
  * Each round generates a random small corpus (seeded PRNG: Hangul nouns
  * with and without particles, Latin words, numbers, mixed tokens, repeated
  * words, empty-of-terms and long documents, titles, duplicate ids), builds
- * an index through the public writer API (ks_idx.h) in one of four
+ * an index through the native writer API (index_writer.h) in one of four
  * configurations (tiny memory budget without merge, so replaced documents
  * stay on disk and count in df; tiny budget merged; defaults; several
  * writers' segments spliced into one MANIFEST, so there are many segments
@@ -40,7 +40,7 @@
 #include "index.h"
 #include "ks_test_util.h"
 #include "kosearch/tok.h"
-#include "segment_int.h" /* ks_manifest_*: test-only splicing */
+#include "manifest_int.h" /* ks_manifest_*: test-only splicing */
 
 #define ROUNDS 20
 #define QUERIES_PER_ROUND 30

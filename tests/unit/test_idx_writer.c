@@ -1,5 +1,5 @@
 /*
- * test_idx_writer.c - the index writer (ks_idx.h) end to end through the
+ * test_idx_writer.c - the index writer (index_writer.h) end to end through the
  * internal segment readers: document validation, duplicate ids (the later
  * replaces the earlier, with and without the final merge), flushes under a
  * tiny memory budget give the same postings as one in-memory segment,
@@ -23,6 +23,11 @@
 
 #include "index_writer.h"
 #include "ks_test_util.h"
+#include "deletions_int.h"
+#include "dict_int.h"
+#include "docstore_int.h"
+#include "manifest_int.h"
+#include "postings_int.h"
 #include "segment_int.h"
 
 static ks_doc mkdoc(const char *id, const char *text) {

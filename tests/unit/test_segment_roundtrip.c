@@ -1,8 +1,9 @@
 /*
- * test_segment_roundtrip.c - the segment writers (segwriter_int.h) and
- * readers (segment_int.h) against each other on random data: dictionary
- * lookup and iteration, postings next/seek/positions, skip data, lengths,
- * stored documents, the integrity check; then flipped bytes in each file
+ * test_segment_roundtrip.c - the segment writers (segwriter_int.h,
+ * docstore_int.h) and readers (segment_int.h and the per-kind headers)
+ * against each other on random data: dictionary lookup and iteration,
+ * postings next/seek/positions, skip data, lengths, stored documents, the
+ * integrity check; then flipped bytes in each file
  * kind must be refused at open, and reading a damaged segment opened
  * without CRC checks must fail cleanly, never crash (ASan makes this
  * strict).
@@ -18,6 +19,10 @@
 #include <cmocka.h>
 
 #include "ks_test_util.h"
+#include "dict_int.h"
+#include "docstore_int.h"
+#include "lengths_int.h"
+#include "postings_int.h"
 #include "segment_int.h"
 #include "segwriter_int.h"
 

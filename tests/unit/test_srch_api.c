@@ -1,5 +1,5 @@
 /*
- * test_srch_api.c - ks_srch.h contracts outside ranking itself: option
+ * test_srch_api.c - index.h contracts outside ranking itself: option
  * validation, opening bad directories, analyzer version mismatch, a
  * missing segment file, replaced (deleted) documents, k = 0 and huge k,
  * accessor bounds, concurrent searches on one handle, and out-of-memory
@@ -21,7 +21,7 @@
 #include "index_writer.h"
 #include "index.h"
 #include "ks_test_util.h"
-#include "segment_int.h"
+#include "manifest_int.h"
 
 static const char *texts[] = {
     "대통령은 보스턴에서 첨단 산업 클러스터를 논의했다",

@@ -1,6 +1,6 @@
 /*
  * test_srch_plan.c - the "analyzed queries for other backends" API of
- * ks_srch.h (ks_query_plan_*) and the bm25-xapian options:
+ * query_plan.h (ks_query_plan_*) and the bm25-xapian options:
  *   - a plan exposes exactly the native parser's clauses: operators, word
  *     clauses with their distinct terms and counts, phrases with base terms
  *     in order and their offsets; dropped clauses; KS_EQUERY;
@@ -23,6 +23,7 @@
 #include "index_writer.h"
 #include "index.h"
 #include "ks_test_util.h"
+#include "query_plan.h"
 #include "kosearch/tok.h"
 
 static ks_index *ix;

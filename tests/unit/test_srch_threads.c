@@ -1,6 +1,6 @@
 /*
  * test_srch_threads.c - one opened ks_index serves concurrent queries
- * (ks_srch.h, "Threading"): THREADS threads hammer the same handle with
+ * (index.h, "Threading"): THREADS threads hammer the same handle with
  * random queries, every algorithm, both rankings and several k, and every
  * result must equal the one computed single-threaded beforehand: same hit
  * count, same internal document numbers in the same order, bit-identical

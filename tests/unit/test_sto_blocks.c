@@ -1,5 +1,5 @@
 /*
- * test_sto_blocks.c - the .sto writer's compressed blocks (stowriter.c,
+ * test_sto_blocks.c - the .sto writer's compressed blocks (common/docstore.c,
  * docs/format/sto.md "Compressed block"): whatever library compresses
  * them, every block must be a zlib stream (RFC 1950) that zlib's own
  * uncompress inflates to exactly raw_len bytes, and the segment reader
@@ -20,6 +20,8 @@
 #include <zlib.h>
 
 #include "ks_test_util.h"
+#include "docstore_int.h"
+#include "kosearch/tok.h"
 #include "segment_int.h"
 #include "segwriter_int.h"
 

@@ -1,0 +1,68 @@
+/*
+ * lengths.c - implements lengths_int.h: the .len file kind, reader and
+ * writer. Spec: docs/format/lengths.md.
+ *
+ * Layout summary: u32 ndocs, u32 nfields (= KS_NFIELDS), then ndocs *
+ * nfields u32 lengths (document-major), then one u64 total per field over
+ * ALL documents (deleted ones included: deletions.c subtracts those when a
+ * segment is opened, so ks_segment_field_total is a live total).
+ *
+ * Invariant after ks_lengths_attach: the file holds exactly ndocs *
+ * KS_NFIELDS lengths, so ks_segment_doclen needs no bounds check.
+ */
+#include "lengths_int.h"
+
+#include "ks_alloc.h"
+#include "ks_buf.h"
+#include "segment_priv.h"
+
+/* Contract: segment_priv.h. */
+int ks_lengths_attach(ks_segment *seg, ks_err *err) {
+  const ks_map *m = &seg->len;
+  const uint8_t *p = m->data + KS_FILE_HEADER;
+  uint32_t ndocs = ks_load_u32(p), nfields = ks_load_u32(p + 4);
+  if (nfields != KS_NFIELDS)
+    return ks_err_set(err, KS_ECORRUPT, "[seg][open] %s: %u fields, expected %d",
+                      m->path, nfields, KS_NFIELDS);
+  uint64_t want = (uint64_t)KS_FILE_HEADER + 8 + (uint64_t)ndocs * KS_NFIELDS * 4 +
+                  8 * KS_NFIELDS + KS_FILE_FOOTER;
+  if (ndocs > KS_MAX_DOCS || want != m->size)
+    return ks_err_set(err, KS_ECORRUPT,
+                      "[seg][open] %s: size %zu does not match %u documents",
+                      m->path, m->size, ndocs);
+  seg->ndocs = ndocs;
+  seg->lens = p + 8;
+  const uint8_t *t = seg->lens + (size_t)ndocs * KS_NFIELDS * 4;
+  for (int f = 0; f < KS_NFIELDS; f++) seg->total[f] = ks_load_u64(t + 8 * f);
+  return KS_OK;
+}
+
+/* Contract: lengths_int.h. */
+uint32_t ks_segment_doclen(const ks_segment *seg, uint32_t doc, int field) {
+  return ks_load_u32(seg->lens + ((size_t)doc * KS_NFIELDS + (size_t)field) * 4);
+}
+
+/* Contract: lengths_int.h. */
+uint64_t ks_segment_field_total(const ks_segment *seg, int field) {
+  return seg->total[field];
+}
+
+/* Contract: lengths_int.h. */
+int ks_lengths_write(const char *dir, uint32_t segno, uint32_t ndocs,
+                     const uint32_t *lens, int do_fsync, ks_err *err) {
+  char *path = ks_path("%s/%06u.len", dir, segno);
+  if (!path) return ks_err_set(err, KS_ENOMEM, "[segw] out of memory");
+  ks_wfile f;
+  int rc = ks_wfile_open(&f, path, KS_MAGIC_LEN, err);
+  ks_free(path);
+  if (rc) return rc;
+  uint64_t total[KS_NFIELDS] = {0};
+  ks_wfile_u32(&f, ndocs);
+  ks_wfile_u32(&f, KS_NFIELDS);
+  for (size_t i = 0; i < (size_t)ndocs * KS_NFIELDS; i++) {
+    ks_wfile_u32(&f, lens[i]);
+    total[i % KS_NFIELDS] += lens[i];
+  }
+  for (int fl = 0; fl < KS_NFIELDS; fl++) ks_wfile_u64(&f, total[fl]);
+  return ks_wfile_finish(&f, do_fsync, err);
+}

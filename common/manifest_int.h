@@ -1,0 +1,46 @@
+/*
+ * manifest_int.h - the MANIFEST file kind: the table of contents of an
+ * index, naming the segments of its current commit (reader and writer;
+ * internal API shared by indexer/ and searcher/). Spec:
+ * docs/format/manifest.md. Implemented by common/manifest.c.
+ *
+ * The MANIFEST is replaced only by rename(2), so a reader sees either the
+ * old or the new commit, never a mix.
+ */
+#ifndef KS_MANIFEST_INT_H
+#define KS_MANIFEST_INT_H
+
+#include <stdint.h>
+
+#include "kosearch/error.h"
+#include "kosearch/tok.h"
+
+/* Snapshot of an index's MANIFEST. */
+typedef struct ks_manifest_seg {
+  uint32_t segno;     /* segment number (file name NNNNNN) */
+  uint32_t ndocs;     /* documents in the segment, incl. deleted */
+  uint32_t ndeleted;  /* deleted documents (.del present when > 0) */
+} ks_manifest_seg;
+
+typedef struct ks_manifest {
+  uint64_t generation;      /* commit counter, +1 per commit */
+  uint32_t next_segno;      /* next free segment number */
+  uint32_t tok_version;     /* KS_TOK_VERSION used to build */
+  ks_tok_config tok;        /* analyzer options used to build */
+  uint32_t nsegs;
+  ks_manifest_seg *segs;    /* heap; freed by ks_manifest_free */
+} ks_manifest;
+
+/* Read DIR/MANIFEST into *m (zeroed first). KS_OK, KS_NOTFOUND (no
+ * MANIFEST: not an index), KS_EIO, KS_ECORRUPT, KS_EVERSION, KS_ENOMEM.
+ * On success free with ks_manifest_free; on failure nothing is held. */
+int ks_manifest_read(const char *dir, ks_manifest *m, ks_err *err);
+/* Atomically replace DIR/MANIFEST: write MANIFEST.tmp, fsync (if
+ * do_fsync), rename, fsync the directory (if do_fsync). KS_OK, KS_EIO,
+ * KS_ENOMEM; on failure MANIFEST is unchanged and MANIFEST.tmp removed. */
+int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
+                      ks_err *err);
+/* Release m->segs; m stays usable as an empty manifest. */
+void ks_manifest_free(ks_manifest *m);
+
+#endif /* KS_MANIFEST_INT_H */

@@ -1,0 +1,213 @@
+/*
+ * writer_int.h - the native index writer's state and the internal API of
+ * the files that implement it (indexer-internal). The writer's own API,
+ * ks_index_writer_*, is index_writer.h; document checks and analysis are
+ * document.h.
+ *
+ * Files (one concept each):
+ *   writer.c     orchestration: open, add (a document into the current
+ *                segment), stats, close;
+ *   directory.c  the index directory: create, refuse a foreign one, lock,
+ *                garbage collection;
+ *   dedup.c      duplicate ids: id -> document, the deletion bitmap;
+ *   analysis.c   token records, and the analysis thread that fills them
+ *                for a batch of documents while the caller indexes the
+ *                previous batch;
+ *   flush.c      writing a full segment (on the caller's thread or on the
+ *                flusher thread) and the list of written segments;
+ *   commit.c     merge or deletion files, MANIFEST, garbage collection.
+ *
+ * Threads (opts.threads >= 2; everything else is on the caller's thread):
+ * the analysis thread (analysis.c), the flusher (flush.c), and the helpers
+ * of one ks_stow / ks_segw (compression of stored blocks, encoding of
+ * postings). All are ks_worker's (common/worker_int.h) and every hand-over
+ * is in order, so document numbers, terms and postings, and therefore the
+ * files, do not depend on the threads.
+ */
+#ifndef KS_WRITER_INT_H
+#define KS_WRITER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "docstore_int.h"
+#include "index_writer.h"
+#include "ks_buf.h"
+#include "manifest_int.h"
+#include "memindex_int.h"
+#include "worker_int.h"
+
+/* ---- dedup.c -----------------------------------------------------------------
+ * A later document with the same id replaces the earlier one: the id table
+ * maps each id to its latest global document number, and the earlier
+ * document's bit is set in the deletion bitmap (global numbers, over every
+ * segment this writer wrote). */
+
+typedef struct ks_dedup {
+  ks_buf ids;           /* id bytes */
+  uint64_t *ent;        /* per slot: 0 empty, else latest doc + 1 */
+  uint32_t *off, *len;  /* per slot: the id's bytes in ids */
+  size_t slots, count;  /* open addressing, at most half full */
+  ks_buf deleted;       /* bitmap over global documents */
+} ks_dedup;
+
+/* A zeroed ks_dedup is empty and valid. Release with ks_dedup_free. */
+void ks_dedup_free(ks_dedup *d);
+/* Record that global document `doc` has id (n bytes). If the id was seen,
+ * the document it named is marked deleted and *replaced = 1, else 0.
+ * KS_OK or KS_ENOMEM (nothing changed then, except possibly the growth of
+ * the table). */
+int ks_dedup_add(ks_dedup *d, const char *id, size_t n, uint64_t doc,
+                 int *replaced);
+/* 1 if global document `doc` was replaced by a later one. */
+int ks_dedup_is_deleted(const ks_dedup *d, uint64_t doc);
+/* The deletion bits of the ndocs documents from global number `base` as a
+ * fresh bitmap (bit d of byte d / 8; ks_free it) and their count in
+ * *count; NULL with *count = 0 when none is deleted, NULL with *count > 0
+ * when out of memory. */
+uint8_t *ks_dedup_bitmap(const ks_dedup *d, uint64_t base, uint32_t ndocs,
+                         uint32_t *count);
+/* Bytes of id text held (counted against the memory budget). */
+size_t ks_dedup_id_bytes(const ks_dedup *d);
+/* Bytes held in all (id text, table, bitmap; for stats). */
+size_t ks_dedup_bytes(const ks_dedup *d);
+
+/* ---- analysis.c --------------------------------------------------------------
+ * A document's terms are first written to a token buffer, one record per
+ * term; the buffer is then replayed into the memindex. With
+ * opts.threads >= 2 a ks_analysis analyzes batches of documents on its own
+ * thread while the caller's thread indexes the previous batch. */
+
+/* Analyze d with tok into token records appended to out; doclen[f] gets
+ * the number of terms in field f. KS_OK or ks_doc_analyze's errors. */
+int ks_analysis_doc(ks_tok *tok, const ks_doc *d, ks_buf *out,
+                    uint32_t doclen[KS_NFIELDS], ks_err *err);
+/* Add the n bytes of token records `toks` to the memindex's current
+ * document (prefetching ahead). KS_OK or ks_memindex_add_hashed's
+ * errors. */
+int ks_analysis_replay(ks_memindex *mi, const uint8_t *toks, size_t n,
+                       ks_err *err);
+
+/* Indexes one analyzed document on the caller's thread, in order. */
+typedef int (*ks_analysis_index_fn)(void *ctx, const ks_doc *d,
+                                    const uint8_t *toks, size_t ntok_bytes,
+                                    const uint32_t doclen[KS_NFIELDS],
+                                    ks_err *err);
+
+typedef struct ks_analysis ks_analysis;
+
+/* Start the analysis thread with its own analyzer configured by cfg;
+ * analyzed documents are handed to index(ctx, ...). KS_OK, KS_ENOMEM,
+ * KS_EICU; *out = NULL on failure. */
+int ks_analysis_new(ks_analysis **out, const ks_tok_config *cfg,
+                    ks_analysis_index_fn index, void *ctx, ks_err *err);
+/* Queue a copy of d (already validated). When the batch is full it goes
+ * to the thread and the previous batch is indexed. KS_OK, or an error of
+ * the analysis or of index (the writer is then unusable). */
+int ks_analysis_add(ks_analysis *a, const ks_doc *d, ks_err *err);
+/* Documents accepted since the last batch went to the thread. */
+uint64_t ks_analysis_queued(const ks_analysis *a);
+/* Analyze and index everything queued. KS_OK or the first error. */
+int ks_analysis_drain(ks_analysis *a, ks_err *err);
+/* Stop the thread (queued documents are dropped) and free. NULL allowed. */
+void ks_analysis_free(ks_analysis *a);
+
+/* ---- flush.c -------------------------------------------------------------------
+ * A full segment is written (flushed) on the caller's thread, or, with
+ * opts.threads >= 2, sealed and handed to the flusher thread while the
+ * caller fills the next one. At most one segment is in flight, and its
+ * bytes count against the memory budget: a segment is sealed at half the
+ * budget, and the caller waits for the flusher whenever the two together
+ * would exceed the budget. Written segments are recorded in w->segs in
+ * sealing order (the order of their documents). */
+
+/* A written segment. */
+typedef struct ks_flushed {
+  uint32_t segno;
+  uint32_t ndocs;
+  uint64_t base;        /* global number of its first document */
+} ks_flushed;
+
+/* A sealed segment handed to the flusher. */
+typedef struct ks_flush_job {
+  ks_memindex *mi;      /* its postings (consumed by the flush) */
+  ks_stow *sto;         /* its stored documents (finished by the flush) */
+  ks_buf lens;          /* u32 per (doc, field) */
+  uint32_t segno, ndocs;
+  uint64_t base;        /* global number of its first document */
+  size_t bytes;         /* memory it holds (counted against the budget) */
+  uint64_t nterms, npostings; /* set by the flush */
+} ks_flush_job;
+
+
+/* Write the current segment (w->mi, w->sto, w->lens) on the caller's
+ * thread and record it; nothing to do without a current segment. The
+ * current segment is consumed whatever the result. */
+int ks_flush_segment(ks_index_writer *w, ks_err *err);
+/* Start the flusher thread. KS_OK or KS_ENOMEM. */
+int ks_flush_start(ks_index_writer *w, ks_err *err);
+/* Hand the current segment to the flusher (after the previous one is
+ * written and recorded); the next document starts a new segment. */
+int ks_flush_seal(ks_index_writer *w, ks_err *err);
+/* Wait for the segment in flight (if any) and record it. KS_OK or its
+ * error. */
+int ks_flush_wait(ks_index_writer *w, ks_err *err);
+/* Bytes of the segment in flight (0 if none). */
+size_t ks_flush_in_flight_bytes(const ks_index_writer *w);
+/* Wait for the segment in flight (its files are removed by the caller if
+ * uncommitted) and stop the flusher. No-op without one. */
+void ks_flush_stop(ks_index_writer *w);
+
+/* ---- directory.c ----------------------------------------------------------------- */
+
+/* Create `dir` if needed, refuse it if it is not a directory or holds
+ * files that are not an index's (before creating anything in it), and take
+ * the writer lock on DIR/LOCK: *fd is the lock file's descriptor (set as
+ * soon as it is open; -1 before), closed by the caller. KS_OK, KS_EIO,
+ * KS_EINVAL, KS_ELOCKED, KS_ENOMEM. */
+int ks_directory_lock(const char *dir, int *fd, ks_err *err);
+/* Remove the segment files (and MANIFEST.tmp) of `dir` not named by `keep`
+ * (NULL: every segment file). Errors are ignored: what remains is removed
+ * by the next collection. Call with the lock held. */
+void ks_directory_collect_garbage(const char *dir, const ks_manifest *keep);
+
+/* ---- writer.c ------------------------------------------------------------------------ */
+
+struct ks_index_writer {
+  char *dir;
+  ks_writer_opts opts;
+  int lock_fd;          /* DIR/LOCK, flock'ed; -1 if not open */
+  ks_manifest old;      /* the commit being replaced (may have 0 segs) */
+  int have_old;
+  uint32_t next_segno;
+  ks_tok *tok;
+  ks_buf toks;          /* token records (unthreaded path) */
+  int threaded;         /* opts.threads >= 2 */
+  ks_analysis *analysis; /* the analysis thread (threaded), else NULL */
+  ks_worker *flusher;   /* the flusher thread (threaded), else NULL */
+  ks_flush_job fjob;    /* the flusher's job */
+  int finflight;        /* 1: fjob is in flight */
+  /* current segment */
+  ks_memindex *mi;
+  ks_stow *sto;
+  uint32_t cur_segno;
+  uint32_t cur_ndocs;
+  ks_buf lens;          /* u32 per (doc, field) of the current segment */
+  /* all segments written by this writer */
+  ks_flushed *segs;
+  uint32_t nsegs, segs_cap;
+  uint64_t ndocs_total; /* global documents, incl. replaced */
+  ks_dedup dedup;       /* ids and replaced documents */
+  int committed, broken;
+  ks_writer_stats st;
+};
+
+/* Index one analyzed document into the current segment (ks_analysis_index_fn
+ * with ctx = w): replay its token records into the memindex, store it,
+ * record its lengths and id, flush or seal when over budget. Any error is
+ * fatal for the writer. */
+int ks_index_writer_add_analyzed(void *w, const ks_doc *d, const uint8_t *toks,
+                                 size_t ntok_bytes,
+                                 const uint32_t doclen[KS_NFIELDS], ks_err *err);
+
+#endif /* KS_WRITER_INT_H */
