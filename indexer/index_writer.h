@@ -41,9 +41,6 @@
 #include "kosearch/error.h"
 #include "kosearch/tok.h"
 #include "kosearch/writer.h"
-/* INTERIM: cli/ reaches ks_doc_* through this header until it uses the
- * public API only; new code includes document.h itself. */
-#include "document.h"
 
 #ifdef __cplusplus
 extern "C" {
