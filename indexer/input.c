@@ -600,8 +600,13 @@ static int parse_record(ks_input *in, const char *line, size_t len,
     double v = id->valuedouble;
     if (!isfinite(v) || floor(v) != v)
       return REC_ERR(KS_EINPUT, "\"id\" must be a string or an integer (it is a non-integer number)");
-    if (fabs(v) > 9007199254740992.0)
-      return REC_ERR(KS_EINPUT, "\"id\" integer is too large to be exact (> 2^53); write it as a string");
+    /* A double holds every integer up to 2^53 - 1 exactly; 2^53 itself is
+     * also what 2^53 + 1 parses to, so it is refused too: two ids must
+     * never collapse into one (which would replace a document). */
+    if (fabs(v) >= 9007199254740992.0)
+      return REC_ERR(KS_EINPUT,
+                     "\"id\" integer is outside -(2^53 - 1) .. 2^53 - 1, where every integer is "
+                     "exact; write it as a string");
     snprintf(in->idnum, sizeof in->idnum, "%.0f", v == 0 ? 0.0 : v);
     id_str = in->idnum;
     id_len = strlen(id_str);
