@@ -156,8 +156,7 @@ const char *cli_algorithm_names(void) {
   return known;
 }
 
-int cli_ranking_option(const char *cmd, int opt, const char *arg, ks_search_opts *so,
-                       int *ranking_given) {
+int cli_ranking_option(const char *cmd, int opt, const char *arg, ks_search_opts *so) {
   switch (opt) {
   case CLI_OPT_K1:
     return cli_parse_double(cmd, "--k1", arg, 0, 1000, &so->k1) ? -1 : 1;
@@ -174,7 +173,6 @@ int cli_ranking_option(const char *cmd, int opt, const char *arg, ks_search_opts
       cli_usage(cmd, "--ranking must be bm25 or bm25-xapian (got '%s')", arg);
       return -1;
     }
-    *ranking_given = 1;
     return 1;
   case CLI_OPT_ALGORITHM:
     if (cli_algorithm_value(arg, &so->algorithm) == 0) return 1;

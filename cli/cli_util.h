@@ -89,10 +89,9 @@ enum {
   {"algorithm", required_argument, NULL, CLI_OPT_ALGORITHM}
 
 /* If `opt` (a cli_getopt result) is one of the ranking options, apply its
- * value `arg` to *so (and set *ranking_given for --ranking) and return 1;
+ * value `arg` to *so and return 1;
  * return 0 for another option; -1 after a usage message (bad value). */
-int cli_ranking_option(const char *cmd, int opt, const char *arg, ks_search_opts *so,
-                       int *ranking_given);
+int cli_ranking_option(const char *cmd, int opt, const char *arg, ks_search_opts *so);
 
 /* Names of the top-k algorithms (KS_ALGO_*): the value of `name` into
  * *value and 0, or -1 when unknown. cli_algorithm_name gives "?" for an

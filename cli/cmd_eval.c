@@ -229,7 +229,7 @@ static void totals(const eval_set *s, eval_totals *t) {
 
 /* Returns CLI_OK or an exit code (message printed). */
 static int eval_index(const char *index, const char *qpath, ks_search_opts *so,
-                      int ranking_given, eval_set *s) {
+                      eval_set *s) {
   ks_err e;
   ks_err_clear(&e);
   ks_db *db = NULL;
@@ -456,7 +456,7 @@ static const struct option eval_options[] = {
 
 static int run_eval(int argc, char **argv) {
   const char *cmd = "eval", *index = NULL, *queries = NULL, *run = NULL;
-  int json = 0, per_query = 0, ranking_given = 0, k_given = 0, c;
+  int json = 0, per_query = 0, k_given = 0, c;
   uint64_t k = 100;
   ks_search_opts so;
   ks_search_opts_default(&so);
@@ -483,7 +483,7 @@ static int run_eval(int argc, char **argv) {
       per_query = 1;
       break;
     default:
-      if (c == '?' || cli_ranking_option(cmd, c, optarg, &so, &ranking_given) != 1)
+      if (c == '?' || cli_ranking_option(cmd, c, optarg, &so) != 1)
         return CLI_USAGE;
       break;
     }
@@ -503,7 +503,7 @@ static int run_eval(int argc, char **argv) {
   memset(&s, 0, sizeof s);
   double t0 = cli_now();
   int rc = load_queries(queries, &s);
-  if (rc == CLI_OK) rc = run ? eval_run(run, &s) : eval_index(index, queries, &so, ranking_given, &s);
+  if (rc == CLI_OK) rc = run ? eval_run(run, &s) : eval_index(index, queries, &so, &s);
   if (rc == CLI_OK) {
     eval_totals t;
     totals(&s, &t);

@@ -146,12 +146,10 @@ static int bad_record(run_state *st, const char *where, const ks_err *e) {
   return 0;
 }
 
-/* The summary. `backend` is the --backend name; `nshards` its --shards
- * (Xapian: the databases written, 0 meaning one). */
+/* The summary. `backend` is the --backend name. */
 static void print_summary(const run_state *st, const char *index, const ks_writer_stats *ws,
-                          double secs, const char *backend, uint32_t nshards) {
+                          double secs, const char *backend) {
   int native = strcmp(backend, "native") == 0;
-  uint32_t ndb = nshards ? nshards : 1;
   uint64_t in_bytes = st->done_before;
   uint64_t rss = cli_peak_rss();
   double mbs = secs > 0 ? (double)in_bytes / 1e6 / secs : 0;
@@ -167,7 +165,7 @@ static void print_summary(const run_state *st, const char *index, const ks_write
     cJSON_AddNumberToObject(o, "documents_live", (double)ws->docs_live);
     cJSON_AddNumberToObject(o, "terms", (double)ws->terms);
     cJSON_AddNumberToObject(o, "postings", (double)ws->postings);
-    cJSON_AddNumberToObject(o, "segments", (double)(native ? ws->segments : ndb));
+    cJSON_AddNumberToObject(o, "segments", (double)ws->segments);
     cJSON_AddNumberToObject(o, "segments_flushed", (double)ws->segments_flushed);
     cJSON_AddNumberToObject(o, "index_bytes", (double)ws->index_bytes);
     cJSON_AddNumberToObject(o, "input_bytes", (double)in_bytes);
@@ -193,7 +191,7 @@ static void print_summary(const run_state *st, const char *index, const ks_write
   printf("postings: %llu\n", (unsigned long long)ws->postings);
   if (!native)
     printf("backend: %s (%u database%s; postings counts replaced documents too)\n", backend,
-           ndb, ndb == 1 ? "" : "s, one per shard");
+           ws->segments, ws->segments == 1 ? "" : "s, one per shard");
   else
     printf("segments: %u (%u flushed while indexing)\n", ws->segments, ws->segments_flushed);
   cli_human_bytes(ws->index_bytes, a, sizeof a);
@@ -377,7 +375,7 @@ static int run_index(int argc, char **argv) {
              (unsigned long long)st.skipped);
   ks_writer_stats ws;
   ks_writer_get_stats(st.w, &ws);
-  if (!st.quiet) print_summary(&st, out, &ws, secs, backend, o.shards);
+  if (!st.quiet) print_summary(&st, out, &ws, secs, backend);
 
 done:
   progress_clear(&st);

@@ -103,7 +103,6 @@ typedef struct search_args {
   const char *index;
   const char **shards;     /* --shard SPECs */
   size_t nshards;
-  int ranking_given;
   const char *queries;     /* --queries FILE or NULL */
   const char *run;         /* --run FILE or NULL (stdout) */
   char *query;             /* joined QUERY words (heap) */
@@ -426,7 +425,7 @@ static int parse_segment(int argc, char **argv, search_args *a, int *next, int *
     case '?':
       return CLI_USAGE;
     default:
-      if (cli_ranking_option(cmd, c, optarg, &a->so, &a->ranking_given) != 1) return CLI_USAGE;
+      if (cli_ranking_option(cmd, c, optarg, &a->so) != 1) return CLI_USAGE;
       break;
     }
     pos = optind; /* just after this option (and its value) */

@@ -10,7 +10,6 @@
  * made from the stored JSON with the same plan.
  */
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -122,16 +121,12 @@ const char *ks_db_backend(const ks_db *db) { return db ? db->ops->name : ""; }
 
 /* ---- searching ------------------------------------------------------------ */
 
+/* The engine's own limit; k1, b and the other parameters are checked by
+ * each backend (searcher/search.c, xapian/xapian.cc), with its message. */
 static int check_opts(const ks_search_opts *o, ks_err *err) {
   if ((uint64_t)o->k + o->offset > KS_MAX_HITS)
     return ks_err_set(err, KS_EINVAL, "[engine][search] k + offset must be at most %u (got %llu)",
                       KS_MAX_HITS, (unsigned long long)o->k + o->offset);
-  if (!isfinite(o->k1) || o->k1 < 0 || !isfinite(o->b) || o->b < 0 || o->b > 1 ||
-      !isfinite(o->bigram_weight) || o->bigram_weight < 0 || !isfinite(o->min_normlen) ||
-      o->min_normlen < 0)
-    return ks_err_set(err, KS_EINVAL,
-                      "[engine][search] k1, bigram_weight and min_normlen must be finite and >= 0, "
-                      "b in [0, 1]");
   return KS_OK;
 }
 

@@ -104,6 +104,17 @@ T *new_handle() {
   }
 }
 
+/* A document's data (its stored JSON) as a NUL-terminated copy in
+ * ks_mem_alloc'ed memory, which the caller frees with ks_mem_free. */
+void copy_out(const std::string &data, char **out, size_t *len) {
+  char *p = static_cast<char *>(ks_mem_alloc(data.size() + 1));
+  if (!p) throw std::bad_alloc();
+  std::memcpy(p, data.data(), data.size());
+  p[data.size()] = '\0';
+  *out = p;
+  if (len) *len = data.size();
+}
+
 template <class T>
 void free_handle(T *h) noexcept {
   if (!h) return;
@@ -764,13 +775,7 @@ extern "C" int ks_xap_results_json(ks_xap_results *r, size_t i, char **json,
     return ks_err_set(err, KS_EINVAL, "[xap][doc_json] hit %zu out of range",
                       i);
   return guarded(err, "doc_json", r->ids[i].c_str(), [&]() -> int {
-    std::string data = r->docs[i].get_data();
-    char *p = static_cast<char *>(ks_mem_alloc(data.size() + 1));
-    if (!p) throw std::bad_alloc();
-    std::memcpy(p, data.data(), data.size());
-    p[data.size()] = '\0';
-    *json = p;
-    if (len) *len = data.size();
+    copy_out(r->docs[i].get_data(), json, len);
     return KS_OK;
   });
 }
@@ -795,13 +800,7 @@ extern "C" int ks_xap_get(ks_xap_db *db, const char *id, size_t id_len,
          p != db->db.postlist_end(t); ++p) {
       Xapian::Document d = db->db.get_document(*p);
       if (d.get_value(kIdSlot) != std::string(id, id_len)) continue;
-      std::string data = d.get_data();
-      char *s = static_cast<char *>(ks_mem_alloc(data.size() + 1));
-      if (!s) throw std::bad_alloc();
-      std::memcpy(s, data.data(), data.size());
-      s[data.size()] = '\0';
-      *json = s;
-      if (len) *len = data.size();
+      copy_out(d.get_data(), json, len);
       return KS_OK;
     }
     return ks_err_set(err, KS_NOTFOUND, "[xap][get] %s: no document with id '%.*s'",

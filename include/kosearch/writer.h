@@ -130,12 +130,13 @@ typedef struct ks_writer_stats {
                                merge, replaced documents still count */
   uint64_t index_bytes;     /* total size of committed files */
   uint32_t segments_flushed;/* segments written before the final merge */
-  uint32_t segments;        /* segments in the committed index */
+  uint32_t segments;        /* segments in the committed index (Xapian:
+                               databases written, one per shard) */
   size_t mem_used;          /* bytes currently buffered (native) */
 } ks_writer_stats;
 
 /* Fill *st (out) with the writer's counters so far (never fails). Fields a
- * backend cannot tell are 0 (Xapian: segments*, mem_used). */
+ * backend cannot tell are 0 (Xapian: segments_flushed, mem_used). */
 KS_API void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st);
 
 /* Release the writer. Without a successful commit, everything added is
