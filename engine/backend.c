@@ -31,7 +31,8 @@ int ks_backend_register(const ks_backend_ops *ops, ks_err *err) {
   int writes = ops->writer_add_doc || ops->writer_add;
   if (!ops->detect || !ops->open || !ops->dup || !ops->close || !reads || !ops->results_count ||
       !ops->results_hit || !ops->results_matches || !ops->results_json || !ops->results_free ||
-      !ops->get || !ops->stats || !ops->writer_open || !writes || !ops->writer_commit ||
+      !ops->reopen || !ops->get || !ops->stats || !ops->writer_open || !writes ||
+      !ops->writer_delete || !ops->writer_commit ||
       !ops->writer_stats || !ops->writer_close)
     return ks_err_set(err, KS_EINVAL, "[engine][register] backend '%s' lacks a required operation",
                       ops->name);

@@ -110,6 +110,25 @@ int ks_db_dup(ks_db *db, ks_db **out, ks_err *err) {
 }
 
 /* Contract: kosearch/db.h. */
+int ks_db_reopen(ks_db *db, ks_db **out, ks_err *err) {
+  if (!out) return ks_err_set(err, KS_EINVAL, "[engine][reopen] NULL output");
+  *out = NULL;
+  if (!db) return ks_err_set(err, KS_EINVAL, "[engine][reopen] NULL handle");
+  void *h = NULL;
+  int rc = db->ops->reopen(db->h, &h, err);
+  if (rc != KS_OK || !h) return rc;
+  ks_db *d = ks_calloc(1, sizeof *d);
+  if (!d) {
+    db->ops->close(h);
+    return ks_err_set(err, KS_ENOMEM, "[engine][reopen] out of memory");
+  }
+  d->ops = db->ops;
+  d->h = h;
+  *out = d;
+  return KS_OK;
+}
+
+/* Contract: kosearch/db.h. */
 void ks_db_close(ks_db *db) {
   if (!db) return;
   db->ops->close(db->h);

@@ -69,6 +69,25 @@ static void nat_close(void *db) {
   ks_free(d);
 }
 
+/* A new snapshot shares the unchanged segments of the old one
+ * (ks_index_reopen); the handle is new, with its own reference count. */
+static int nat_reopen(void *db, void **out, ks_err *err) {
+  nat_db *d = db;
+  *out = NULL;
+  ks_index *nix = NULL;
+  int rc = ks_index_reopen(d->ix, &nix, err);
+  if (rc != KS_OK || !nix) return rc;
+  nat_db *n = ks_calloc(1, sizeof *n);
+  if (!n) {
+    ks_index_close(nix);
+    return ks_err_set(err, KS_ENOMEM, "[engine][reopen] out of memory");
+  }
+  n->ix = nix;
+  atomic_init(&n->refs, 1);
+  *out = n;
+  return KS_OK;
+}
+
 static int nat_search_text(void *db, const char *query, size_t len, const ks_search_opts *opts,
                            uint32_t nhits, void **res, ks_err *err) {
   nat_db *d = db;
@@ -184,6 +203,14 @@ static int nat_writer_add_doc(void *w, const ks_doc *doc, ks_err *err) {
   return ks_index_writer_add(w, doc, err);
 }
 
+static int nat_writer_delete(void *w, const char *id, size_t id_len, ks_err *err) {
+  return ks_index_writer_delete(w, id, id_len, err);
+}
+
+static int nat_writer_merge(void *w, uint32_t max_segments, ks_err *err) {
+  return ks_index_writer_merge(w, max_segments, err);
+}
+
 static int nat_writer_commit(void *w, ks_err *err) { return ks_index_writer_commit(w, err); }
 
 static void nat_writer_stats(void *w, ks_writer_stats *st) { ks_index_writer_get_stats(w, st); }
@@ -197,6 +224,7 @@ const ks_backend_ops ks_native_backend = {
     .open = nat_open,
     .dup = nat_dup,
     .close = nat_close,
+    .reopen = nat_reopen,
     .search_text = nat_search_text,
     .results_count = nat_results_count,
     .results_hit = nat_results_hit,
@@ -209,6 +237,8 @@ const ks_backend_ops ks_native_backend = {
     .check = nat_check,
     .writer_open = nat_writer_open,
     .writer_add_doc = nat_writer_add_doc,
+    .writer_delete = nat_writer_delete,
+    .writer_merge = nat_writer_merge,
     .writer_commit = nat_writer_commit,
     .writer_stats = nat_writer_stats,
     .writer_close = nat_writer_close,

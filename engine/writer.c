@@ -114,6 +114,22 @@ int ks_writer_add(ks_writer *w, const ks_doc *doc, ks_err *err) {
 }
 
 /* Contract: kosearch/writer.h. */
+int ks_writer_delete(ks_writer *w, const char *id, size_t id_len, ks_err *err) {
+  if (!w) return ks_err_set(err, KS_EINVAL, "[engine][delete] NULL writer");
+  int rc = ks_doc_validate_id(id, id_len, err);
+  if (rc != KS_OK) return rc;
+  return w->ops->writer_delete(w->h, id, id_len, err);
+}
+
+/* Contract: kosearch/writer.h. */
+int ks_writer_merge(ks_writer *w, uint32_t max_segments, ks_err *err) {
+  if (!w) return ks_err_set(err, KS_EINVAL, "[engine][merge] NULL writer");
+  if (max_segments == 0)
+    return ks_err_set(err, KS_EINVAL, "[engine][merge] max_segments must be at least 1");
+  return w->ops->writer_merge ? w->ops->writer_merge(w->h, max_segments, err) : KS_OK;
+}
+
+/* Contract: kosearch/writer.h. */
 int ks_writer_commit(ks_writer *w, ks_err *err) {
   if (!w) return ks_err_set(err, KS_EINVAL, "[engine][commit] NULL writer");
   return w->ops->writer_commit(w->h, err);

@@ -99,3 +99,15 @@ int ks_index_writer_commit(ks_index_writer *w, ks_err *err) {
   ks_free(m.segs);
   return rc;
 }
+
+/* Contract: index_writer.h. */
+int ks_index_writer_delete(ks_index_writer *w, const char *id, size_t len, ks_err *err) {
+  (void)w; (void)id; (void)len;
+  return ks_err_set(err, KS_EUNSUPPORTED, "[idx][delete] not implemented yet");
+}
+
+/* Contract: index_writer.h. */
+int ks_index_writer_merge(ks_index_writer *w, uint32_t max_segments, ks_err *err) {
+  (void)w; (void)max_segments;
+  return ks_err_set(err, KS_EUNSUPPORTED, "[idx][merge] not implemented yet");
+}

@@ -105,6 +105,18 @@ int ks_doc_default_json(const ks_doc *d, char **json, size_t *len, ks_err *err) 
 }
 
 /* Contract: document.h. */
+int ks_doc_validate_id(const char *id, size_t len, ks_err *err) {
+  size_t bad;
+  if (!id || len == 0) return ks_err_set(err, KS_EINPUT, "empty id");
+  if (len > KS_MAX_ID_BYTES)
+    return ks_err_set(err, KS_EINPUT, "id is longer than %d bytes", KS_MAX_ID_BYTES);
+  if (contains_nul(id, len)) return ks_err_set(err, KS_EINPUT, "id contains a NUL byte");
+  if (!ks_utf8_valid(id, len, &bad))
+    return ks_err_set(err, KS_EUTF8, "invalid UTF-8 in id at byte %zu", bad);
+  return KS_OK;
+}
+
+/* Contract: document.h. */
 int ks_doc_validate(const ks_doc *d, size_t max_doc_bytes, ks_err *err) {
   size_t bad;
   if (!d->id || d->id_len == 0)

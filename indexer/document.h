@@ -25,6 +25,10 @@ extern "C" {
  * location: callers add FILE:LINE). */
 int ks_doc_validate(const ks_doc *doc, size_t max_doc_bytes, ks_err *err);
 
+/* The id checks of ks_doc_validate alone (for deletion by id): KS_OK,
+ * KS_EINPUT (empty, longer than KS_MAX_ID_BYTES, NUL byte), KS_EUTF8. */
+int ks_doc_validate_id(const char *id, size_t len, ks_err *err);
+
 /* Analyze a document exactly as ks_index_writer_add does, for other
  * backends that must index the same terms: the title, then the text, whose
  * positions continue after a gap of one (no phrase spans the two); cb gets

@@ -62,10 +62,22 @@ int ks_index_writer_open(const char *dir, const ks_writer_opts *opts,
  * KS_ENOMEM / KS_EIO (writer unusable except for ks_index_writer_close). */
 int ks_index_writer_add(ks_index_writer *w, const ks_doc *doc, ks_err *err);
 
-/* Flush, merge (if opts.merge), and atomically publish a new commit.
- * After KS_OK the writer is finished: only ks_index_writer_close is allowed.
- * Returns KS_OK, KS_EIO, KS_ENOMEM, KS_ELIMIT. On error the previous
- * commit is intact. */
+/* Delete the live document with this id (already validated) at the next
+ * commit: KS_OK, KS_NOTFOUND (none; nothing changes), KS_ENOMEM / KS_EIO /
+ * KS_ECORRUPT (writer unusable). ks_writer_delete in kosearch/writer.h. */
+int ks_index_writer_delete(ks_index_writer *w, const char *id, size_t len,
+                           ks_err *err);
+
+/* Merge down to at most max_segments segments (and no deleted documents
+ * on disk when max_segments = 1); published by the next commit.
+ * ks_writer_merge in kosearch/writer.h. */
+int ks_index_writer_merge(ks_index_writer *w, uint32_t max_segments,
+                          ks_err *err);
+
+/* Flush, and atomically publish every change since the last commit (a new
+ * MANIFEST). The writer stays usable. Returns KS_OK, KS_EIO, KS_ENOMEM,
+ * KS_ELIMIT; on error the previous commit is intact and the writer is
+ * unusable. */
 int ks_index_writer_commit(ks_index_writer *w, ks_err *err);
 
 /* Counters of this writer so far (ks_writer_stats, kosearch/writer.h). */

@@ -266,3 +266,9 @@ void ks_index_tok_release(ks_index *ix, ks_tok *tok) {
   pthread_mutex_unlock(&ix->tok_lock);
   ks_tok_free(tok);
 }
+
+/* Contract: index.h. */
+int ks_index_reopen(ks_index *ix, ks_index **out, ks_err *err) {
+  (void)ix; *out = NULL;
+  return ks_err_set(err, KS_EUNSUPPORTED, "[srch][reopen] not implemented yet");
+}

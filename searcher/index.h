@@ -53,6 +53,12 @@ typedef struct ks_index ks_index;
 int ks_index_open(const char *dir, ks_index **out, ks_err *err);
 void ks_index_close(ks_index *ix);  /* NULL allowed */
 
+/* A new snapshot of ix's index at its latest commit in *out, sharing the
+ * segments that did not change (they are reference-counted); *out = NULL
+ * when ix is at the latest commit already. ix stays open and valid.
+ * Returns KS_OK or ks_index_open's errors. */
+int ks_index_reopen(ks_index *ix, ks_index **out, ks_err *err);
+
 typedef struct ks_index_stats {
   uint64_t docs;             /* live documents */
   uint64_t deleted;          /* deleted (replaced) documents still on disk */

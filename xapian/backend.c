@@ -454,6 +454,17 @@ static void xb_writer_stats(void *h, ks_writer_stats *st) {
   *st = b->st;
 }
 
+static int xb_reopen(void *db, void **out, ks_err *err) {
+  (void)db;
+  *out = NULL;
+  return ks_err_set(err, KS_EUNSUPPORTED, "[xap][reopen] not implemented yet");
+}
+
+static int xb_writer_delete(void *h, const char *id, size_t id_len, ks_err *err) {
+  (void)h; (void)id; (void)id_len;
+  return ks_err_set(err, KS_EUNSUPPORTED, "[xap][delete] not implemented yet");
+}
+
 static const ks_backend_ops xapian_backend = {
     .abi = KS_BACKEND_ABI,
     .name = "xapian",
@@ -461,6 +472,7 @@ static const ks_backend_ops xapian_backend = {
     .open = xb_open,
     .dup = xb_dup,
     .close = xb_close,
+    .reopen = xb_reopen,
     .search = xb_search,
     .results_count = xb_results_count,
     .results_hit = xb_results_hit,
@@ -472,6 +484,7 @@ static const ks_backend_ops xapian_backend = {
     .check = xb_check,
     .writer_open = xb_writer_open,
     .writer_add = xb_writer_add,
+    .writer_delete = xb_writer_delete,
     .writer_commit = xb_writer_commit,
     .writer_stats = xb_writer_stats,
     .writer_close = xb_writer_close,

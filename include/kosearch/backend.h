@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 /* Version of ks_backend_ops: ks_backend_register refuses another. */
-#define KS_BACKEND_ABI 1
+#define KS_BACKEND_ABI 2
 
 /* Most backends registered at once (the native one included). */
 #define KS_BACKEND_MAX 8
@@ -108,6 +108,9 @@ typedef struct ks_backend_ops {
   /* A second handle on the same snapshot for another thread. */
   int (*dup)(void *db, void **out, ks_err *err);
   void (*close)(void *db);                        /* NULL allowed */
+  /* A new handle on the latest commit in *out, or *out = NULL when `db`
+   * is at the latest commit already (ks_db_reopen). */
+  int (*reopen)(void *db, void **out, ks_err *err);
 
   /* Either search_text (the backend parses the query itself) or search
    * (the engine gives the analyzed clauses); `nhits` = offset + k best hits
@@ -157,6 +160,14 @@ typedef struct ks_backend_ops {
   int (*writer_add)(void *w, const char *id, size_t id_len, const char *json,
                     size_t json_len, const ks_doc_term *terms, size_t nterms,
                     ks_err *err);
+  /* Delete the live document `id` (already checked by the engine):
+   * KS_OK, KS_NOTFOUND (none; nothing changes), or an error that leaves
+   * the writer failed (ks_writer_delete). */
+  int (*writer_delete)(void *w, const char *id, size_t id_len, ks_err *err);
+  /* Optional (NULL: a no-op): ks_writer_merge. */
+  int (*writer_merge)(void *w, uint32_t max_segments, ks_err *err);
+  /* Publish every change since the previous commit; the writer stays
+   * usable (ks_writer_commit). */
   int (*writer_commit)(void *w, ks_err *err);
   /* Fill the fields of *st this backend knows (the engine zeroes it and
    * fills docs_added, docs_replaced... only if the backend leaves them). */

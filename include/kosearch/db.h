@@ -64,6 +64,15 @@ KS_API int ks_db_open_shards(const char *const *specs, size_t n, ks_db **out,
  * errors. Both handles are closed separately, in any order. */
 KS_API int ks_db_dup(ks_db *db, ks_db **out, ks_err *err);
 
+/* Move to the index's latest commit: *out (out) receives a NEW handle on
+ * the latest commit, or NULL when `db` already shows it (nothing changed).
+ * `db` keeps its own snapshot and stays valid: close it when its last
+ * query is done. Cheap: the native backend shares every unchanged segment
+ * between the two handles and opens only new ones; files of a commit are
+ * kept on disk while any handle (in any process) still uses them
+ * (docs/live.md). Returns KS_OK, or the errors of ks_db_open. */
+KS_API int ks_db_reopen(ks_db *db, ks_db **out, ks_err *err);
+
 /* Close the handle. Every ks_results from it must be freed first. NULL
  * allowed. */
 KS_API void ks_db_close(ks_db *db);

@@ -5,8 +5,9 @@
  *   ks_writer *w; ks_err e;
  *   if (ks_writer_open("my.idx", &o, &w, &e)) { puts(e.msg); ... }
  *   ks_doc d = {.id = "a1", .id_len = 2, .text = "...", .text_len = n};
- *   rc = ks_writer_add(w, &d, &e);   // a rejected document changes nothing
- *   rc = ks_writer_commit(w, &e);    // atomic: all or nothing
+ *   rc = ks_writer_add(w, &d, &e);   // upsert; a rejected document changes nothing
+ *   rc = ks_writer_delete(w, "a0", 2, &e);  // KS_NOTFOUND: no such live id
+ *   rc = ks_writer_commit(w, &e);    // atomic: all or nothing; may repeat
  *   ks_writer_close(w);
  *
  * One writer for every backend (opts.backend). Both backends accept exactly
@@ -14,22 +15,33 @@
  * same terms (the analyzer of kosearch/tok.h), so an index of either kind
  * answers a query with the same documents (docs/xapian.md).
  *
- * Commit semantics: ks_writer_open on an existing index starts a writer
- * whose commit REPLACES the index contents atomically. The previous commit
- * stays readable until the new one is published (native: a MANIFEST
- * rename; Xapian: the build goes to "<dir>.tmp", renamed onto <dir> at
- * commit); a crash at any point leaves it intact. Only one writer per
+ * Open modes (opts.mode): KS_WRITER_UPDATE (the default) continues from
+ * the index's last commit (creating the index if there is none): added
+ * documents are upserts, ks_writer_delete removes documents by id.
+ * KS_WRITER_REPLACE starts from an empty index: its first commit REPLACES
+ * the whole index atomically (what `kosearch index` does).
+ *
+ * Commit semantics: every change (adds, replacements, deletions) since the
+ * previous commit is published by ks_writer_commit as one atomic unit:
+ * after a crash at any moment either all of them are visible or none.
+ * Readers keep the snapshot they opened (ks_db_reopen moves to the latest
+ * commit). The writer stays usable after a commit. Only one writer per
  * index: KS_ELOCKED.
  *
  * Memory (native): analyzed postings are buffered and flushed to a new
- * segment whenever the buffer exceeds opts.mem_budget bytes; at commit the
- * segments are merged into one (unless opts.merge = 0). With opts.threads
+ * segment whenever the buffer exceeds opts.mem_budget bytes. Merging
+ * (opts.merge): the first commit of a KS_WRITER_REPLACE writer merges its
+ * segments into one; otherwise a tiered merge policy merges segments on a
+ * background thread while documents are added, keeping the number of
+ * segments logarithmic in the index size and reclaiming deleted documents
+ * (docs/live.md); merges are published by the next commit. With opts.threads
  * >= 2 a segment is written by a helper thread while the next one fills,
  * so segments are cut at half the budget. Xapian buffers up to 10,000
  * documents per shard (its own flush threshold).
  *
- * Duplicate ids: a later document with the same id replaces the earlier
- * one (ks_writer_stats counts it in docs_replaced).
+ * Duplicate ids: a document whose id is already live (committed, or added
+ * earlier by this writer) replaces it (ks_writer_stats counts it in
+ * docs_replaced).
  *
  * Threading: a ks_writer is used by one thread at a time.
  */
@@ -72,7 +84,10 @@ typedef struct ks_writer_opts {
                              must be 0 */
   size_t mem_budget;      /* flush threshold in bytes (default 256 MiB,
                              minimum 1 MiB) */
-  int merge;              /* 1: merge all segments into one at commit */
+  int mode;               /* KS_WRITER_UPDATE (default) or
+                             KS_WRITER_REPLACE, see above */
+  int merge;              /* 1 (default): merge segments (see above);
+                             0: never merge (every flush stays a segment) */
   size_t max_doc_bytes;   /* larger title+text is KS_ELIMIT (default 64 MiB) */
   ks_tok_config tok;      /* analyzer options (stored in the manifest) */
   int fsync;              /* 1: fsync files and directory at commit (default;
@@ -89,6 +104,10 @@ typedef struct ks_writer_opts {
                              may differ, since segments are cut at half
                              the budget). */
 } ks_writer_opts;
+
+/* ks_writer_opts.mode */
+#define KS_WRITER_UPDATE  0   /* continue from the last commit (upserts) */
+#define KS_WRITER_REPLACE 1   /* the first commit replaces the index */
 
 /* Fill *o with the defaults above. */
 KS_API void ks_writer_opts_default(ks_writer_opts *o);
@@ -112,16 +131,38 @@ KS_API int ks_writer_open(const char *dir, const ks_writer_opts *opts,
  * writer failed: only ks_writer_close is then allowed. */
 KS_API int ks_writer_add(ks_writer *w, const ks_doc *doc, ks_err *err);
 
-/* Flush, merge (native, opts.merge) and atomically publish the index.
- * After KS_OK the writer is finished: only ks_writer_get_stats and
- * ks_writer_close are allowed. Returns KS_OK, KS_EIO, KS_ENOMEM,
- * KS_ELIMIT, KS_EXAPIAN; on error the previous commit is intact. */
+/* Delete the live document whose id is `id` (in, `id_len` bytes; a
+ * document committed earlier or added by this writer since), at the next
+ * commit. Returns KS_OK (deleted), KS_NOTFOUND (no live document has this
+ * id: nothing changes, err untouched), KS_EINPUT (empty or too long id,
+ * NUL byte), KS_EUTF8; any other code (KS_ENOMEM, KS_EIO, KS_ECORRUPT...)
+ * leaves the writer failed. */
+KS_API int ks_writer_delete(ks_writer *w, const char *id, size_t id_len,
+                            ks_err *err);
+
+/* Merge segments until the index has at most `max_segments` (>= 1)
+ * segments and, with max_segments = 1, no deleted document left on disk;
+ * waits for the merge. The result is published by the next commit (the
+ * live documents do not change). Xapian: a no-op (Xapian manages its own
+ * tables). Returns KS_OK, KS_EINVAL (max_segments = 0), KS_EIO,
+ * KS_ENOMEM, KS_ELIMIT; an error leaves the writer failed. */
+KS_API int ks_writer_merge(ks_writer *w, uint32_t max_segments, ks_err *err);
+
+/* Flush, and atomically publish every change since the previous commit
+ * (or since ks_writer_open). The writer stays usable: more adds, deletes
+ * and commits may follow. Returns KS_OK, KS_EIO, KS_ENOMEM, KS_ELIMIT,
+ * KS_EXAPIAN; on error the previous commit is intact and the writer is
+ * failed (only ks_writer_get_stats and ks_writer_close are allowed). */
 KS_API int ks_writer_commit(ks_writer *w, ks_err *err);
 
 typedef struct ks_writer_stats {
   uint64_t docs_added;      /* documents accepted by ks_writer_add */
-  uint64_t docs_replaced;   /* accepted documents replaced by a later id */
-  uint64_t docs_live;       /* docs_added - docs_replaced */
+  uint64_t docs_replaced;   /* live documents replaced by an added one
+                               with the same id (earlier in this writer,
+                               or committed before it was opened) */
+  uint64_t docs_deleted;    /* documents deleted by ks_writer_delete */
+  uint64_t docs_live;       /* live documents in the index after the last
+                               commit (before the first: at open) */
   uint64_t bytes_in;        /* title+text bytes of accepted documents */
   uint64_t terms;           /* distinct terms; without the final merge,
                                summed over segments (a term in two
@@ -132,6 +173,10 @@ typedef struct ks_writer_stats {
   uint32_t segments_flushed;/* segments written before the final merge */
   uint32_t segments;        /* segments in the committed index (Xapian:
                                databases written, one per shard) */
+  uint32_t merges;          /* merges completed by this writer (native) */
+  uint64_t merged_bytes;    /* bytes written by those merges (native; for
+                               write amplification) */
+  uint64_t generation;      /* commit number of the last commit (native) */
   size_t mem_used;          /* bytes currently buffered (native) */
 } ks_writer_stats;
 
