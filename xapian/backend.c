@@ -21,14 +21,17 @@
  *     offsets), ranked by Xapian's BM25Weight, which the native
  *     KS_RANK_BM25_XAPIAN scheme reproduces (docs/ranking.md).
  */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE /* renameat2, flock */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef KS_BACKEND_UNSTABLE_API
@@ -118,58 +121,135 @@ static char *path_join(const char *a, const char *suffix) {
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/* How long xb_open waits for a consistent view of a shard layout (a
+ * commit in progress, or a REPLACE swapping the directory): retries with
+ * sleeps of 1, 2, 4 ... 64 ms, about 2 s in all. After that the shards are
+ * opened as they are (the state a crash between two shard commits leaves;
+ * docs/xapian.md, "Live index"). */
+#define OPEN_RETRIES 36
+
 typedef struct xb_db {
   ks_xap_db *db;
-  char **specs;           /* what was opened (for dup) */
+  char **specs;           /* what was asked for (for dup and reopen) */
   size_t nspecs;
+  char **paths;           /* what was opened: layouts expanded to shards */
+  size_t npaths;
   int local;              /* every spec is a local path (dir_bytes works) */
 } xb_db;
+
+static void free_strings(char **v, size_t n) {
+  if (!v) return;
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
 
 static void xb_close(void *h) {
   xb_db *d = h;
   if (!d) return;
   ks_xap_close(d->db);
-  for (size_t i = 0; i < d->nspecs; i++) free(d->specs[i]);
-  free(d->specs);
+  free_strings(d->specs, d->nspecs);
+  free_strings(d->paths, d->npaths);
   free(d);
 }
 
-/* Expand the specs (a layout directory becomes its shard paths) and open
- * them as one database. */
-static int xb_open(const char *const *specs, size_t n, void **out, ks_err *err) {
-  *out = NULL;
-  xb_db *d = calloc(1, sizeof *d);
-  if (!d) return ks_err_set(err, KS_ENOMEM, "[xap][open] out of memory");
-  d->local = 1;
+static int is_tcp(const char *s) { return strncmp(s, "tcp://", 6) == 0; }
+
+/* Device and inode of a local path (0, 0 if it cannot be stat'ed). */
+static void path_id(const char *p, dev_t *dev, ino_t *ino) {
+  struct stat st;
+  *dev = 0, *ino = 0;
+  if (stat(p, &st) == 0) *dev = st.st_dev, *ino = st.st_ino;
+}
+
+/* One attempt of xb_open. *stable = 0 when the view may be torn and is
+ * worth another attempt: a local spec changed its inode while it was
+ * opened (a REPLACE commit swapped the directory), or the shards of one
+ * layout show different commit numbers (a commit in progress). */
+static int open_once(xb_db *d, int *stable, ks_err *err) {
+  *stable = 1;
+  size_t n = d->nspecs;
+  uint32_t *nl = calloc(n ? n : 1, sizeof *nl);
+  dev_t *dev = calloc(n ? n : 1, sizeof *dev);
+  ino_t *ino = calloc(n ? n : 1, sizeof *ino);
+  int rc = nl && dev && ino ? KS_OK : ks_err_set(err, KS_ENOMEM, "[xap][open] out of memory");
   size_t cap = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t nl = strncmp(specs[i], "tcp://", 6) == 0 ? 0 : layout_shards(specs[i]);
-    cap += nl ? nl : 1;
-  }
-  d->specs = calloc(cap ? cap : 1, sizeof *d->specs);
-  int rc = d->specs ? KS_OK : ks_err_set(err, KS_ENOMEM, "[xap][open] out of memory");
   for (size_t i = 0; rc == KS_OK && i < n; i++) {
-    const char *s = specs[i];
-    int tcp = strncmp(s, "tcp://", 6) == 0;
-    if (tcp) d->local = 0;
-    uint32_t nl = tcp ? 0 : layout_shards(s);
-    if (!tcp && !nl && is_layout(s))
+    const char *s = d->specs[i];
+    if (!is_tcp(s)) path_id(s, &dev[i], &ino[i]);
+    nl[i] = is_tcp(s) ? 0 : layout_shards(s);
+    cap += nl[i] ? nl[i] : 1;
+  }
+  if (rc == KS_OK && !(d->paths = calloc(cap ? cap : 1, sizeof *d->paths)))
+    rc = ks_err_set(err, KS_ENOMEM, "[xap][open] out of memory");
+  for (size_t i = 0; rc == KS_OK && i < n; i++) {
+    const char *s = d->specs[i];
+    int tcp = is_tcp(s);
+    if (!tcp && !nl[i] && is_layout(s))
       rc = ks_err_set(err, KS_ECORRUPT, "[xap][open] %s/%s: not a valid shard marker", s,
                       SHARDS_MARKER);
-    else if (!tcp && !nl && !ks_xap_is_database(s) && is_dir(s))
+    else if (!tcp && !nl[i] && !ks_xap_is_database(s) && is_dir(s))
       rc = ks_err_set(err, KS_NOTFOUND,
                       "[xap][open] %s: not a kosearch Xapian database or shard directory", s);
-    for (uint32_t j = 0; rc == KS_OK && j < nl; j++) {
+    for (uint32_t j = 0; rc == KS_OK && j < nl[i]; j++) {
       char sfx[32];
       snprintf(sfx, sizeof sfx, "/shard-%u", j);
-      if (!(d->specs[d->nspecs++] = path_join(s, sfx)))
+      if (!(d->paths[d->npaths++] = path_join(s, sfx)))
         rc = ks_err_set(err, KS_ENOMEM, "[xap][open] out of memory");
     }
-    if (rc == KS_OK && !nl && !(d->specs[d->nspecs++] = path_join(s, "")))
+    if (rc == KS_OK && !nl[i] && !(d->paths[d->npaths++] = path_join(s, "")))
       rc = ks_err_set(err, KS_ENOMEM, "[xap][open] out of memory");
   }
   if (rc == KS_OK)
-    rc = ks_xap_open_shards((const char *const *)d->specs, d->nspecs, 0, &d->db, err);
+    rc = ks_xap_open_shards((const char *const *)d->paths, d->npaths, 0, &d->db, err);
+  /* the shards of one layout must show the same commit */
+  for (size_t i = 0, sub = 0; rc == KS_OK && *stable && i < n; sub += nl[i] ? nl[i] : 1, i++) {
+    ks_xap_sub_info first, si;
+    for (uint32_t j = 0; rc == KS_OK && j < nl[i]; j++) {
+      rc = ks_xap_sub_info_get(d->db, sub + j, j ? &si : &first, err);
+      if (rc == KS_OK && j && si.commit_number != first.commit_number) *stable = 0;
+    }
+  }
+  for (size_t i = 0; nl && dev && ino && i < n; i++) {
+    dev_t dv;
+    ino_t in;
+    if (is_tcp(d->specs[i])) continue;
+    path_id(d->specs[i], &dv, &in);
+    if (dv != dev[i] || in != ino[i]) *stable = 0;
+  }
+  free(nl);
+  free(dev);
+  free(ino);
+  return rc;
+}
+
+/* Expand the specs (a layout directory becomes its shard paths) and open
+ * them as one database, retrying while the view is torn (open_once). */
+static int xb_open(const char *const *specs, size_t n, void **out, ks_err *err) {
+  *out = NULL;
+  xb_db *d = calloc(1, sizeof *d);
+  if (!d || !(d->specs = calloc(n ? n : 1, sizeof *d->specs))) {
+    free(d);
+    return ks_err_set(err, KS_ENOMEM, "[xap][open] out of memory");
+  }
+  d->local = 1;
+  for (size_t i = 0; i < n; i++) {
+    if (!(d->specs[d->nspecs++] = path_join(specs[i], ""))) {
+      xb_close(d);
+      return ks_err_set(err, KS_ENOMEM, "[xap][open] out of memory");
+    }
+    if (is_tcp(specs[i])) d->local = 0;
+  }
+  int rc, stable;
+  for (int attempt = 0;; attempt++) {
+    rc = open_once(d, &stable, err);
+    if (stable || attempt == OPEN_RETRIES) break;
+    ks_xap_close(d->db);
+    d->db = NULL;
+    free_strings(d->paths, d->npaths);
+    d->paths = NULL, d->npaths = 0;
+    struct timespec ts = {0, (long)(1000000L << (attempt < 6 ? attempt : 6))};
+    nanosleep(&ts, NULL);
+  }
   if (rc != KS_OK) {
     xb_close(d);
     return rc;
@@ -178,9 +258,45 @@ static int xb_open(const char *const *specs, size_t n, void **out, ks_err *err) 
   return KS_OK;
 }
 
+/* Xapian opens the latest commit: a duplicate of an older handle shows the
+ * latest commit, not the older one (docs/xapian.md, "Live index"). */
 static int xb_dup(void *h, void **out, ks_err *err) {
   xb_db *d = h;
   return xb_open((const char *const *)d->specs, d->nspecs, out, err);
+}
+
+/* Do two handles show the same commit? Every sub-database must be the
+ * same database (UUID) at the same revision (local) or commit number
+ * (remote; a remote database without one counts as changed). */
+static int same_commit(xb_db *a, xb_db *b, int *same, ks_err *err) {
+  *same = a->npaths == b->npaths;
+  for (size_t i = 0; *same && i < a->npaths; i++) {
+    if (strcmp(a->paths[i], b->paths[i]) != 0) *same = 0;
+    ks_xap_sub_info x, y;
+    int rc = ks_xap_sub_info_get(a->db, i, &x, err);
+    if (rc == KS_OK) rc = ks_xap_sub_info_get(b->db, i, &y, err);
+    if (rc != KS_OK) return rc;
+    if (strcmp(x.uuid, y.uuid) != 0 || x.revision != y.revision ||
+        x.commit_number != y.commit_number || (x.remote && x.commit_number == 0))
+      *same = 0;
+  }
+  return KS_OK;
+}
+
+/* ks_db_reopen: open the specs again and keep the new handle only if it
+ * shows another commit. */
+static int xb_reopen(void *h, void **out, ks_err *err) {
+  xb_db *d = h, *n = NULL;
+  *out = NULL;
+  int rc = xb_open((const char *const *)d->specs, d->nspecs, (void **)&n, err);
+  int same = 0;
+  if (rc == KS_OK) rc = same_commit(d, n, &same, err);
+  if (rc != KS_OK || same) {
+    xb_close(n);
+    return rc;
+  }
+  *out = n;
+  return KS_OK;
 }
 
 static int xb_search(void *h, const ks_query_clause *c, size_t nc, const ks_search_opts *so,
@@ -270,8 +386,12 @@ static int xb_stats(void *h, ks_db_stats *st, ks_err *err) {
   st->total_length = xs.total_length;
   st->avg_length = xs.avg_length;
   st->shards = xs.shards;
+  ks_xap_sub_info si;
+  rc = ks_xap_sub_info_get(d->db, 0, &si, err);
+  if (rc != KS_OK) return rc;
+  st->generation = si.remote ? si.commit_number : si.revision;
   if (d->local)
-    for (size_t i = 0; i < d->nspecs; i++) st->bytes_total += dir_bytes(d->specs[i]);
+    for (size_t i = 0; i < d->npaths; i++) st->bytes_total += dir_bytes(d->paths[i]);
   return KS_OK;
 }
 
@@ -296,21 +416,52 @@ static int xb_check(const char *path, void (*report)(void *ctx, const char *line
 
 /* ---- writing ---------------------------------------------------------------- */
 
+/* A writer (docs/xapian.md, "Live index"):
+ *   - it holds flock(LOCK_EX) on the index directory <dir> (created empty
+ *     if missing), so a second writer gets KS_ELOCKED; Xapian's own lock
+ *     on each database is held too;
+ *   - "building" (KS_WRITER_REPLACE, or no index yet): it writes a new
+ *     database or layout below <dir>.tmp, which its first commit swaps
+ *     with <dir> in one renameat2(RENAME_EXCHANGE); it then continues on
+ *     <dir> like an UPDATE writer;
+ *   - updating: one Xapian writer per database (DB_OPEN), each inside a
+ *     transaction that ks_writer_commit commits and restarts, so nothing
+ *     is visible before the commit and ks_writer_close drops it;
+ *   - an id goes to shard ks_xap_shard_of(id) (FNV-1a of the id modulo N,
+ *     fixed for the layout's life), so every version of an id, and its
+ *     deletion, meet in one shard. */
 typedef struct xb_writer {
-  char *out, *tmp, *old;
+  char *out, *tmp, *old;  /* <dir>, <dir>.tmp, <dir>.old */
   uint32_t nshards;       /* 0: single database */
   ks_xap_writer **w;      /* max(nshards, 1) writers */
-  int committed;
+  ks_xap_writer_opts wo;
+  int building;           /* writing below tmp until the first commit */
+  int lock_fd;            /* flock'ed directory of out (-1: none) */
+  int tmp_fd;             /* flock'ed tmp while building (-1: none) */
+  int created;            /* this writer created the empty out directory */
+  int committed;          /* a commit succeeded */
+  int failed;             /* rc that made the writer unusable (0: none) */
+  uint64_t commit;        /* commit number of the last commit */
   ks_writer_stats st;
 } xb_writer;
+
+static uint32_t nwriters(const xb_writer *b) { return b->nshards ? b->nshards : 1; }
+
+static void close_writers(xb_writer *b) {
+  for (uint32_t i = 0; b->w && i < nwriters(b); i++) {
+    ks_xap_writer_close(b->w[i]); /* cancels uncommitted changes */
+    b->w[i] = NULL;
+  }
+}
 
 static void xb_writer_close(void *h) {
   xb_writer *b = h;
   if (!b) return;
-  uint32_t nw = b->nshards ? b->nshards : 1;
-  if (b->w)
-    for (uint32_t i = 0; i < nw; i++) ks_xap_writer_close(b->w[i]);
-  if (!b->committed && b->tmp && is_dir(b->tmp)) rm_tree(b->tmp);
+  close_writers(b);
+  if (b->building && b->tmp && is_dir(b->tmp)) rm_tree(b->tmp);
+  if (b->created && !b->committed && b->out) rmdir(b->out); /* only if still empty */
+  if (b->tmp_fd >= 0) close(b->tmp_fd);
+  if (b->lock_fd >= 0) close(b->lock_fd); /* releases the flock */
   free(b->out);
   free(b->tmp);
   free(b->old);
@@ -318,10 +469,131 @@ static void xb_writer_close(void *h) {
   free(b);
 }
 
+/* Open directory `path` (creating it if missing when `create`) and take
+ * flock(LOCK_EX | LOCK_NB) on it. Retries if the path was replaced by
+ * another directory between open and flock (a REPLACE commit swaps it),
+ * so the lock is always on what `path` names. */
+static int lock_dir(const char *path, int create, int *fd, int *created, ks_err *err) {
+  *fd = -1;
+  if (created) *created = 0;
+  for (int tries = 0; tries < 100; tries++) {
+    int made = 0;
+    if (create) {
+      if (mkdir(path, 0777) == 0) made = 1;
+      else if (errno != EEXIST)
+        return ks_err_set(err, KS_EIO, "[xap][writer] %s: cannot create: %s", path,
+                          strerror(errno));
+    }
+    int f = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (f < 0 && errno == ENOENT && create) continue;
+    if (f < 0)
+      return ks_err_set(err, errno == ENOTDIR ? KS_EINVAL : KS_EIO,
+                        "[xap][writer] %s: cannot open the directory: %s", path,
+                        strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+      int e = errno;
+      close(f);
+      if (e == EWOULDBLOCK)
+        return ks_err_set(err, KS_ELOCKED,
+                          "[xap][writer] %s: locked: another writer has this index open", path);
+      return ks_err_set(err, KS_EIO, "[xap][writer] %s: cannot lock: %s", path, strerror(e));
+    }
+    struct stat a, p;
+    if (fstat(f, &a) == 0 && stat(path, &p) == 0 && a.st_dev == p.st_dev &&
+        a.st_ino == p.st_ino) {
+      *fd = f;
+      if (created) *created = made;
+      return KS_OK;
+    }
+    close(f); /* replaced meanwhile: lock what the path names now */
+  }
+  return ks_err_set(err, KS_ELOCKED, "[xap][writer] %s: keeps changing; cannot lock it", path);
+}
+
+/* fsync a directory (after renames in it). */
+static int sync_dir(const char *path, ks_err *err) {
+  int f = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (f < 0 || fsync(f) != 0) {
+    int e = errno;
+    if (f >= 0) close(f);
+    return ks_err_set(err, KS_EIO, "[xap][commit] %s: cannot sync: %s", path, strerror(e));
+  }
+  close(f);
+  return KS_OK;
+}
+
+/* The parent directory of `p` in buf ("." if none). */
+static void parent_dir(const char *p, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s", p);
+  size_t n = strlen(buf);
+  while (n > 1 && buf[n - 1] == '/') buf[--n] = '\0';
+  char *s = strrchr(buf, '/');
+  if (!s) snprintf(buf, cap, ".");
+  else if (s == buf) buf[1] = '\0';
+  else *s = '\0';
+}
+
+/* Open the writers of the database or layout at `base` with mode `open`. */
+static int open_writers(xb_writer *b, const char *base, int open, ks_err *err) {
+  b->wo.open = open;
+  if (!b->w && !(b->w = calloc(nwriters(b), sizeof *b->w)))
+    return ks_err_set(err, KS_ENOMEM, "[xap][writer] out of memory");
+  int rc = KS_OK;
+  if (b->nshards == 0) return ks_xap_writer_open(base, &b->wo, &b->w[0], err);
+  for (uint32_t i = 0; rc == KS_OK && i < b->nshards; i++) {
+    char p[PATH_BYTES];
+    snprintf(p, sizeof p, "%s/shard-%u", base, i);
+    rc = ks_xap_writer_open(p, &b->wo, &b->w[i], err);
+  }
+  return rc;
+}
+
+/* Start writing an existing index: the shards' commit numbers become the
+ * writer's; if a crash left them unequal (between two shard commits),
+ * commit the lagging shards at once so that readers see one number. */
+static int start_update(xb_writer *b, ks_err *err) {
+  uint64_t max = 0;
+  ks_xap_writer_stats ws;
+  for (uint32_t i = 0; i < nwriters(b); i++) {
+    ks_xap_writer_get_stats(b->w[i], &ws);
+    if (ws.commit_number > max) max = ws.commit_number;
+    b->st.docs_live += ws.docs_live;
+  }
+  for (uint32_t i = 0; i < nwriters(b); i++) {
+    ks_xap_writer_get_stats(b->w[i], &ws);
+    if (ws.commit_number == max) continue;
+    ks_xap_writer_set_commit_number(b->w[i], max - 1);
+    int rc = ks_xap_writer_commit(b->w[i], err);
+    if (rc != KS_OK) return rc;
+  }
+  b->commit = max;
+  ks_xap_writer_get_stats(b->w[0], &ws);
+  b->st.generation = ws.revision;
+  return KS_OK;
+}
+
+/* Start a new database or layout below tmp (REPLACE, or no index yet). */
+static int start_build(xb_writer *b, ks_err *err) {
+  if (!replaceable(b->tmp) || !replaceable(b->old))
+    return ks_err_set(err, KS_EINVAL,
+                      "[xap][writer] %s or %s: exists and is not a kosearch Xapian database; "
+                      "remove it first",
+                      b->tmp, b->old);
+  /* leftovers of an interrupted writer: none is running, we hold the lock */
+  rm_tree(b->tmp);
+  rm_tree(b->old);
+  b->building = 1;
+  int rc = lock_dir(b->tmp, 1, &b->tmp_fd, NULL, err);
+  if (rc == KS_OK) rc = open_writers(b, b->tmp, KS_XAP_OVERWRITE, err);
+  return rc;
+}
+
 static int xb_writer_open(const char *dir, const ks_writer_opts *o, void **out, ks_err *err) {
   *out = NULL;
   if (o->shards > MAX_SHARDS)
     return ks_err_set(err, KS_EINVAL, "[xap][writer] shards must be at most %d", MAX_SHARDS);
+  if (o->mode != KS_WRITER_UPDATE && o->mode != KS_WRITER_REPLACE)
+    return ks_err_set(err, KS_EINVAL, "[xap][writer] bad mode %d", o->mode);
   if (!replaceable(dir))
     return ks_err_set(err, KS_EINVAL,
                       "[xap][writer] %s: exists and is neither empty nor a kosearch Xapian "
@@ -329,37 +601,36 @@ static int xb_writer_open(const char *dir, const ks_writer_opts *o, void **out, 
                       dir);
   xb_writer *b = calloc(1, sizeof *b);
   if (!b) return ks_err_set(err, KS_ENOMEM, "[xap][writer] out of memory");
-  b->nshards = o->shards;
+  b->lock_fd = b->tmp_fd = -1;
   b->out = path_join(dir, "");
   b->tmp = path_join(dir, ".tmp");
   b->old = path_join(dir, ".old");
-  b->w = calloc(b->nshards ? b->nshards : 1, sizeof *b->w);
-  int rc = b->out && b->tmp && b->old && b->w
+  int rc = b->out && b->tmp && b->old
                ? KS_OK
                : ks_err_set(err, KS_ENOMEM, "[xap][writer] out of memory");
-  if (rc == KS_OK && (!replaceable(b->tmp) || !replaceable(b->old)))
-    rc = ks_err_set(err, KS_EINVAL,
-                    "[xap][writer] %s or %s: exists and is not a kosearch Xapian database; "
-                    "remove it first",
-                    b->tmp, b->old);
-  if (rc == KS_OK) {
-    rm_tree(b->tmp); /* a leftover of an interrupted build */
-    rm_tree(b->old);
-  }
-  ks_xap_writer_opts wo;
-  ks_xap_writer_opts_default(&wo);
-  wo.fsync = o->fsync;
-  if (rc == KS_OK && b->nshards == 0) {
-    rc = ks_xap_writer_open(b->tmp, &wo, &b->w[0], err);
+  if (rc == KS_OK) rc = lock_dir(b->out, 1, &b->lock_fd, &b->created, err);
+  ks_xap_writer_opts_default(&b->wo);
+  b->wo.fsync = o->fsync;
+  b->wo.atomic = 1;
+  uint32_t nl = rc == KS_OK ? layout_shards(b->out) : 0;
+  int single = rc == KS_OK && ks_xap_is_database(b->out);
+  if (rc == KS_OK && ((!nl && is_layout(b->out)) || (nl && single)))
+    rc = ks_err_set(err, KS_ECORRUPT, "[xap][writer] %s/%s: not a valid shard marker", b->out,
+                    SHARDS_MARKER);
+  else if (rc == KS_OK && !replaceable(b->out)) /* changed before we locked it */
+    rc = ks_err_set(err, KS_EINVAL, "[xap][writer] %s: not a kosearch Xapian database", b->out);
+  if (rc == KS_OK && o->mode == KS_WRITER_UPDATE && (nl || single)) {
+    if (o->shards && o->shards != nl)
+      rc = ks_err_set(err, KS_EINVAL,
+                      "[xap][writer] %s: the index has %u shards (0: one database), not %u; "
+                      "change the layout with KS_WRITER_REPLACE",
+                      b->out, nl, o->shards);
+    b->nshards = nl;
+    if (rc == KS_OK) rc = open_writers(b, b->out, KS_XAP_OPEN, err);
+    if (rc == KS_OK) rc = start_update(b, err);
   } else if (rc == KS_OK) {
-    if (mkdir(b->tmp, 0777) != 0)
-      rc = ks_err_set(err, KS_EIO, "[xap][writer] %s: cannot create: %s", b->tmp,
-                      strerror(errno));
-    for (uint32_t i = 0; rc == KS_OK && i < b->nshards; i++) {
-      char p[PATH_BYTES];
-      snprintf(p, sizeof p, "%s/shard-%u", b->tmp, i);
-      rc = ks_xap_writer_open(p, &wo, &b->w[i], err);
-    }
+    b->nshards = o->shards;
+    rc = start_build(b, err);
   }
   if (rc != KS_OK) {
     xb_writer_close(b);
@@ -369,10 +640,16 @@ static int xb_writer_open(const char *dir, const ks_writer_opts *o, void **out, 
   return KS_OK;
 }
 
+static int failed_earlier(const xb_writer *b, const char *op, ks_err *err) {
+  return ks_err_set(err, KS_EINVAL, "[xap][%s] %s: the writer failed earlier (%s); close it", op,
+                    b->out, ks_strerror(b->failed));
+}
+
 static int xb_writer_add(void *h, const char *id, size_t id_len, const char *json,
                          size_t json_len, const ks_doc_term *terms, size_t nterms,
                          ks_err *err) {
   xb_writer *b = h;
+  if (b->failed) return failed_earlier(b, "add", err);
   uint32_t shard = b->nshards ? ks_xap_shard_of(id, id_len, b->nshards) : 0;
   ks_xap_writer *w = b->w[shard];
   ks_xap_writer_stats before, after;
@@ -381,12 +658,23 @@ static int xb_writer_add(void *h, const char *id, size_t id_len, const char *jso
   int rc = ks_xap_writer_add(w, id, id_len, json, json_len, (const ks_xap_term *)terms, nterms,
                              err);
   if (rc == KS_EINVAL) rc = KS_EINPUT; /* the document was rejected */
+  if (rc != KS_OK && rc != KS_EINPUT && rc != KS_ELIMIT) b->failed = rc;
   if (rc != KS_OK) return rc;
   ks_xap_writer_get_stats(w, &after);
   b->st.docs_added++;
   b->st.docs_replaced += after.docs_replaced - before.docs_replaced;
   b->st.postings += after.postings - before.postings;
   return KS_OK;
+}
+
+static int xb_writer_delete(void *h, const char *id, size_t id_len, ks_err *err) {
+  xb_writer *b = h;
+  if (b->failed) return failed_earlier(b, "delete", err);
+  uint32_t shard = b->nshards ? ks_xap_shard_of(id, id_len, b->nshards) : 0;
+  int rc = ks_xap_writer_delete(b->w[shard], id, id_len, err);
+  if (rc == KS_OK) b->st.docs_deleted++;
+  else if (rc != KS_NOTFOUND) b->failed = rc;
+  return rc;
 }
 
 static int write_marker(const xb_writer *b, ks_err *err) {
@@ -404,65 +692,105 @@ static int write_marker(const xb_writer *b, ks_err *err) {
   return KS_OK;
 }
 
+/* The first commit of a build: tmp (committed, writers closed) takes out's
+ * place in one renameat2(RENAME_EXCHANGE), so a reader finds either index
+ * at out, never none; the previous index, now at tmp, is removed. Where
+ * the file system cannot exchange, two renames (out -> out.old, tmp ->
+ * out) leave a moment without out. The lock moves with the directory:
+ * tmp_fd is the new out's. */
+static int publish_build(xb_writer *b, ks_err *err) {
+  int rc = b->nshards ? write_marker(b, err) : KS_OK;
+  if (rc == KS_OK && b->wo.fsync) rc = sync_dir(b->tmp, err);
+  if (rc != KS_OK) return rc;
+  int swapped = 0;
+#ifdef RENAME_EXCHANGE
+  if (renameat2(AT_FDCWD, b->tmp, AT_FDCWD, b->out, RENAME_EXCHANGE) == 0) swapped = 1;
+  else if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+    return ks_err_set(err, KS_EIO, "[xap][commit] cannot exchange %s and %s: %s", b->tmp,
+                      b->out, strerror(errno));
+#endif
+  if (swapped) {
+    rm_tree(b->tmp); /* the previous index */
+  } else {
+    if (rename(b->out, b->old) != 0)
+      return ks_err_set(err, KS_EIO, "[xap][commit] cannot rename %s to %s: %s", b->out, b->old,
+                        strerror(errno));
+    if (rename(b->tmp, b->out) != 0) {
+      int e = errno;
+      rename(b->old, b->out);
+      return ks_err_set(err, KS_EIO, "[xap][commit] cannot rename %s to %s: %s", b->tmp, b->out,
+                        strerror(e));
+    }
+    rm_tree(b->old);
+  }
+  close(b->lock_fd);
+  b->lock_fd = b->tmp_fd;
+  b->tmp_fd = -1;
+  b->building = 0;
+  if (b->wo.fsync) {
+    char parent[PATH_BYTES];
+    parent_dir(b->out, parent, sizeof parent);
+    return sync_dir(parent, err);
+  }
+  return KS_OK;
+}
+
+/* Publish every change since the previous commit: each database commits
+ * its transaction with the next commit number (shard 0 first). A build's
+ * first commit then publishes the new index (publish_build) and reopens
+ * its writers on it. */
 static int xb_writer_commit(void *h, ks_err *err) {
   xb_writer *b = h;
-  uint32_t nw = b->nshards ? b->nshards : 1;
+  if (b->failed) return failed_earlier(b, "commit", err);
   int rc = KS_OK;
-  b->st.docs_live = 0;
-  for (uint32_t i = 0; rc == KS_OK && i < nw; i++) {
+  for (uint32_t i = 0; rc == KS_OK && i < nwriters(b); i++) {
+    ks_xap_writer_set_commit_number(b->w[i], b->commit);
     rc = ks_xap_writer_commit(b->w[i], err);
-    ks_xap_writer_stats ws;
+  }
+  ks_xap_writer_stats ws;
+  uint64_t live = 0;
+  for (uint32_t i = 0; rc == KS_OK && i < nwriters(b); i++) {
     ks_xap_writer_get_stats(b->w[i], &ws);
-    b->st.docs_live += ws.docs_live;
+    live += ws.docs_live;
   }
-  for (uint32_t i = 0; i < nw; i++) {
-    ks_xap_writer_close(b->w[i]);
-    b->w[i] = NULL;
+  int was_building = b->building;
+  if (rc == KS_OK && b->building) {
+    close_writers(b);
+    rc = publish_build(b, err);
+    if (rc == KS_OK) rc = open_writers(b, b->out, KS_XAP_OPEN, err);
   }
-  if (rc == KS_OK && b->nshards) rc = write_marker(b, err);
-  if (rc != KS_OK) return rc;
-  /* move into place: out -> out.old, out.tmp -> out, remove out.old */
-  struct stat st;
-  int had = lstat(b->out, &st) == 0;
-  if (had && rename(b->out, b->old) != 0)
-    return ks_err_set(err, KS_EIO, "[xap][commit] cannot rename %s to %s: %s", b->out, b->old,
-                      strerror(errno));
-  if (rename(b->tmp, b->out) != 0) {
-    int e = errno;
-    if (had) rename(b->old, b->out);
-    return ks_err_set(err, KS_EIO, "[xap][commit] cannot rename %s to %s: %s", b->tmp, b->out,
-                      strerror(e));
+  if (rc != KS_OK) {
+    b->failed = rc;
+    return rc;
   }
-  if (had) rm_tree(b->old);
+  b->commit++;
   b->committed = 1;
-  /* statistics of the result: distinct terms, bytes */
-  xb_db *d = NULL;
-  ks_err e2;
-  const char *spec = b->out;
-  if (xb_open(&spec, 1, (void **)&d, &e2) == KS_OK) {
-    uint64_t words = 0, bigrams = 0;
-    if (ks_xap_count_terms(d->db, &words, &bigrams, &e2) == KS_OK) b->st.terms = words + bigrams;
-    xb_close(d);
-  }
+  b->st.docs_live = live;
+  ks_xap_writer_get_stats(b->w[0], &ws);
+  b->st.generation = ws.revision;
   b->st.index_bytes = dir_bytes(b->out);
-  b->st.segments = nw;
+  b->st.segments = nwriters(b);
+  if (was_building) {
+    /* distinct terms: walking the vocabulary costs as much as it is
+     * large, so only a build's first commit counts them */
+    xb_db *d = NULL;
+    ks_err e2;
+    const char *spec = b->out;
+    if (xb_open(&spec, 1, (void **)&d, &e2) == KS_OK) {
+      uint64_t words = 0, bigrams = 0;
+      if (ks_xap_count_terms(d->db, &words, &bigrams, &e2) == KS_OK)
+        b->st.terms = words + bigrams;
+      xb_close(d);
+    }
+  } else {
+    b->st.terms = 0;
+  }
   return KS_OK;
 }
 
 static void xb_writer_stats(void *h, ks_writer_stats *st) {
   xb_writer *b = h;
   *st = b->st;
-}
-
-static int xb_reopen(void *db, void **out, ks_err *err) {
-  (void)db;
-  *out = NULL;
-  return ks_err_set(err, KS_EUNSUPPORTED, "[xap][reopen] not implemented yet");
-}
-
-static int xb_writer_delete(void *h, const char *id, size_t id_len, ks_err *err) {
-  (void)h; (void)id; (void)id_len;
-  return ks_err_set(err, KS_EUNSUPPORTED, "[xap][delete] not implemented yet");
 }
 
 static const ks_backend_ops xapian_backend = {

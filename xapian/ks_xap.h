@@ -43,7 +43,9 @@
  * description>". Mapping: Xapian::DatabaseNotFoundError -> KS_NOTFOUND,
  * DatabaseLockError -> KS_ELOCKED, DatabaseCorruptError -> KS_ECORRUPT,
  * DatabaseVersionError -> KS_EVERSION, std::bad_alloc -> KS_ENOMEM, any
- * other Xapian::Error, std::exception or unknown exception -> KS_EXAPIAN.
+ * other Xapian::Error, std::exception or unknown exception -> KS_EXAPIAN
+ * (DatabaseModifiedError, a reader whose snapshot a writer has recycled,
+ * says so and asks for a reopen).
  * Argument checks done by the wrapper itself give KS_EINVAL.
  *
  * Threading: a handle is used by one thread at a time (Xapian objects are
@@ -80,23 +82,48 @@ typedef struct ks_xap_term {
   uint32_t pos;       /* position in its field (stem = surface position) */
 } ks_xap_term;
 
+/* ks_xap_writer_opts.open */
+#define KS_XAP_OVERWRITE      0  /* create, or empty an existing database
+                                    (Xapian::DB_CREATE_OR_OVERWRITE) */
+#define KS_XAP_OPEN           1  /* open an existing kosearch database
+                                    (Xapian::DB_OPEN) */
+#define KS_XAP_CREATE_OR_OPEN 2  /* open it, or create it when missing
+                                    (Xapian::DB_CREATE_OR_OPEN) */
+
 typedef struct ks_xap_writer_opts {
   uint32_t flush_docs; /* commit every this many added documents (0: let
                           Xapian auto-commit, every 10000 by default);
-                          bounds memory: Xapian buffers whole documents */
+                          bounds memory: Xapian buffers whole documents.
+                          Ignored when atomic */
   int fsync;           /* 1: fsync at each commit (default); 0 opens with
                           Xapian::DB_NO_SYNC (throwaway test databases) */
+  int open;            /* KS_XAP_OVERWRITE (default), KS_XAP_OPEN or
+                          KS_XAP_CREATE_OR_OPEN */
+  int atomic;          /* 0 (default): Xapian semantics, changes may be
+                          committed early (auto-commit, close).
+                          1: every change between two ks_xap_writer_commit
+                          calls is one Xapian transaction: invisible to
+                          readers until the commit, all or nothing after a
+                          crash, discarded by ks_xap_writer_close. Memory
+                          stays bounded: Xapian still flushes its buffers
+                          to the tables every 10000 changes, but publishes
+                          nothing before commit_transaction */
 } ks_xap_writer_opts;
 
 void ks_xap_writer_opts_default(ks_xap_writer_opts *o);
 
-/* Create (or overwrite) the Xapian database in directory `path` and start a
- * writer on it (Xapian::DB_CREATE_OR_OVERWRITE: an existing Xapian
- * database at `path` is emptied NOW, not at commit). The directory is
- * created if missing (its parent must exist). Refuses a non-empty directory
- * that is not a Xapian database (KS_EINVAL), so a native index or other
- * files are never overwritten. opts may be NULL (defaults).
- * Returns KS_OK, KS_EINVAL, KS_ELOCKED (another writer has it open),
+/* Start a writer on the Xapian database in directory `path`, opened as
+ * opts->open says. KS_XAP_OVERWRITE: an existing Xapian database at `path`
+ * is emptied NOW, not at commit; the directory is created if missing (its
+ * parent must exist). KS_XAP_OPEN / KS_XAP_CREATE_OR_OPEN continue from
+ * the database's last commit; an existing database must be a kosearch
+ * database of this analyzer version (KS_EINVAL / KS_EVERSION otherwise).
+ * A new database gets the kosearch metadata, committed at once when
+ * opts->atomic (so that readers can open it). Refuses a non-empty
+ * directory that is not a Xapian database (KS_EINVAL), so a native index
+ * or other files are never overwritten. opts may be NULL (defaults).
+ * Returns KS_OK, KS_EINVAL, KS_NOTFOUND (KS_XAP_OPEN: no database),
+ * KS_ELOCKED (another writer has it open: Xapian::DatabaseLockError),
  * KS_EVERSION, KS_ECORRUPT, KS_ENOMEM, KS_EXAPIAN (e.g. parent directory
  * missing, permission denied). On failure *out = NULL.
  * Close with ks_xap_writer_close. */
@@ -118,30 +145,56 @@ int ks_xap_writer_add(ks_xap_writer *w, const char *id, size_t id_len,
                       const char *json, size_t json_len,
                       const ks_xap_term *terms, size_t nterms, ks_err *err);
 
-/* Commit everything added so far (Xapian::WritableDatabase::commit). The
- * writer stays usable for more ks_xap_writer_add calls.
- * Atomicity: Xapian also commits on its own every flush_docs documents
- * (and at close), so an interrupted build leaves a partial database; build
- * into a temporary directory and rename it for all-or-nothing.
+/* Delete the document whose id is `id` (id_len 1..KS_XAP_MAX_ID bytes):
+ * Xapian::WritableDatabase::delete_document(id term). The writer sees its
+ * own uncommitted changes, so an id added since the last commit can be
+ * deleted, and an id deleted since is not found again. Returns KS_OK,
+ * KS_NOTFOUND (no document has this id; nothing changes, err untouched),
+ * KS_EINVAL (bad id length, writer failed earlier), KS_ENOMEM /
+ * KS_EXAPIAN (the writer is then failed). */
+int ks_xap_writer_delete(ks_xap_writer *w, const char *id, size_t id_len,
+                         ks_err *err);
+
+/* Commit everything changed so far (Xapian::WritableDatabase::commit, or
+ * commit_transaction when opts.atomic; a new transaction then starts). The
+ * commit also stores its commit number, one more than the previous one
+ * (metadata "kosearch:commit"; see ks_xap_writer_set_commit_number). The
+ * writer stays usable for more changes.
+ * Atomicity: without opts.atomic, Xapian also commits on its own every
+ * flush_docs documents (and at close), so an interrupted build leaves a
+ * partial database; build into a temporary directory and rename it for
+ * all-or-nothing, or use opts.atomic.
  * Returns KS_OK, KS_EINVAL (writer failed earlier), KS_ENOMEM, KS_EXAPIAN
- * (e.g. disk full; the writer is then failed). */
+ * (e.g. disk full; nothing of this commit is published and the writer is
+ * then failed). */
 int ks_xap_writer_commit(ks_xap_writer *w, ks_err *err);
+
+/* Make the next ks_xap_writer_commit store commit number n + 1 (the
+ * shards of one index keep equal numbers this way). Never fails. */
+void ks_xap_writer_set_commit_number(ks_xap_writer *w, uint64_t n);
 
 typedef struct ks_xap_writer_stats {
   uint64_t docs_added;    /* documents accepted by ks_xap_writer_add */
-  uint64_t docs_replaced; /* accepted documents that replaced an earlier id */
-  uint64_t docs_live;     /* documents in the database now */
+  uint64_t docs_replaced; /* accepted documents that replaced a live one
+                             (committed, or added by this writer) */
+  uint64_t docs_deleted;  /* documents deleted by ks_xap_writer_delete */
+  uint64_t docs_live;     /* documents in the database now, uncommitted
+                             changes included */
   uint64_t postings;      /* (term, document) pairs added, boolean id
                              terms excluded; replaced documents included */
   uint64_t positions;     /* term occurrences added (= sum of wdf) */
+  uint64_t commit_number; /* of the last commit (0: none yet) */
+  uint64_t revision;      /* Xapian revision of the last commit */
 } ks_xap_writer_stats;
 
-/* Fill *st (never fails; docs_live is 0 if Xapian cannot tell). */
+/* Fill *st (never fails; docs_live and revision are 0 if Xapian cannot
+ * tell). */
 void ks_xap_writer_get_stats(ks_xap_writer *w, ks_xap_writer_stats *st);
 
-/* Close the writer; NULL is allowed. NOTE: Xapian commits pending changes
- * when a writable database is closed, so documents added after the last
- * ks_xap_writer_commit are NOT discarded (unlike the native writer). */
+/* Close the writer; NULL is allowed. Without opts.atomic, Xapian commits
+ * pending changes when a writable database is closed, so documents added
+ * after the last ks_xap_writer_commit are NOT discarded (unlike the native
+ * writer); with opts.atomic they are. */
 void ks_xap_writer_close(ks_xap_writer *w);
 
 /* Which of `nshards` shards a document id belongs to: FNV-1a 64-bit hash of
@@ -196,6 +249,22 @@ int ks_xap_get_stats(ks_xap_db *db, ks_xap_stats *st, ks_err *err);
  * may be NULL). Both 0 when absent. Returns KS_OK, KS_EINVAL, KS_EXAPIAN. */
 int ks_xap_term_stats(ks_xap_db *db, int field, const char *term,
                       size_t len, uint64_t *df, uint64_t *cf, ks_err *err);
+
+/* What identifies the commit a sub-database of an open handle shows. */
+typedef struct ks_xap_sub_info {
+  int remote;             /* 1: a tcp:// shard */
+  char uuid[48];          /* Xapian's UUID of the database ("" if the
+                             backend has none); a rebuilt database has a
+                             new one */
+  uint64_t revision;      /* Xapian revision (local databases; 0 remote) */
+  uint64_t commit_number; /* kosearch:commit metadata (0: absent) */
+} ks_xap_sub_info;
+
+/* Fill *info for sub-database i (0..shards-1) of `db`, as of the snapshot
+ * `db` shows. Returns KS_OK, KS_EINVAL (no such sub-database),
+ * KS_EXAPIAN (e.g. a remote shard went away). */
+int ks_xap_sub_info_get(ks_xap_db *db, size_t i, ks_xap_sub_info *info,
+                        ks_err *err);
 
 /* Count the distinct terms of each field (walks Xapian's term list: cost
  * grows with the vocabulary; slow over remote shards). Either pointer may

@@ -77,6 +77,15 @@ int guarded(ks_err *err, const char *op, const char *what, F &&body) noexcept {
     return xap_fail(err, KS_ECORRUPT, op, what, e);
   } catch (const Xapian::DatabaseVersionError &e) {
     return xap_fail(err, KS_EVERSION, op, what, e);
+  } catch (const Xapian::DatabaseModifiedError &e) {
+    /* a reader's revision was overwritten by two later commits */
+    int rc = xap_fail(err, KS_EXAPIAN, op, what, e);
+    if (err) {
+      size_t n = strlen(err->msg);
+      snprintf(err->msg + n, sizeof err->msg - n,
+               " (the index changed under this handle: reopen it)");
+    }
+    return rc;
   } catch (const Xapian::Error &e) {
     return xap_fail(err, KS_EXAPIAN, op, what, e);
   } catch (const std::bad_alloc &) {
@@ -128,6 +137,7 @@ const char kFieldPrefix[KS_NFIELDS] = {'W', 'B'};
 const Xapian::valueno kIdSlot = 0;
 const char kMetaBackend[] = "kosearch:backend";
 const char kMetaTokVersion[] = "kosearch:tok_version";
+const char kMetaCommit[] = "kosearch:commit"; /* commit number, decimal */
 const size_t kShortIdMax = 240;   /* "Q:" + 240 bytes fits Xapian's 245 */
 const size_t kLongIdKeep = 200;   /* id bytes kept in a hashed id term */
 
@@ -199,6 +209,17 @@ int check_marker(const Xapian::Database &d, const char *op, const char *what,
   return KS_OK;
 }
 
+/* The commit number stored in a database (0 when absent or malformed). */
+uint64_t commit_number(const Xapian::Database &d) {
+  std::string v = d.get_metadata(kMetaCommit);
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9' || n > UINT64_MAX / 10) return 0;
+    n = n * 10 + (uint64_t)(c - '0');
+  }
+  return n;
+}
+
 }  // namespace
 
 /* ---- handles --------------------------------------------------------------- */
@@ -208,13 +229,17 @@ struct ks_xap_writer {
   std::string path;           /* for messages */
   ks_xap_writer_opts opts;
   int failed = KS_OK;         /* rc that made the writer unusable */
-  uint64_t added = 0, replaced = 0, postings = 0, positions = 0;
+  uint64_t added = 0, replaced = 0, deleted = 0, postings = 0, positions = 0;
+  uint64_t commit = 0;        /* commit number of the last commit */
+  uint64_t revision = 0;      /* Xapian revision of the last commit */
   uint32_t since_commit = 0;  /* documents added since the last commit */
   std::string term, idterm;   /* scratch */
 };
 
 struct ks_xap_db {
   Xapian::Database db;        /* one sub-database per shard */
+  std::vector<Xapian::Database> subs; /* the same, one by one */
+  std::vector<char> remote;   /* subs[i] is a tcp:// shard */
   uint32_t shards = 0;
   std::string label;          /* path or first spec, for messages */
 };
@@ -232,6 +257,8 @@ struct ks_xap_results {
 extern "C" void ks_xap_writer_opts_default(ks_xap_writer_opts *o) {
   o->flush_docs = 0;
   o->fsync = 1;
+  o->open = KS_XAP_OVERWRITE;
+  o->atomic = 0;
 }
 
 /* Contract: ks_xap.h. */
@@ -256,16 +283,37 @@ extern "C" int ks_xap_writer_open(const char *path,
   ks_xap_writer_opts o;
   ks_xap_writer_opts_default(&o);
   if (opts) o = *opts;
+  if (o.open != KS_XAP_OVERWRITE && o.open != KS_XAP_OPEN &&
+      o.open != KS_XAP_CREATE_OR_OPEN)
+    return ks_err_set(err, KS_EINVAL, "[xap][writer_open] %s: bad open mode %d",
+                      path, o.open);
   return guarded(err, "writer_open", path, [&]() -> int {
     ks_xap_writer *w = new_handle<ks_xap_writer>();
     try {
-      int flags = Xapian::DB_CREATE_OR_OVERWRITE;
+      int flags = o.open == KS_XAP_OPEN            ? Xapian::DB_OPEN
+                  : o.open == KS_XAP_CREATE_OR_OPEN ? Xapian::DB_CREATE_OR_OPEN
+                                                    : Xapian::DB_CREATE_OR_OVERWRITE;
       if (!o.fsync) flags |= Xapian::DB_NO_SYNC;
       w->db = Xapian::WritableDatabase(path, flags);
       w->path = path;
       w->opts = o;
-      w->db.set_metadata(kMetaBackend, "xapian");
-      w->db.set_metadata(kMetaTokVersion, std::to_string(KS_TOK_VERSION));
+      /* a database that has documents or our marker must be ours; an
+       * empty one without it is new (or was emptied) and gets the marker */
+      int fresh = w->db.get_metadata(kMetaBackend).empty() &&
+                  w->db.get_doccount() == 0;
+      int rc = fresh ? KS_OK : check_marker(w->db, "writer_open", path, err);
+      if (rc != KS_OK) {
+        free_handle(w);
+        return rc;
+      }
+      if (fresh) {
+        w->db.set_metadata(kMetaBackend, "xapian");
+        w->db.set_metadata(kMetaTokVersion, std::to_string(KS_TOK_VERSION));
+        if (o.atomic) w->db.commit(); /* readers can open the new database */
+      }
+      w->commit = commit_number(w->db);
+      w->revision = w->db.get_revision();
+      if (o.atomic) w->db.begin_transaction(true);
     } catch (...) {
       free_handle(w);
       throw;
@@ -329,7 +377,8 @@ extern "C" int ks_xap_writer_add(ks_xap_writer *w, const char *id,
     if (exists) w->replaced++;
     w->postings += doc.termlist_count() - 1; /* minus the id term */
     w->positions += nterms;
-    if (w->opts.flush_docs && ++w->since_commit >= w->opts.flush_docs) {
+    if (!w->opts.atomic && w->opts.flush_docs &&
+        ++w->since_commit >= w->opts.flush_docs) {
       w->db.commit();
       w->since_commit = 0;
     }
@@ -347,11 +396,58 @@ extern "C" int ks_xap_writer_commit(ks_xap_writer *w, ks_err *err) {
                       "[xap][commit] %s: writer failed earlier (%s); close it",
                       w->path.c_str(), ks_strerror(w->failed));
   int rc = guarded(err, "commit", w->path.c_str(), [&]() -> int {
-    w->db.commit();
+    w->db.set_metadata(kMetaCommit, std::to_string(w->commit + 1));
+    if (w->opts.atomic) {
+      w->db.commit_transaction();
+      w->commit++;
+      w->db.begin_transaction(true);
+    } else {
+      w->db.commit();
+      w->commit++;
+    }
+    w->revision = w->db.get_revision();
     w->since_commit = 0;
     return KS_OK;
   });
   if (rc != KS_OK) w->failed = rc;
+  return rc;
+}
+
+/* Contract: ks_xap.h. */
+extern "C" void ks_xap_writer_set_commit_number(ks_xap_writer *w, uint64_t n) {
+  if (w) w->commit = n;
+}
+
+/* Contract: ks_xap.h. The id term finds the document; for a hashed (long)
+ * id the id in value slot 0 must match too (two long ids may share the
+ * term, although the writer rejects the second one). */
+extern "C" int ks_xap_writer_delete(ks_xap_writer *w, const char *id,
+                                    size_t id_len, ks_err *err) {
+  if (!w) return ks_err_set(err, KS_EINVAL, "[xap][delete] no writer");
+  if (w->failed)
+    return ks_err_set(err, KS_EINVAL,
+                      "[xap][delete] %s: writer failed earlier (%s); close it",
+                      w->path.c_str(), ks_strerror(w->failed));
+  if (!id || id_len == 0 || id_len > KS_XAP_MAX_ID)
+    return ks_err_set(err, KS_EINVAL,
+                      "[xap][delete] %s: document id must be 1..%d bytes "
+                      "(got %zu)",
+                      w->path.c_str(), KS_XAP_MAX_ID, id ? id_len : 0);
+  int rc = guarded(err, "delete", w->path.c_str(), [&]() -> int {
+    int hashed = make_id_term(w->idterm, id, id_len);
+    /* the writable database counts its own uncommitted changes */
+    if (!w->db.term_exists(w->idterm)) return KS_NOTFOUND;
+    if (hashed) {
+      Xapian::PostingIterator p = w->db.postlist_begin(w->idterm);
+      std::string old = w->db.get_document(*p).get_value(kIdSlot);
+      if (old.size() != id_len || memcmp(old.data(), id, id_len) != 0)
+        return KS_NOTFOUND;
+    }
+    w->db.delete_document(w->idterm);
+    w->deleted++;
+    return KS_OK;
+  });
+  if (rc != KS_OK && rc != KS_NOTFOUND) w->failed = rc;
   return rc;
 }
 
@@ -362,8 +458,11 @@ extern "C" void ks_xap_writer_get_stats(ks_xap_writer *w,
   if (!w) return;
   st->docs_added = w->added;
   st->docs_replaced = w->replaced;
+  st->docs_deleted = w->deleted;
   st->postings = w->postings;
   st->positions = w->positions;
+  st->commit_number = w->commit;
+  st->revision = w->revision;
   guarded(NULL, "stats", "", [&]() -> int {
     st->docs_live = w->db.get_doccount();
     return KS_OK;
@@ -374,7 +473,9 @@ extern "C" void ks_xap_writer_get_stats(ks_xap_writer *w,
 extern "C" void ks_xap_writer_close(ks_xap_writer *w) {
   if (!w) return;
   guarded(NULL, "writer_close", "", [&]() -> int {
-    w->db.close(); /* commits pending changes (Xapian semantics) */
+    /* without opts.atomic this commits pending changes (Xapian
+     * semantics); with it, the open transaction is cancelled */
+    w->db.close();
     return KS_OK;
   });
   free_handle(w);
@@ -476,6 +577,8 @@ extern "C" int ks_xap_open_shards(const char *const *specs, size_t n,
       r = check_marker(sub, "open", spec, err);
       if (r) return r;
       db->db.add_database(sub);
+      db->subs.push_back(sub);
+      db->remote.push_back((char)is_tcp);
       db->shards++;
       return KS_OK;
     });
@@ -536,6 +639,23 @@ extern "C" int ks_xap_term_stats(ks_xap_db *db, int field, const char *term,
     make_term(t, kFieldPrefix[field], term, len);
     if (df) *df = db->db.get_termfreq(t);
     if (cf) *cf = db->db.get_collection_freq(t);
+    return KS_OK;
+  });
+}
+
+/* Contract: ks_xap.h. */
+extern "C" int ks_xap_sub_info_get(ks_xap_db *db, size_t i,
+                                   ks_xap_sub_info *info, ks_err *err) {
+  if (info) memset(info, 0, sizeof *info);
+  if (!db || !info || i >= db->subs.size())
+    return ks_err_set(err, KS_EINVAL, "[xap][sub_info] no sub-database %zu", i);
+  return guarded(err, "sub_info", db->label.c_str(), [&]() -> int {
+    const Xapian::Database &d = db->subs[i];
+    info->remote = db->remote[i];
+    std::string u = d.get_uuid();
+    snprintf(info->uuid, sizeof info->uuid, "%s", u.c_str());
+    info->revision = info->remote ? 0 : d.get_revision();
+    info->commit_number = commit_number(d);
     return KS_OK;
   });
 }
