@@ -674,6 +674,129 @@ static void test_errors(void **state) {
   ks_xap_results_free(NULL);
 }
 
+/* Open modes, atomic writers (one transaction per commit, dropped by
+ * close), deletion by id (short and long hashed ids, pending changes),
+ * commit numbers and sub-database information. */
+static void test_live_writer(void **state) {
+  (void)state;
+  const char *base = ks_test_tmpdir("xap_live_writer");
+  char path[4096], foreign[4096];
+  snprintf(path, sizeof path, "%s/db", base);
+  snprintf(foreign, sizeof foreign, "%s/foreign", base);
+  ks_err e;
+  ks_xap_writer_opts o;
+  ks_xap_writer_opts_default(&o);
+  assert_int_equal(o.open, KS_XAP_OVERWRITE);
+  assert_int_equal(o.atomic, 0);
+  o.fsync = 0;
+  o.atomic = 1;
+  ks_xap_writer *w = (ks_xap_writer *)1;
+  o.open = 7;
+  assert_int_equal(ks_xap_writer_open(path, &o, &w, &e), KS_EINVAL);
+  assert_null(w);
+  o.open = KS_XAP_OPEN;
+  assert_int_not_equal(ks_xap_writer_open(path, &o, &w, &e), KS_OK);
+  assert_null(w);
+
+  /* CREATE_OR_OPEN creates a database readers can open at once */
+  o.open = KS_XAP_CREATE_OR_OPEN;
+  assert_int_equal(ks_xap_writer_open(path, &o, &w, &e), KS_OK);
+  ks_xap_db *db = open_db(path);
+  ks_xap_stats st;
+  assert_int_equal(ks_xap_get_stats(db, &st, &e), KS_OK);
+  assert_int_equal(st.docs, 0);
+  char long_id[300];
+  memset(long_id, 'L', sizeof long_id);
+  add_doc(w, "a", "alpha");
+  add_doc(w, "b", "bravo");
+  assert_int_equal(ks_xap_writer_add(w, long_id, sizeof long_id, "{}", 2, term_buf,
+                                     parse_terms("charlie"), &e),
+                   KS_OK);
+  /* deletes see the writer's own pending changes */
+  assert_int_equal(ks_xap_writer_delete(w, "b", 1, &e), KS_OK);
+  assert_int_equal(ks_xap_writer_delete(w, "b", 1, &e), KS_NOTFOUND);
+  assert_int_equal(ks_xap_writer_delete(w, "zz", 2, &e), KS_NOTFOUND);
+  long_id[0] = 'M'; /* same length, another id, no document */
+  assert_int_equal(ks_xap_writer_delete(w, long_id, sizeof long_id, &e), KS_NOTFOUND);
+  long_id[0] = 'L';
+  assert_int_equal(ks_xap_writer_delete(w, "", 0, &e), KS_EINVAL);
+  ks_xap_writer_stats ws;
+  ks_xap_writer_get_stats(w, &ws);
+  assert_int_equal(ws.docs_live, 2);
+  assert_int_equal(ws.docs_deleted, 1);
+  assert_int_equal(ws.commit_number, 0);
+  /* readers do not see uncommitted changes */
+  assert_int_equal(ks_xap_get_stats(db, &st, &e), KS_OK);
+  assert_int_equal(st.docs, 0);
+  ks_xap_close(db);
+  db = open_db(path);
+  assert_int_equal(ks_xap_get_stats(db, &st, &e), KS_OK);
+  assert_int_equal(st.docs, 0);
+  ks_xap_close(db);
+  assert_int_equal(ks_xap_writer_commit(w, &e), KS_OK);
+  ks_xap_writer_get_stats(w, &ws);
+  assert_int_equal(ws.commit_number, 1);
+  uint64_t rev = ws.revision;
+  assert_true(rev > 0);
+  /* changes after the last commit are dropped by close */
+  add_doc(w, "c", "charlie");
+  assert_int_equal(ks_xap_writer_delete(w, long_id, sizeof long_id, &e), KS_OK);
+  ks_xap_writer_close(w);
+
+  db = open_db(path);
+  assert_int_equal(ks_xap_get_stats(db, &st, &e), KS_OK);
+  assert_int_equal(st.docs, 2);
+  char *json = NULL;
+  assert_int_equal(ks_xap_get(db, long_id, sizeof long_id, &json, NULL, &e), KS_OK);
+  ks_mem_free(json);
+  assert_int_equal(ks_xap_get(db, "c", 1, &json, NULL, &e), KS_NOTFOUND);
+  ks_xap_sub_info si;
+  assert_int_equal(ks_xap_sub_info_get(db, 0, &si, &e), KS_OK);
+  assert_int_equal(si.commit_number, 1);
+  assert_int_equal(si.revision, rev);
+  assert_int_equal(si.remote, 0);
+  assert_int_equal(strlen(si.uuid), 36);
+  ks_xap_close(db);
+
+  /* OPEN continues from the last commit: the long id, then upserts */
+  o.open = KS_XAP_OPEN;
+  assert_int_equal(ks_xap_writer_open(path, &o, &w, &e), KS_OK);
+  ks_xap_writer_get_stats(w, &ws);
+  assert_int_equal(ws.commit_number, 1);
+  assert_int_equal(ws.docs_live, 2);
+  add_doc(w, "a", "alpha again");
+  ks_xap_writer_get_stats(w, &ws);
+  assert_int_equal(ws.docs_replaced, 1);
+  assert_int_equal(ks_xap_writer_delete(w, long_id, sizeof long_id, &e), KS_OK);
+  ks_xap_writer_set_commit_number(w, 41);
+  assert_int_equal(ks_xap_writer_commit(w, &e), KS_OK);
+  ks_xap_writer_get_stats(w, &ws);
+  assert_int_equal(ws.commit_number, 42);
+  assert_true(ws.revision > rev);
+  ks_xap_writer_close(w);
+  db = open_db(path);
+  assert_int_equal(ks_xap_get_stats(db, &st, &e), KS_OK);
+  assert_int_equal(st.docs, 1);
+  ks_xap_close(db);
+
+  /* OPEN refuses a database of another analyzer version, or one that
+     kosearch did not write (xapian-metadata, from xapian-tools, edits the
+     metadata of a copy) */
+  if (ks_test_system("command -v xapian-metadata >/dev/null") != 0) return;
+  assert_int_equal(ks_test_system("cp -r '%s' '%s' && xapian-metadata set '%s' "
+                                  "kosearch:tok_version 0",
+                                  path, foreign, foreign),
+                   0);
+  assert_int_equal(ks_xap_writer_open(foreign, &o, &w, &e), KS_EVERSION);
+  assert_null(w);
+  assert_int_equal(ks_test_system("xapian-metadata set '%s' kosearch:backend ''", foreign), 0);
+  assert_int_equal(ks_xap_writer_open(foreign, &o, &w, &e), KS_EINVAL);
+  assert_non_null(strstr(e.msg, "not written by kosearch"));
+  o.open = KS_XAP_CREATE_OR_OPEN;
+  assert_int_equal(ks_xap_writer_open(foreign, &o, &w, &e), KS_EINVAL);
+  assert_null(w);
+}
+
 static void test_shard_of(void **state) {
   (void)state;
   /* stable FNV-1a: values must never change (shards built earlier) */
@@ -1214,6 +1337,7 @@ int main(void) {
       cmocka_unit_test(test_duplicate_ids),
       cmocka_unit_test(test_stored_json),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_live_writer),
       cmocka_unit_test(test_shard_of),
       cmocka_unit_test_setup_teardown(test_shards_local, shard_local_setup,
                                       NULL),
