@@ -11,10 +11,17 @@
  *     DIR/KOSEARCH-SHARDS "kosearch xapian shards N" (docs/xapian.md); a
  *     document goes to shard ks_xap_shard_of(id), so all versions of an id
  *     meet in one shard and replacement by id works;
- *   - atomic build: a writer writes only below "<dir>.tmp"; commit renames
- *     "<dir>" -> "<dir>.old", "<dir>.tmp" -> "<dir>" and removes
- *     "<dir>.old". Only directories that are missing, empty, kosearch
- *     Xapian databases or shard layouts are ever removed or replaced;
+ *   - live index (docs/xapian.md, "Live index"): a writer holds flock on
+ *     "<dir>"; an UPDATE writer opens every database of the index inside
+ *     a Xapian transaction per commit (upserts by id term, deletes);
+ *     a build (REPLACE, or no index yet) writes below "<dir>.tmp", which
+ *     its first commit swaps with "<dir>" (renameat2 RENAME_EXCHANGE) and
+ *     then continues as an UPDATE writer. Only directories that are
+ *     missing, empty, kosearch Xapian databases or shard layouts are ever
+ *     removed or replaced;
+ *   - the shards of a layout store one commit number per commit; readers
+ *     of a layout wait until the numbers agree (a commit in progress) and
+ *     ks_db_reopen compares UUIDs, revisions and commit numbers;
  *   - queries: the engine's clauses map one to one onto ks_xap_clause (a
  *     word clause's terms become leaves with wqf = their count in the
  *     clause; a phrase's base terms become phrase leaves with the native

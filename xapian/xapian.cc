@@ -22,6 +22,10 @@
  *     docs/xapian.md, "Xapian problems worked around").
  *   - A ks_xap_writer whose Xapian call failed is "failed": only close is
  *     allowed afterwards (its in-memory state may be inconsistent).
+ *   - An atomic writer (opts.atomic) always has a transaction open between
+ *     its calls: commit = commit_transaction + begin_transaction, and
+ *     close cancels it, so uncommitted changes never reach the disk's
+ *     published revision.
  */
 #include "ks_xap.h"
 

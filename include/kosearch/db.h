@@ -22,7 +22,9 @@
  * and remote xapian-tcpsrv servers ("tcp://HOST:PORT").
  *
  * Snapshots: a ks_db sees the index as it was committed when it was opened;
- * later commits by a writer are not seen by it (open a new one for them).
+ * later commits by a writer are not seen by it (ks_db_reopen moves to
+ * them). Xapian keeps a reader's revision only until the writer's second
+ * commit after it: then a search may fail with KS_EXAPIAN ("reopen it").
  *
  * Threading: a ks_db is used by one thread at a time. Give each thread its
  * own handle with ks_db_dup: for a native index the duplicate shares the
@@ -60,8 +62,9 @@ KS_API int ks_db_open_shards(const char *const *specs, size_t n, ks_db **out,
                              ks_err *err);
 
 /* A second handle on the same index and snapshot for another thread
- * (see Threading above). Returns KS_OK, KS_ENOMEM, or the backend's open
- * errors. Both handles are closed separately, in any order. */
+ * (see Threading above; Xapian: the index is opened again, at its latest
+ * commit). Returns KS_OK, KS_ENOMEM, or the backend's open errors. Both
+ * handles are closed separately, in any order. */
 KS_API int ks_db_dup(ks_db *db, ks_db **out, ks_err *err);
 
 /* Move to the index's latest commit: *out (out) receives a NEW handle on
@@ -116,7 +119,8 @@ typedef struct ks_db_stats {
   double avg_length;         /* xapian: average document length */
   uint32_t segments;         /* native: segments */
   uint32_t shards;           /* xapian: databases searched (>= 1) */
-  uint64_t generation;       /* native: commit number */
+  uint64_t generation;       /* native: commit number; xapian: revision
+                                of the first database */
   /* native: bytes per file kind */
   uint64_t bytes_tid, bytes_doc, bytes_pos, bytes_len, bytes_sto,
       bytes_del, bytes_manifest;

@@ -23,7 +23,8 @@
  *
  * Commit semantics: every change (adds, replacements, deletions) since the
  * previous commit is published by ks_writer_commit as one atomic unit:
- * after a crash at any moment either all of them are visible or none.
+ * after a crash at any moment either all of them are visible or none
+ * (Xapian shard layouts: per shard, docs/xapian.md "Live index").
  * Readers keep the snapshot they opened (ks_db_reopen moves to the latest
  * commit). The writer stays usable after a commit. Only one writer per
  * index: KS_ELOCKED.
@@ -176,12 +177,14 @@ typedef struct ks_writer_stats {
   uint32_t merges;          /* merges completed by this writer (native) */
   uint64_t merged_bytes;    /* bytes written by those merges (native; for
                                write amplification) */
-  uint64_t generation;      /* commit number of the last commit (native) */
+  uint64_t generation;      /* commit number of the last commit (native);
+                               Xapian: revision of the first database */
   size_t mem_used;          /* bytes currently buffered (native) */
 } ks_writer_stats;
 
 /* Fill *st (out) with the writer's counters so far (never fails). Fields a
- * backend cannot tell are 0 (Xapian: segments_flushed, mem_used). */
+ * backend cannot tell are 0 (Xapian: segments_flushed, mem_used, merges,
+ * merged_bytes; terms after a commit other than a build's first). */
 KS_API void ks_writer_get_stats(const ks_writer *w, ks_writer_stats *st);
 
 /* Release the writer. Without a successful commit, everything added is
