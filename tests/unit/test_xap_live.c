@@ -8,6 +8,9 @@
  * nothing changed, the old handle keeps its snapshot), REPLACE writers on
  * an existing index, the writer lock (KS_ELOCKED), writer statistics.
  *
+ * test_replace_under_readers: readers opening the index while REPLACE
+ * writers swap it in always find one whole version of it.
+ *
  * test_torn_layout: the shards of a layout committed one by one (a commit
  * in progress, or a crash between two shard commits): a reader waits for
  * equal commit numbers, and a writer opening the layout repairs them.
@@ -432,6 +435,67 @@ static void test_torn_layout(void **state) {
   ks_db_close(db);
 }
 
+/* ---- readers during REPLACE commits -------------------------------------- */
+
+typedef struct replacer {
+  char dir[4096];
+  uint32_t shards;
+  int rounds;
+  volatile int done;
+} replacer;
+
+/* Rebuild the index again and again, alternately with 3 and 5 documents. */
+static void *replacer_run(void *arg) {
+  replacer *rp = arg;
+  for (int r = 0; r < rp->rounds; r++) {
+    ks_writer *w = open_writer(rp->dir, "xapian", KS_WRITER_REPLACE, rp->shards, KS_OK);
+    int n = r % 2 ? 5 : 3;
+    for (int i = 0; i < n; i++) {
+      char id[16];
+      snprintf(id, sizeof id, "s%d", i);
+      add_doc(w, id, "sierra tango");
+    }
+    commit(w);
+    ks_writer_close(w);
+  }
+  rp->done = 1;
+  return NULL;
+}
+
+/* A reader opening the index while REPLACE writers swap it always finds
+ * a whole index: one of the two versions, never none, never a mix. */
+static void replace_under_readers(uint32_t shards) {
+  replacer rp = {.shards = shards, .rounds = 16};
+  snprintf(rp.dir, sizeof rp.dir, "%s/idx", ks_test_tmpdir("xap_live_swap"));
+  ks_writer *w = open_writer(rp.dir, "xapian", KS_WRITER_REPLACE, shards, KS_OK);
+  add_doc(w, "s0", "sierra");
+  add_doc(w, "s1", "sierra");
+  add_doc(w, "s2", "sierra");
+  commit(w);
+  ks_writer_close(w);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, replacer_run, &rp), 0);
+  int opens = 0;
+  while (!rp.done) {
+    ks_db *db = NULL;
+    ks_err e;
+    int rc = ks_db_open(rp.dir, &db, &e);
+    if (rc != KS_OK) fail_msg("open %d during a REPLACE: %s", opens, e.msg);
+    uint64_t n = ndocs(db);
+    if (n != 3 && n != 5) fail_msg("open %d: %llu documents", opens, (unsigned long long)n);
+    ks_db_close(db);
+    opens++;
+  }
+  pthread_join(th, NULL);
+  assert_true(opens > 0);
+}
+
+static void test_replace_under_readers(void **state) {
+  (void)state;
+  replace_under_readers(0);
+  replace_under_readers(2);
+}
+
 /* ---- random operations against a model ------------------------------------ */
 
 #define NIDS 48
@@ -697,6 +761,7 @@ int main(void) {
       cmocka_unit_test(test_live_database),
       cmocka_unit_test(test_live_shards),
       cmocka_unit_test(test_torn_layout),
+      cmocka_unit_test(test_replace_under_readers),
       cmocka_unit_test(test_random_ops),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
