@@ -8,7 +8,9 @@
  * gaps); +required / -excluded mapping; duplicate ids replaced (short,
  * capitalised and long hashed ids); stored JSON round trip; clear errors
  * (missing path, non-kosearch directory, locked writer, bad specs and
- * options, out of memory); and sharding: two xapian-tcpsrv processes on
+ * options, out of memory); live writers (open modes, one transaction per
+ * commit dropped by close, deletion by id, commit numbers, sub-database
+ * UUID/revision, ks_db_reopen over remote shards); and sharding: two xapian-tcpsrv processes on
  * 127.0.0.1, each serving half of a random corpus, must return the same
  * ids, scores (1e-12 relative: Xapian's summation order differs) and match
  * counts as one local database holding everything (also checked with two
@@ -49,6 +51,8 @@
 
 #include "ks_alloc.h"
 #include "index.h"
+#include "kosearch.h"
+#include "kosearch/xapian.h"
 #include "ks_test_util.h"
 #include "kosearch/tok.h"
 #include "ks_xap.h"
@@ -1303,6 +1307,47 @@ static void test_shards_remote(void **state) {
   assert_non_null(strstr(json, "\"id\":\"doc"));
   ks_mem_free(json);
   ks_xap_results_free(r);
+
+  /* live updates: a remote shard has no revision, but a UUID and the
+     commit number; ks_db_reopen over tcp:// specs opens new connections
+     and keeps them only if a shard changed */
+  ks_xap_sub_info si;
+  assert_int_equal(ks_xap_sub_info_get(sharded, 0, &si, &e), KS_OK);
+  assert_int_equal(si.remote, 1);
+  assert_int_equal(si.revision, 0);
+  assert_int_equal(si.commit_number, 1);
+  ks_xap_db *local = open_db(f->half[0]);
+  ks_xap_sub_info li;
+  assert_int_equal(ks_xap_sub_info_get(local, 0, &li, &e), KS_OK);
+  assert_string_equal(si.uuid, li.uuid);
+  ks_xap_close(local);
+  assert_int_equal(ks_xapian_register(&e), KS_OK);
+  ks_db *rd = NULL, *nd = (ks_db *)1;
+  assert_int_equal(ks_db_open_shards(specs, 2, &rd, &e), KS_OK);
+  assert_int_equal(ks_db_reopen(rd, &nd, &e), KS_OK);
+  assert_null(nd);
+  ks_db_stats st;
+  assert_int_equal(ks_db_get_stats(rd, &st, &e), KS_OK);
+  uint64_t before = st.docs;
+  assert_int_equal(st.generation, 1); /* a remote first shard: its commit number */
+  ks_xap_writer_opts o;
+  ks_xap_writer_opts_default(&o);
+  o.fsync = 0;
+  o.open = KS_XAP_OPEN;
+  o.atomic = 1;
+  ks_xap_writer *w = NULL;
+  assert_int_equal(ks_xap_writer_open(f->half[0], &o, &w, &e), KS_OK);
+  add_doc(w, "late", "w0 w1");
+  finish_writer(w);
+  assert_int_equal(ks_db_reopen(rd, &nd, &e), KS_OK);
+  assert_non_null(nd);
+  assert_int_equal(ks_db_get_stats(nd, &st, &e), KS_OK);
+  assert_int_equal(st.docs, before + 1);
+  assert_int_equal(st.generation, 2);
+  assert_int_equal(ks_db_get_stats(rd, &st, &e), KS_OK);
+  assert_int_equal(st.docs, before);
+  ks_db_close(nd);
+  ks_db_close(rd);
   ks_xap_close(sharded);
   ks_xap_close(one);
 }
