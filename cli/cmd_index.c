@@ -315,6 +315,7 @@ static int run_index(int argc, char **argv) {
 
   ks_writer_opts o;
   ks_writer_opts_default(&o);
+  o.mode = KS_WRITER_REPLACE; /* index builds a new index */
   o.backend = backend;
   o.shards = (uint32_t)nshards;
   if (mem_mb) o.mem_budget = (size_t)mem_mb << 20;
