@@ -12,6 +12,7 @@
  * segment the kept MANIFEST names. A crash anywhere before a MANIFEST
  * rename leaves files that the next writer's collection removes.
  */
+#define _GNU_SOURCE /* program_invocation_short_name */
 #include "writer_int.h"
 
 #include <dirent.h>
@@ -44,6 +45,24 @@ static int has_foreign_files(const char *dir) {
   return foreign;
 }
 
+/* Who holds the lock: "PROGRAM PID" in the LOCK file, written by the
+ * holder (informative only: the flock is the lock). */
+static void say_owner(int fd) {
+  char buf[96];
+  int n = snprintf(buf, sizeof buf, "%s %ld\n", program_invocation_short_name, (long)getpid());
+  if (ftruncate(fd, 0) == 0 && n > 0) (void)!pwrite(fd, buf, (size_t)n, 0);
+}
+
+static int locked(const char *dir, int fd, ks_err *err) {
+  char buf[96] = {0}, prog[64] = {0};
+  long pid = 0;
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n > 0 && sscanf(buf, "%63s %ld", prog, &pid) == 2 && pid > 0)
+    return ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer (%s, pid %ld)",
+                      dir, prog, pid);
+  return ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer", dir);
+}
+
 /* Contract: writer_int.h. */
 int ks_directory_lock(const char *dir, int *fd, ks_err *err) {
   int rc = KS_OK;
@@ -67,7 +86,9 @@ int ks_directory_lock(const char *dir, int *fd, ks_err *err) {
     else if ((*fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
       rc = ks_err_set(err, KS_EIO, "[idx][open] %s: %s", lp, strerror(errno));
     else if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
-      rc = ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer", dir);
+      rc = locked(dir, *fd, err);
+    else
+      say_owner(*fd);
     ks_free(lp);
   }
   return rc;
