@@ -315,8 +315,8 @@ static int run_index(int argc, char **argv) {
 
   ks_writer_opts o;
   ks_writer_opts_default(&o);
+  o.mode = KS_WRITER_REPLACE; /* index builds a new index */
   o.backend = backend;
-  o.mode = KS_WRITER_REPLACE; /* a run replaces what the index held */
   o.shards = (uint32_t)nshards;
   if (mem_mb) o.mem_budget = (size_t)mem_mb << 20;
   if (doc_mb) o.max_doc_bytes = (size_t)doc_mb << 20;
