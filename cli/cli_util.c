@@ -209,6 +209,48 @@ uint64_t cli_peak_rss(void) {
   return (uint64_t)ru.ru_maxrss * 1024u; /* Linux: kilobytes */
 }
 
+/* ---- indexes to write ------------------------------------------------------ */
+
+/* The shard count in DIR/KOSEARCH-SHARDS ("kosearch xapian shards N",
+ * docs/xapian.md), 0 when there is no such marker (one database). */
+static uint32_t shard_marker(const char *dir) {
+  char p[4096];
+  if ((size_t)snprintf(p, sizeof p, "%s/KOSEARCH-SHARDS", dir) >= sizeof p) return 0;
+  FILE *f = fopen(p, "r");
+  if (!f) return 0;
+  unsigned n = 0;
+  if (fscanf(f, "kosearch xapian shards %u", &n) != 1) n = 0;
+  fclose(f);
+  return n;
+}
+
+int cli_index_probe(const char *path, cli_index_info *info) {
+  memset(info, 0, sizeof *info);
+  ks_err e;
+  ks_err_clear(&e);
+  ks_db *db = NULL;
+  int rc = ks_db_open(path, &db, &e);
+  if (rc == KS_NOTFOUND) return CLI_OK;
+  if (rc != KS_OK) return cli_error("%s", cli_strip_tags(e.msg));
+  info->exists = 1;
+  info->backend = strcmp(ks_db_backend(db), "native") == 0 ? "native" : "xapian";
+  if (strcmp(info->backend, "xapian") == 0) info->shards = shard_marker(path);
+  ks_db_close(db);
+  return CLI_OK;
+}
+
+int cli_writer_open(const char *index, const ks_writer_opts *o, ks_writer **w) {
+  ks_err e;
+  ks_err_clear(&e);
+  int rc = ks_writer_open(index, o, w, &e);
+  if (rc == KS_ELOCKED)
+    return cli_error("%s (another kosearch index, add, delete or merge is writing to it; "
+                     "try again when it has finished)",
+                     cli_strip_tags(e.msg));
+  if (rc != KS_OK) return cli_error("%s", cli_strip_tags(e.msg));
+  return CLI_OK;
+}
+
 /* ---- query files ----------------------------------------------------------- */
 
 int cli_tsv_open(cli_tsv *t, const char *path) {
