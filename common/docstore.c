@@ -474,3 +474,20 @@ void ks_stow_abort(ks_stow *w) {
   ks_wfile_abort(&w->f);
   free_stow(w);
 }
+
+/* Contract: docstore_int.h. (Linear scan of the id table.) */
+int ks_segment_find_id(const ks_segment *seg, const char *id, size_t len,
+                       const uint8_t *deleted, uint32_t *local, ks_err *err) {
+  for (uint32_t d = seg->ndocs; d-- > 0;) {
+    if (deleted && (deleted[d >> 3] >> (d & 7)) & 1) continue;
+    const char *x;
+    size_t n;
+    int rc = ks_segment_doc_id(seg, d, &x, &n, err);
+    if (rc) return rc;
+    if (n == len && !memcmp(x, id, len)) {
+      *local = d;
+      return KS_OK;
+    }
+  }
+  return KS_NOTFOUND;
+}

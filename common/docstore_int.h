@@ -21,6 +21,13 @@
  * the segment is open; not NUL-terminated). KS_OK or KS_ECORRUPT. */
 int ks_segment_doc_id(const ks_segment *seg, uint32_t doc, const char **id,
                       size_t *len, ks_err *err);
+/* A document of `seg` whose id is `id` (len bytes) and that is not
+ * marked in `deleted` (bit d of byte d/8; NULL: no document is
+ * excluded), in *local. Several documents of a segment may share an id
+ * (all but one deleted): any unmarked one is returned.
+ * KS_OK, KS_NOTFOUND (none; err untouched), KS_ECORRUPT. */
+int ks_segment_find_id(const ks_segment *seg, const char *id, size_t len,
+                       const uint8_t *deleted, uint32_t *local, ks_err *err);
 /* The stored JSON object of `doc` appended to `out` (decompressed).
  * KS_OK, KS_ECORRUPT, KS_ENOMEM. */
 int ks_segment_doc_json(const ks_segment *seg, uint32_t doc, ks_buf *out,

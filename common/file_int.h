@@ -25,7 +25,7 @@
 
 #define KS_FILE_HEADER 16
 #define KS_FILE_FOOTER 4
-#define KS_FORMAT_VERSION 1
+#define KS_FORMAT_VERSION 2
 
 /* ---- reading ------------------------------------------------------------- */
 

@@ -20,6 +20,8 @@ typedef struct ks_manifest_seg {
   uint32_t segno;     /* segment number (file name NNNNNN) */
   uint32_t ndocs;     /* documents in the segment, incl. deleted */
   uint32_t ndeleted;  /* deleted documents (.del present when > 0) */
+  uint64_t del_gen;   /* generation of the commit that wrote its .del
+                         (file NNNNNN_G.del); 0 exactly when ndeleted = 0 */
 } ks_manifest_seg;
 
 typedef struct ks_manifest {
@@ -31,12 +33,22 @@ typedef struct ks_manifest {
   ks_manifest_seg *segs;    /* heap; freed by ks_manifest_free */
 } ks_manifest;
 
+/* Read DIR/MANIFEST (gen = 0) or the kept copy of commit `gen`,
+ * DIR/MANIFEST.<gen> (docs/live.md), into *m (zeroed first); every field
+ * is validated (docs/format/manifest.md, "A reader must reject"), the
+ * analyzer options included. KS_OK, KS_NOTFOUND (no such file),
+ * KS_EIO, KS_ECORRUPT, KS_EVERSION, KS_ENOMEM. */
+int ks_manifest_read_gen(const char *dir, uint64_t gen, ks_manifest *m,
+                         ks_err *err);
+
 /* Read DIR/MANIFEST into *m (zeroed first). KS_OK, KS_NOTFOUND (no
  * MANIFEST: not an index), KS_EIO, KS_ECORRUPT, KS_EVERSION, KS_ENOMEM.
  * On success free with ks_manifest_free; on failure nothing is held. */
 int ks_manifest_read(const char *dir, ks_manifest *m, ks_err *err);
 /* Atomically replace DIR/MANIFEST: write MANIFEST.tmp, fsync (if
- * do_fsync), rename, fsync the directory (if do_fsync). KS_OK, KS_EIO,
+ * do_fsync), hard-link it as DIR/MANIFEST.<generation> (the commit's kept
+ * copy, read by garbage collection while readers lease the commit),
+ * rename, fsync the directory (if do_fsync). KS_OK, KS_EIO,
  * KS_ENOMEM; on failure MANIFEST is unchanged and MANIFEST.tmp removed. */
 int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
                       ks_err *err);

@@ -37,10 +37,18 @@ static int open_kind(ks_segment *seg, ks_map *m, const char *ext,
 /* Contract: segment_int.h. */
 int ks_segment_open(const char *dir, uint32_t segno, int verify_all,
                     ks_segment **out, ks_err *err) {
+  return ks_segment_open_gen(dir, segno, 0, verify_all, out, err);
+}
+
+/* Contract: segment_int.h. */
+int ks_segment_open_gen(const char *dir, uint32_t segno, uint64_t del_gen, int verify_all,
+                        ks_segment **out, ks_err *err) {
   *out = NULL;
   ks_segment *seg = ks_calloc(1, sizeof *seg);
   if (!seg) return ks_err_set(err, KS_ENOMEM, "[seg][open] out of memory");
   seg->segno = segno;
+  seg->del_gen = del_gen;
+  __atomic_store_n(&seg->refs, 1, __ATOMIC_RELAXED);
   seg->dir = ks_strndup(dir, strlen(dir));
   int rc = seg->dir ? KS_OK : ks_err_set(err, KS_ENOMEM, "[seg][open] out of memory");
   if (!rc) rc = open_kind(seg, &seg->len, ".len", KS_MAGIC_LEN, KS_LEN_MIN_BODY, 1, err);
@@ -49,7 +57,7 @@ int ks_segment_open(const char *dir, uint32_t segno, int verify_all,
   if (!rc) rc = open_kind(seg, &seg->doc, ".doc", KS_MAGIC_DOC, KS_DATA_TRAILER, verify_all, err);
   if (!rc) rc = open_kind(seg, &seg->pos, ".pos", KS_MAGIC_POS, KS_DATA_TRAILER, verify_all, err);
   if (!rc) rc = open_kind(seg, &seg->sto, ".sto", KS_MAGIC_STO, KS_STO_TRAILER, verify_all, err);
-  if (!rc) rc = ks_deletions_attach(seg, verify_all, err);
+  if (!rc) rc = ks_deletions_attach(seg, del_gen, err);
   if (!rc) rc = ks_postings_attach(seg, err);
   if (!rc) rc = ks_dict_attach(seg, err);
   if (!rc) rc = ks_docstore_attach(seg, err);
@@ -63,8 +71,14 @@ int ks_segment_open(const char *dir, uint32_t segno, int verify_all,
 }
 
 /* Contract: segment_int.h. */
+ks_segment *ks_segment_ref(ks_segment *seg) {
+  __atomic_add_fetch(&seg->refs, 1, __ATOMIC_RELAXED);
+  return seg;
+}
+
+/* Contract: segment_int.h. */
 void ks_segment_close(ks_segment *seg) {
-  if (!seg) return;
+  if (!seg || __atomic_sub_fetch(&seg->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
   ks_map_close(&seg->tid);
   ks_map_close(&seg->doc);
   ks_map_close(&seg->pos);
@@ -80,6 +94,7 @@ uint32_t ks_segment_number(const ks_segment *seg) { return seg->segno; }
 uint32_t ks_segment_ndocs(const ks_segment *seg) { return seg->ndocs; }
 uint32_t ks_segment_nlive(const ks_segment *seg) { return seg->nlive; }
 uint64_t ks_segment_nterms(const ks_segment *seg) { return seg->nterms; }
+uint64_t ks_segment_del_gen(const ks_segment *seg) { return seg->del_gen; }
 
 /* Contract: segment_int.h. */
 uint64_t ks_segment_file_size(const ks_segment *seg, const char *ext) {

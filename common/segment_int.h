@@ -51,12 +51,22 @@ typedef struct ks_segment ks_segment;
  * Close with ks_segment_close. */
 int ks_segment_open(const char *dir, uint32_t segno, int verify_all,
                     ks_segment **out, ks_err *err);
+/* The same, with the deletions of generation del_gen (NNNNNN_G.del; 0 =
+ * none: what ks_segment_open does). A segment as a commit names it is
+ * (segno, del_gen), ks_manifest_seg. */
+int ks_segment_open_gen(const char *dir, uint32_t segno, uint64_t del_gen,
+                        int verify_all, ks_segment **out, ks_err *err);
+/* Segments are reference-counted so that snapshots can share them
+ * (ks_index_reopen): ks_segment_ref adds a reference (returns seg);
+ * ks_segment_close drops one and closes the segment with the last. */
+ks_segment *ks_segment_ref(ks_segment *seg);
 void ks_segment_close(ks_segment *seg);  /* NULL allowed */
 
 uint32_t ks_segment_number(const ks_segment *seg);
 uint32_t ks_segment_ndocs(const ks_segment *seg);     /* incl. deleted */
 uint32_t ks_segment_nlive(const ks_segment *seg);     /* excl. deleted */
 uint64_t ks_segment_nterms(const ks_segment *seg);
+uint64_t ks_segment_del_gen(const ks_segment *seg);   /* 0: no .del */
 /* Bytes of each file kind (for stats): kind is one of ".tid", ".doc", ... */
 uint64_t ks_segment_file_size(const ks_segment *seg, const char *ext);
 

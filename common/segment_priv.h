@@ -31,7 +31,6 @@
 #define KS_SKIP_ENTRY 20       /* last_doc, doc_off, pos_off, max_tf, min_len */
 #define KS_DATA_TRAILER 8      /* .doc/.pos: u64 data_end */
 #define KS_LEN_MIN_BODY (8 + 8 * KS_NFIELDS) /* ndocs, nfields, totals */
-#define KS_DEL_MIN_BODY 8      /* ndocs, ndeleted */
 #define KS_STO_TRAILER 32      /* ndocs, nblocks, index_off, idoff_off, ids_off */
 #define KS_STO_INDEX_ENTRY 20  /* first_doc, raw_len, offset(u64), comp_len */
 #define KS_STO_BLOCK_TARGET (16 * 1024) /* raw bytes per stored block */
@@ -60,7 +59,12 @@ struct ks_segment {
   uint64_t sto_ids_len;
   uint64_t sto_data_end;      /* = index_off */
   /* .del */
+  uint64_t del_gen;           /* its generation (0: none) */
   const uint8_t *delbits;     /* NULL when nothing is deleted */
+  size_t del_nterms;          /* deleted-term table */
+  const uint8_t *del_counts, *del_keyoff, *del_keys;
+  /* sharing between snapshots (ks_segment_ref) */
+  int refs;                   /* atomic */
 };
 
 /* ---- lengths.c ------------------------------------------------------------ */
@@ -70,10 +74,11 @@ int ks_lengths_attach(ks_segment *seg, ks_err *err);
 
 /* ---- deletions.c ---------------------------------------------------------- */
 
-/* Map NNNNNN.del if it exists (checking its CRC with verify_all), validate
- * it against ndocs, set delbits and nlive, and subtract the deleted
- * documents' lengths from total. Without the file nlive = ndocs. */
-int ks_deletions_attach(ks_segment *seg, int verify_all, ks_err *err);
+/* Map NNNNNN_G.del for G = del_gen > 0 (CRC always checked), validate it
+ * against ndocs and .len, set delbits, the deleted-term table and nlive,
+ * and subtract the deleted documents' lengths from total. del_gen = 0: no
+ * deletions, nlive = ndocs. */
+int ks_deletions_attach(ks_segment *seg, uint64_t del_gen, ks_err *err);
 
 /* ---- dict.c ----------------------------------------------------------------- */
 

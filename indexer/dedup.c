@@ -11,13 +11,16 @@
  *
  * Invariants: slots == 0 or a power of two >= 2 * count; ent[j] == 0 iff
  * slot j is empty; for a full slot, ids[off[j] .. off[j] + len[j]) is its
- * id and ent[j] - 1 the latest document with that id.
+ * id and ent[j] - 1 the latest document with that id, or ent[j] ==
+ * NO_DOC when that document was deleted by id (ks_dedup_remove).
  */
 #include "writer_int.h"
 
 #include <string.h>
 
 #include "ks_alloc.h"
+
+#define NO_DOC UINT64_MAX /* the id's document was deleted */
 
 static uint32_t id_hash(const char *s, size_t n) {
   uint32_t h = 2166136261u;
@@ -52,7 +55,7 @@ static int id_put(ks_dedup *d, const char *id, size_t n, uint64_t doc, uint64_t 
   size_t j = id_hash(id, n) & (d->slots - 1);
   while (d->ent[j]) {
     if (d->len[j] == n && !memcmp(d->ids.data + d->off[j], id, n)) {
-      *prev = d->ent[j] - 1;
+      *prev = d->ent[j] == NO_DOC ? UINT64_MAX : d->ent[j] - 1;
       d->ent[j] = doc + 1;
       return 0;
     }
@@ -85,6 +88,31 @@ int ks_dedup_add(ks_dedup *d, const char *id, size_t n, uint64_t doc, int *repla
     return KS_ENOMEM;
   *replaced = prev != UINT64_MAX;
   return KS_OK;
+}
+
+/* Contract: writer_int.h. */
+int ks_dedup_remove(ks_dedup *d, const char *id, size_t n, uint64_t *doc) {
+  if (!d->slots) return KS_NOTFOUND;
+  size_t j = id_hash(id, n) & (d->slots - 1);
+  while (d->ent[j]) {
+    if (d->len[j] == n && !memcmp(d->ids.data + d->off[j], id, n)) {
+      if (d->ent[j] == NO_DOC) return KS_NOTFOUND;
+      *doc = d->ent[j] - 1;
+      if (mark_deleted(d, *doc)) return KS_ENOMEM;
+      d->ent[j] = NO_DOC;
+      return KS_OK;
+    }
+    j = (j + 1) & (d->slots - 1);
+  }
+  return KS_NOTFOUND;
+}
+
+/* Contract: writer_int.h. */
+void ks_dedup_reset(ks_dedup *d) {
+  ks_buf_reset(&d->ids);
+  ks_buf_reset(&d->deleted);
+  if (d->slots) memset(d->ent, 0, d->slots * sizeof *d->ent);
+  d->count = 0;
 }
 
 /* Contract: writer_int.h. */

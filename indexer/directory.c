@@ -12,6 +12,7 @@
  * segment the kept MANIFEST names. A crash anywhere before a MANIFEST
  * rename leaves files that the next writer's collection removes.
  */
+#define _GNU_SOURCE /* program_invocation_short_name */
 #include "writer_int.h"
 
 #include <dirent.h>
@@ -25,6 +26,7 @@
 
 #include "dir_int.h"
 #include "ks_alloc.h"
+#include "lease_int.h"
 
 static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[idx][add] out of memory"); }
 
@@ -41,6 +43,24 @@ static int has_foreign_files(const char *dir) {
   }
   closedir(d);
   return foreign;
+}
+
+/* Who holds the lock: "PROGRAM PID" in the LOCK file, written by the
+ * holder (informative only: the flock is the lock). */
+static void say_owner(int fd) {
+  char buf[96];
+  int n = snprintf(buf, sizeof buf, "%s %ld\n", program_invocation_short_name, (long)getpid());
+  if (ftruncate(fd, 0) == 0 && n > 0) (void)!pwrite(fd, buf, (size_t)n, 0);
+}
+
+static int locked(const char *dir, int fd, ks_err *err) {
+  char buf[96] = {0}, prog[64] = {0};
+  long pid = 0;
+  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+  if (n > 0 && sscanf(buf, "%63s %ld", prog, &pid) == 2 && pid > 0)
+    return ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer (%s, pid %ld)",
+                      dir, prog, pid);
+  return ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer", dir);
 }
 
 /* Contract: writer_int.h. */
@@ -66,31 +86,108 @@ int ks_directory_lock(const char *dir, int *fd, ks_err *err) {
     else if ((*fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
       rc = ks_err_set(err, KS_EIO, "[idx][open] %s: %s", lp, strerror(errno));
     else if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
-      rc = ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer", dir);
+      rc = locked(dir, *fd, err);
+    else
+      say_owner(*fd);
     ks_free(lp);
   }
   return rc;
 }
 
-/* Contract: writer_int.h. */
-void ks_directory_collect_garbage(const char *dir, const ks_manifest *keep) {
+/* The segments (segno, del_gen) files must be kept for. */
+typedef struct keep_set {
+  ks_manifest_seg *e;
+  size_t n, cap;
+} keep_set;
+
+static void keep_add(keep_set *k, const ks_manifest *m, int *failed) {
+  for (uint32_t i = 0; i < m->nsegs; i++) {
+    if (k->n == k->cap) {
+      size_t cap = k->cap ? 2 * k->cap : 64;
+      ks_manifest_seg *p = ks_realloc(k->e, cap * sizeof *p);
+      if (!p) {
+        *failed = 1;
+        return;
+      }
+      k->e = p;
+      k->cap = cap;
+    }
+    k->e[k->n++] = m->segs[i];
+  }
+}
+
+static int keeps_segment(const keep_set *k, uint32_t segno) {
+  for (size_t i = 0; i < k->n; i++)
+    if (k->e[i].segno == segno) return 1;
+  return 0;
+}
+
+static int keeps_del(const keep_set *k, uint32_t segno, uint64_t gen) {
+  for (size_t i = 0; i < k->n; i++)
+    if (k->e[i].segno == segno && k->e[i].del_gen == gen) return 1;
+  return 0;
+}
+
+static void remove_name(const char *dir, const char *name) {
+  char *p = ks_dir_file(dir, name);
+  if (p) unlink(p);
+  ks_free(p);
+}
+
+/* Contract: writer_int.h.
+ *
+ * Pass 1 decides which commits stay: `keep`, and every older commit whose
+ * lease some reader holds (its kept MANIFEST.G names its files). A commit
+ * nobody leases loses its lease file (ks_lease_held) and its kept
+ * MANIFEST. Pass 2 removes the segment files and .del generations that
+ * no staying commit names. A reader can only lease the commit that is
+ * current when it checks (lease_int.h), so nothing it can still lease is
+ * ever removed. When anything cannot be decided (out of memory, a kept
+ * MANIFEST that cannot be read while leased), nothing is removed. */
+void ks_directory_collect_garbage(const char *dir, const ks_manifest *keep,
+                                  uint32_t reserved) {
   DIR *d = opendir(dir);
   if (!d) return;
+  keep_set k = {NULL, 0, 0};
+  int failed = 0;
+  if (keep) keep_add(&k, keep, &failed);
+  uint64_t cur = keep ? keep->generation : 0;
   struct dirent *e;
-  while ((e = readdir(d))) {
+  /* pass 1: commits */
+  while ((e = readdir(d)) && !failed) {
     uint32_t segno;
-    if (!ks_dir_own_name(e->d_name, &segno)) continue;
-    int drop = !strcmp(e->d_name, "MANIFEST.tmp");
-    if (segno != UINT32_MAX) {
-      drop = 1;
-      for (uint32_t i = 0; keep && i < keep->nsegs; i++)
-        if (keep->segs[i].segno == segno) drop = 0;
-    }
-    if (drop) {
-      char *p = ks_dir_file(dir, e->d_name);
-      if (p) unlink(p);
-      ks_free(p);
+    uint64_t gen;
+    int kind = ks_dir_name_kind(e->d_name, &segno, &gen);
+    if (kind == KS_NAME_TMP) {
+      remove_name(dir, e->d_name);
+    } else if (kind == KS_NAME_KEPT_MANIFEST && gen != cur) {
+      if (gen != 0 && ks_lease_held(dir, gen)) {
+        ks_manifest m;
+        ks_err err;
+        if (ks_manifest_read_gen(dir, gen, &m, &err) == KS_OK) {
+          keep_add(&k, &m, &failed);
+          ks_manifest_free(&m);
+        } else {
+          failed = 1;
+        }
+      } else {
+        remove_name(dir, e->d_name);
+      }
+    } else if (kind == KS_NAME_LEASE && gen != cur) {
+      (void)ks_lease_held(dir, gen); /* removes it unless held */
     }
   }
+  /* pass 2: segment files */
+  rewinddir(d);
+  while ((e = readdir(d)) && !failed) {
+    uint32_t segno;
+    uint64_t gen;
+    int kind = ks_dir_name_kind(e->d_name, &segno, &gen);
+    int drop = 0;
+    if (kind == KS_NAME_SEGMENT) drop = segno != reserved && !keeps_segment(&k, segno);
+    else if (kind == KS_NAME_DEL) drop = !keeps_del(&k, segno, gen);
+    if (drop) remove_name(dir, e->d_name);
+  }
   closedir(d);
+  ks_free(k.e);
 }

@@ -63,6 +63,13 @@ int ks_index_writer_open(const char *dir, const ks_writer_opts *opts,
     if (r == KS_OK) {
       w->have_old = 1;
       w->next_segno = w->old.next_segno;
+      if (w->old.tok_version != KS_TOK_VERSION)
+        rc = ks_err_set(err, KS_EVERSION, "[idx][open] %s was built with analyzer version %u, "
+                        "this program has version %u: rebuild it with `kosearch index`",
+                        dir, w->old.tok_version, (unsigned)KS_TOK_VERSION);
+      /* An update continues with the index's own analyzer options. */
+      else if (w->opts.mode != KS_WRITER_REPLACE) w->opts.tok = w->old.tok;
+      if (!rc && w->opts.mode != KS_WRITER_REPLACE) rc = ks_live_load(w, &w->old, err);
     } else if (r == KS_NOTFOUND) {
       ks_err_clear(err);
       w->next_segno = 1;
@@ -72,7 +79,13 @@ int ks_index_writer_open(const char *dir, const ks_writer_opts *opts,
       rc = ks_err_set(err, r, "%s (remove the directory to rebuild the index)", msg);
     }
   }
-  if (!rc) ks_directory_collect_garbage(dir, w->have_old ? &w->old : NULL);
+  w->replace_pending = w->opts.mode == KS_WRITER_REPLACE;
+  if (!rc && w->opts.mode != KS_WRITER_UPDATE && w->opts.mode != KS_WRITER_REPLACE)
+    rc = ks_err_set(err, KS_EINVAL, "[idx][open] unknown writer mode %d", w->opts.mode);
+  if (!rc) ks_directory_collect_garbage(dir, w->have_old ? &w->old : NULL, UINT32_MAX);
+  w->st.docs_live = ks_live_count(w);
+  w->st.generation = w->have_old ? w->old.generation : 0;
+  w->st.segments = w->nlive;
   if (!rc) rc = ks_tok_new(&w->opts.tok, &w->tok, err);
   if (!rc && w->opts.threads >= 2) {
     rc = ks_analysis_new(&w->analysis, &w->opts.tok, ks_index_writer_add_analyzed, w, err);
@@ -127,7 +140,10 @@ int ks_index_writer_add_analyzed(void *ctx, const ks_doc *d, const uint8_t *toks
     if (ks_buf_put_u32(&w->lens, doclen[f])) return oom(err);
   int replaced;
   if (ks_dedup_add(&w->dedup, d->id, d->id_len, w->ndocs_total, &replaced)) return oom(err);
+  if (!replaced && (rc = ks_index_writer_replace_live(w, d->id, d->id_len, &replaced, err)))
+    return rc;
   if (replaced) w->st.docs_replaced++;
+  w->dirty = 1;
   w->cur_ndocs++;
   w->ndocs_total++;
   w->st.docs_added++;
@@ -146,9 +162,8 @@ int ks_index_writer_add_analyzed(void *ctx, const ks_doc *d, const uint8_t *toks
 
 /* Contract: index_writer.h. */
 int ks_index_writer_add(ks_index_writer *w, const ks_doc *d, ks_err *err) {
-  if (w->broken || w->committed)
-    return ks_err_set(err, KS_EINVAL, "[idx][add] writer is %s",
-                      w->committed ? "already committed" : "unusable after an earlier error");
+  if (w->broken)
+    return ks_err_set(err, KS_EINVAL, "[idx][add] writer is unusable after an earlier error");
   int rc = ks_doc_validate(d, w->opts.max_doc_bytes, err);
   if (rc) return rc;
   uint64_t queued = w->analysis ? ks_analysis_queued(w->analysis) : 0;
@@ -169,7 +184,6 @@ int ks_index_writer_add(ks_index_writer *w, const ks_doc *d, ks_err *err) {
 /* Contract: index_writer.h. */
 void ks_index_writer_get_stats(const ks_index_writer *w, ks_writer_stats *st) {
   *st = w->st;
-  st->docs_live = w->st.docs_added - w->st.docs_replaced;
   st->mem_used = (w->mi ? ks_memindex_bytes(w->mi) : 0) + w->lens.cap +
                  ks_flush_in_flight_bytes(w) + ks_dedup_bytes(&w->dedup);
 }
@@ -177,20 +191,24 @@ void ks_index_writer_get_stats(const ks_index_writer *w, ks_writer_stats *st) {
 /* Contract: index_writer.h. */
 void ks_index_writer_close(ks_index_writer *w) {
   if (!w) return;
+  ks_index_writer_finish_merge(w);
   ks_analysis_free(w->analysis);
   ks_flush_stop(w);
+  ks_policy_stop(w);
   ks_buf_free(&w->toks);
   ks_memindex_free(w->mi);
   ks_stow_abort(w->sto);
-  if (!w->committed && w->lock_fd >= 0 && w->tok) {
+  if (w->lock_fd >= 0 && w->tok) {
     /* Remove this writer's uncommitted segment files. */
-    ks_directory_collect_garbage(w->dir, w->have_old ? &w->old : NULL);
+    ks_directory_collect_garbage(w->dir, w->have_old ? &w->old : NULL, UINT32_MAX);
   }
   ks_tok_free(w->tok);
   ks_manifest_free(&w->old);
   ks_free(w->segs);
   ks_buf_free(&w->lens);
   ks_dedup_free(&w->dedup);
+  ks_live_free(w);
+  ks_buf_free(&w->scratch);
   if (w->lock_fd >= 0) close(w->lock_fd);
   ks_free(w->dir);
   ks_free(w);

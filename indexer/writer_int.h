@@ -15,7 +15,11 @@
  *                previous batch;
  *   flush.c      writing a full segment (on the caller's thread or on the
  *                flusher thread) and the list of written segments;
- *   commit.c     merge or deletion files, MANIFEST, garbage collection.
+ *   live.c       the segments of the index (committed, or flushed and
+ *                settled): id lookup, deletions, their .del files;
+ *   delstats.c   the term statistics of deleted documents (re-analysis);
+ *   policy.c     the merge policy and the background merge;
+ *   commit.c     settling, merges, MANIFEST, garbage collection.
  *
  * Threads (opts.threads >= 2; everything else is on the caller's thread):
  * the analysis thread (analysis.c), the flusher (flush.c), and the helpers
@@ -30,11 +34,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deletions_int.h"
 #include "docstore_int.h"
 #include "index_writer.h"
 #include "ks_buf.h"
 #include "manifest_int.h"
 #include "memindex_int.h"
+#include "segment_int.h"
 #include "worker_int.h"
 
 /* ---- dedup.c -----------------------------------------------------------------
@@ -53,6 +59,13 @@ typedef struct ks_dedup {
 
 /* A zeroed ks_dedup is empty and valid. Release with ks_dedup_free. */
 void ks_dedup_free(ks_dedup *d);
+/* Forget the id (n bytes) of a document deleted by ks_writer_delete: if
+ * a session document has it, that document is marked deleted, the id no
+ * longer names a live document, and *doc is its global number (KS_OK);
+ * KS_NOTFOUND if no live session document has it; KS_ENOMEM. */
+int ks_dedup_remove(ks_dedup *d, const char *id, size_t n, uint64_t *doc);
+/* Forget everything (after the session's segments are settled). */
+void ks_dedup_reset(ks_dedup *d);
 /* Record that global document `doc` has id (n bytes). If the id was seen,
  * the document it named is marked deleted and *replaced = 1, else 0.
  * KS_OK or KS_ENOMEM (nothing changed then, except possibly the growth of
@@ -71,6 +84,108 @@ uint8_t *ks_dedup_bitmap(const ks_dedup *d, uint64_t base, uint32_t ndocs,
 size_t ks_dedup_id_bytes(const ks_dedup *d);
 /* Bytes held in all (id text, table, bitmap; for stats). */
 size_t ks_dedup_bytes(const ks_dedup *d);
+
+/* ---- delstats.c --------------------------------------------------------------
+ * The term statistics of a segment's deleted documents (for its .del):
+ * for each term, how many deleted documents contain it. */
+
+typedef struct ks_delstats_slot {
+  uint32_t off, len;    /* the key's bytes in keys */
+  uint32_t count;       /* 0: empty slot */
+  uint64_t stamp;       /* last document that counted it */
+} ks_delstats_slot;
+
+typedef struct ks_delstats {
+  ks_buf keys;
+  ks_delstats_slot *tab;
+  size_t slots, n;
+  uint64_t stamp;
+} ks_delstats;
+
+/* A zeroed ks_delstats is empty. Add the table of seg's current .del.
+ * KS_OK or KS_ENOMEM. */
+int ks_delstats_load(ks_delstats *ds, const ks_segment *seg, ks_err *err);
+/* Add the terms of document `doc` of seg, re-analyzed from its stored
+ * JSON with tok (the index's analyzer options); scratch is a work buffer.
+ * KS_OK, KS_ECORRUPT, KS_ENOMEM, the analyzer's errors. */
+int ks_delstats_add_doc(ks_delstats *ds, ks_tok *tok, const ks_segment *seg,
+                        uint32_t doc, ks_buf *scratch, ks_err *err);
+/* The table sorted by key in *out (ks_free it; keys borrowed from ds),
+ * *n entries. KS_OK or KS_ENOMEM. */
+int ks_delstats_table(const ks_delstats *ds, ks_deleted_term **out, size_t *n,
+                      ks_err *err);
+void ks_delstats_free(ks_delstats *ds);
+
+/* ---- live.c -------------------------------------------------------------------
+ * The segments of the index in document order: those of the commit the
+ * writer continues from, then those it settled (flushed and handed over
+ * from the session: settle in commit.c). Each has its current deletions
+ * (the .del on disk plus those made since), and the documents deleted
+ * since its .del was written, whose statistics the next .del must add. */
+
+typedef struct ks_live_seg {
+  uint32_t segno, ndocs;
+  uint32_t ndeleted;    /* current, pending deletions included */
+  uint64_t del_gen;     /* its .del on disk (0: none) */
+  ks_segment *seg;      /* opened on first use (ks_live_open) */
+  uint8_t *del;         /* current bitmap (ndocs bits), NULL until needed */
+  uint32_t *pending;    /* documents deleted since del_gen */
+  size_t npending, pcap;
+  int merging;          /* an input of the merge in flight */
+} ks_live_seg;
+
+/* Take the segments of commit m as the live list. KS_OK or KS_ENOMEM. */
+int ks_live_load(ks_index_writer *w, const ks_manifest *m, ks_err *err);
+/* Append a settled segment (deleted: its bitmap, taken over, or NULL;
+ * count set bits). KS_OK or KS_ENOMEM (deleted is freed then). */
+int ks_live_append(ks_index_writer *w, uint32_t segno, uint32_t ndocs,
+                   uint8_t *deleted, uint32_t count, ks_err *err);
+/* Open live segment i if it is not open. KS_OK or ks_segment_open's. */
+int ks_live_open(ks_index_writer *w, uint32_t i, ks_err *err);
+/* The live document with this id: *seg (index into w->live) and *local.
+ * KS_OK, KS_NOTFOUND (err untouched), KS_ECORRUPT, KS_EIO, KS_ENOMEM. */
+int ks_live_find(ks_index_writer *w, const char *id, size_t len, uint32_t *seg,
+                 uint32_t *local, ks_err *err);
+/* Mark document `local` of live segment i deleted. KS_OK or KS_ENOMEM. */
+int ks_live_delete(ks_index_writer *w, uint32_t i, uint32_t local, ks_err *err);
+/* Write NNNNNN_<gen>.del for every live segment with pending deletions
+ * (statistics: its current .del's plus the pending documents'); their
+ * del_gen becomes gen. KS_OK, KS_EIO, KS_ENOMEM, KS_ECORRUPT. */
+int ks_live_write_deletions(ks_index_writer *w, uint64_t gen, ks_err *err);
+/* Replace live segments [i, i + n) by one segment (segno, ndocs, no
+ * deletions), closing theirs. */
+void ks_live_replace(ks_index_writer *w, uint32_t i, uint32_t n, uint32_t segno,
+                     uint32_t ndocs);
+/* Fill m->nsegs/segs from the live list (m->segs allocated). */
+int ks_live_manifest(const ks_index_writer *w, ks_manifest *m, ks_err *err);
+/* Live documents over the list. */
+uint64_t ks_live_count(const ks_index_writer *w);
+void ks_live_free(ks_index_writer *w);
+
+/* ---- policy.c ------------------------------------------------------------------
+ * The merge policy (docs/live.md): logarithmic levels of KS_MERGE_FACTOR
+ * adjacent segments, reclaiming deletions; one merge at a time, on the
+ * merge thread (threaded writers) or at commit. */
+
+#define KS_MERGE_FACTOR 10        /* segments merged at once, per level */
+#define KS_MERGE_MIN_DOCS 1000    /* live documents of a level-0 segment */
+#define KS_MERGE_DELETED_PCT 30   /* a segment with more deleted is rewritten */
+
+/* Start a merge if the policy asks for one and none is in flight (on the
+ * merge thread, or at once without one). KS_OK or an error (the writer is
+ * then broken). */
+int ks_policy_maybe_merge(ks_index_writer *w, ks_err *err);
+/* If a merge has finished (wait = 1: wait for the one in flight), install
+ * its result into the live list, carrying over the deletions made since it
+ * started. KS_OK or the merge's error. */
+int ks_policy_collect(ks_index_writer *w, int wait, ks_err *err);
+/* Merge until at most max_segments remain (and, for 1, no deletions). */
+int ks_policy_force(ks_index_writer *w, uint32_t max_segments, ks_err *err);
+/* The segment number the merge in flight writes (UINT32_MAX: none). */
+uint32_t ks_policy_reserved(const ks_index_writer *w);
+/* Stop the merge thread (an unfinished merge's output is left for garbage
+ * collection). */
+void ks_policy_stop(ks_index_writer *w);
 
 /* ---- analysis.c --------------------------------------------------------------
  * A document's terms are first written to a token buffer, one record per
@@ -166,10 +281,14 @@ void ks_flush_stop(ks_index_writer *w);
  * soon as it is open; -1 before), closed by the caller. KS_OK, KS_EIO,
  * KS_EINVAL, KS_ELOCKED, KS_ENOMEM. */
 int ks_directory_lock(const char *dir, int *fd, ks_err *err);
-/* Remove the segment files (and MANIFEST.tmp) of `dir` not named by `keep`
- * (NULL: every segment file). Errors are ignored: what remains is removed
- * by the next collection. Call with the lock held. */
-void ks_directory_collect_garbage(const char *dir, const ks_manifest *keep);
+/* Remove the files of `dir` that neither the commit `keep` (NULL: none)
+ * nor any commit a reader leases (docs/live.md) needs, nor segment
+ * `reserved` (UINT32_MAX: none; a merge in flight writes it): segment
+ * files, .del generations, kept MANIFEST.G copies, unlocked LEASE.G files
+ * and MANIFEST.tmp. Errors are ignored: what remains is removed by the next
+ * collection. Call with the lock held. */
+void ks_directory_collect_garbage(const char *dir, const ks_manifest *keep,
+                                  uint32_t reserved);
 
 /* ---- writer.c ------------------------------------------------------------------------ */
 
@@ -193,12 +312,21 @@ struct ks_index_writer {
   uint32_t cur_segno;
   uint32_t cur_ndocs;
   ks_buf lens;          /* u32 per (doc, field) of the current segment */
-  /* all segments written by this writer */
+  /* the session: segments flushed since the last settle */
   ks_flushed *segs;
   uint32_t nsegs, segs_cap;
-  uint64_t ndocs_total; /* global documents, incl. replaced */
-  ks_dedup dedup;       /* ids and replaced documents */
-  int committed, broken;
+  uint64_t ndocs_total; /* session documents, incl. replaced */
+  ks_dedup dedup;       /* session ids and replaced documents */
+  /* the index: committed and settled segments (live.c) */
+  ks_live_seg *live;
+  uint32_t nlive, live_cap;
+  int replace_pending;  /* KS_WRITER_REPLACE before its first commit */
+  ks_buf scratch;       /* stored JSON being re-analyzed */
+  /* the merge in flight (policy.c) */
+  ks_worker *merger;
+  struct ks_merge_job *mjob; /* NULL: none in flight */
+  int broken;
+  int dirty;            /* changes (adds, deletions) since the last commit */
   ks_writer_stats st;
 };
 
@@ -209,5 +337,16 @@ struct ks_index_writer {
 int ks_index_writer_add_analyzed(void *w, const ks_doc *d, const uint8_t *toks,
                                  size_t ntok_bytes,
                                  const uint32_t doclen[KS_NFIELDS], ks_err *err);
+
+/* commit.c: if a live (committed or settled) document has this id, mark
+ * it deleted (*replaced = 1): an added document replaces it. KS_OK or
+ * ks_live_find's errors. */
+int ks_index_writer_replace_live(ks_index_writer *w, const char *id, size_t len,
+                                 int *replaced, ks_err *err);
+
+/* commit.c: at close, with nothing uncommitted, wait for the merge in
+ * flight and publish it (a commit that changes no live document). Errors
+ * are ignored: the previous commit stays. */
+void ks_index_writer_finish_merge(ks_index_writer *w);
 
 #endif /* KS_WRITER_INT_H */

@@ -19,6 +19,7 @@
 #include "deletions_int.h"
 #include "docstore_int.h"
 #include "ks_alloc.h"
+#include "lease_int.h"
 #include "ks_buf.h"
 #include "lengths_int.h"
 
@@ -36,9 +37,19 @@ static void drop_segments(ks_index *ix) {
   for (int f = 0; f < KS_NFIELDS; f++) ix->field_total[f] = 0;
 }
 
-/* Open every segment listed in ix->man and compute bases and totals.
- * On failure everything opened here is closed again. */
-static int open_segments(ks_index *ix, ks_err *err) {
+/* The segment (segno, del_gen) of `prev`, if it has it: snapshots share
+ * unchanged segments (ks_index_reopen). */
+static ks_segment *shared_segment(const ks_index *prev, const ks_manifest_seg *ms) {
+  if (!prev) return NULL;
+  for (uint32_t s = 0; s < prev->nsegs; s++)
+    if (prev->man.segs[s].segno == ms->segno && prev->man.segs[s].del_gen == ms->del_gen)
+      return ks_segment_ref(prev->segs[s]);
+  return NULL;
+}
+
+/* Open every segment listed in ix->man (or share it with prev) and compute
+ * bases and totals. On failure everything opened here is closed again. */
+static int open_segments(ks_index *ix, const ks_index *prev, ks_err *err) {
   const ks_manifest *m = &ix->man;
   ix->segs = ks_calloc(m->nsegs ? m->nsegs : 1, sizeof *ix->segs);
   ix->base = ks_calloc((size_t)m->nsegs + 1, sizeof *ix->base);
@@ -49,11 +60,10 @@ static int open_segments(ks_index *ix, ks_err *err) {
   }
   uint64_t base = 0;
   for (uint32_t s = 0; s < m->nsegs; s++) {
-    ks_segment *seg = NULL;
-    /* verify_all: every CRC is checked once at open (about 0.15 s for a
-     * 500 MB index), so a damaged file is refused rather than giving wrong
-     * results later. */
-    int rc = ks_segment_open(ix->dir, m->segs[s].segno, 1, &seg, err);
+    ks_segment *seg = shared_segment(prev, &m->segs[s]);
+    int rc = KS_OK;
+    if (!seg)
+      rc = ks_segment_open_gen(ix->dir, m->segs[s].segno, m->segs[s].del_gen, 1, &seg, err);
     if (rc != KS_OK) {
       drop_segments(ix);
       return rc;
@@ -110,14 +120,50 @@ static int read_manifest(ks_index *ix, ks_err *err) {
   return KS_OK;
 }
 
-/* Contract: index.h. */
-int ks_index_open(const char *dir, ks_index **out, ks_err *err) {
-  if (!out) return ks_err_set(err, KS_EINVAL, "[srch][open] out is NULL");
-  *out = NULL;
-  if (!dir || !*dir)
-    return ks_err_set(err, KS_EINVAL, "[srch][open] no index directory");
+/* The generation of DIR/MANIFEST now, 0 if it cannot be read. */
+static uint64_t current_generation(const char *dir) {
+  ks_manifest m;
+  ks_err e;
+  if (ks_manifest_read(dir, &m, &e) != KS_OK) return 0;
+  uint64_t g = m.generation;
+  ks_manifest_free(&m);
+  return g;
+}
+
+/* Open the current commit as ix's snapshot (sharing prev's unchanged
+ * segments): read the MANIFEST, lease its commit, make sure it is still
+ * the current one (only then is the lease a guarantee), open the
+ * segments. A commit published meanwhile means starting over with it
+ * (docs/live.md). */
+static int open_snapshot(ks_index *ix, const ks_index *prev, ks_err *err) {
+  int rc = KS_OK;
+  for (int attempt = 0; attempt < KS_INDEX_OPEN_RETRIES; attempt++) {
+    if ((rc = read_manifest(ix, err)) != KS_OK) return rc;
+    uint64_t gen = ix->man.generation;
+    rc = ks_lease_acquire(ix->dir, gen, &ix->lease, err);
+    if (rc == KS_OK && current_generation(ix->dir) == gen) {
+      rc = open_segments(ix, prev, err);
+      if (rc == KS_OK) return KS_OK;
+      if (rc != KS_EIO && rc != KS_NOTFOUND) return rc;
+      /* A file of a current, leased commit is missing: a real error,
+       * unless a commit was published since (a reader without a lease). */
+      if (current_generation(ix->dir) == gen) return rc;
+    } else if (rc != KS_OK) {
+      return rc;
+    }
+    ks_lease_release(&ix->lease);
+    ks_manifest_free(&ix->man);
+  }
+  return rc != KS_OK ? rc
+                     : ks_err_set(err, KS_EIO, "[srch][open] %s: the index changed %d times "
+                                  "while it was being opened", ix->dir, KS_INDEX_OPEN_RETRIES);
+}
+
+/* A new, empty ks_index for `dir`. */
+static int index_new(const char *dir, ks_index **out, ks_err *err) {
   ks_index *ix = ks_calloc(1, sizeof *ix);
   if (!ix) return ks_err_set(err, KS_ENOMEM, "[srch][open] out of memory");
+  ix->lease.fd = -1;
   ix->dir = ks_strndup(dir, strlen(dir));
   if (!ix->dir) {
     ks_free(ix);
@@ -128,27 +174,19 @@ int ks_index_open(const char *dir, ks_index **out, ks_err *err) {
     ks_free(ix);
     return ks_err_set(err, KS_ENOMEM, "[srch][open] cannot create a mutex");
   }
+  *out = ix;
+  return KS_OK;
+}
 
-  int rc = read_manifest(ix, err);
-  for (int attempt = 0; rc == KS_OK; attempt++) {
-    rc = open_segments(ix, err);
-    if (rc == KS_OK) break;
-    if ((rc != KS_EIO && rc != KS_NOTFOUND) ||
-        attempt + 1 >= KS_INDEX_OPEN_RETRIES)
-      break;
-    /* A segment vanished: did a writer publish a new commit meanwhile? */
-    uint64_t gen = ix->man.generation;
-    ks_manifest_free(&ix->man);
-    ks_err again;
-    int rc2 = read_manifest(ix, &again);
-    if (rc2 != KS_OK) {
-      if (err) *err = again;
-      rc = rc2;
-      break;
-    }
-    if (ix->man.generation == gen) break; /* same commit: a real error */
-    rc = KS_OK;                            /* retry with the new commit */
-  }
+/* Contract: index.h. */
+int ks_index_open(const char *dir, ks_index **out, ks_err *err) {
+  if (!out) return ks_err_set(err, KS_EINVAL, "[srch][open] out is NULL");
+  *out = NULL;
+  if (!dir || !*dir)
+    return ks_err_set(err, KS_EINVAL, "[srch][open] no index directory");
+  ks_index *ix = NULL;
+  int rc = index_new(dir, &ix, err);
+  if (rc == KS_OK) rc = open_snapshot(ix, NULL, err);
   if (rc != KS_OK) {
     ks_index_close(ix);
     return rc;
@@ -158,9 +196,31 @@ int ks_index_open(const char *dir, ks_index **out, ks_err *err) {
 }
 
 /* Contract: index.h. */
+int ks_index_reopen(ks_index *ix, ks_index **out, ks_err *err) {
+  *out = NULL;
+  if (!ix) return ks_err_set(err, KS_EINVAL, "[srch][reopen] NULL index");
+  ks_manifest m;
+  int rc = ks_manifest_read(ix->dir, &m, err);
+  if (rc != KS_OK) return rc;
+  uint64_t gen = m.generation;
+  ks_manifest_free(&m);
+  if (gen == ix->man.generation) return KS_OK;
+  ks_index *nix = NULL;
+  rc = index_new(ix->dir, &nix, err);
+  if (rc == KS_OK) rc = open_snapshot(nix, ix, err);
+  if (rc != KS_OK) {
+    ks_index_close(nix);
+    return rc;
+  }
+  *out = nix;
+  return KS_OK;
+}
+
+/* Contract: index.h. */
 void ks_index_close(ks_index *ix) {
   if (!ix) return;
   drop_segments(ix);
+  ks_lease_release(&ix->lease);
   ks_manifest_free(&ix->man);
   for (int i = 0; i < ix->ntok; i++) ks_tok_free(ix->tok_pool[i]);
   pthread_mutex_destroy(&ix->tok_lock);
@@ -267,8 +327,3 @@ void ks_index_tok_release(ks_index *ix, ks_tok *tok) {
   ks_tok_free(tok);
 }
 
-/* Contract: index.h. */
-int ks_index_reopen(ks_index *ix, ks_index **out, ks_err *err) {
-  (void)ix; *out = NULL;
-  return ks_err_set(err, KS_EUNSUPPORTED, "[srch][reopen] not implemented yet");
-}

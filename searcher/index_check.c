@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deletions_int.h"
 #include "dict_int.h"
 #include "ks_alloc.h"
 #include "lengths_int.h"
@@ -81,7 +82,7 @@ static void say(const check_ctx *c, const char *fmt, ...) {
 static int check_segment(const char *dir, const ks_manifest_seg *ms,
                          const check_ctx *c, ks_err *err) {
   ks_segment *seg = NULL;
-  int rc = ks_segment_open(dir, ms->segno, 1, &seg, err);
+  int rc = ks_segment_open_gen(dir, ms->segno, ms->del_gen, 1, &seg, err);
   if (rc != KS_OK) return rc;
   if (ks_segment_ndocs(seg) != ms->ndocs ||
       ks_segment_ndocs(seg) - ks_segment_nlive(seg) != ms->ndeleted) {
@@ -93,6 +94,7 @@ static int check_segment(const char *dir, const ks_manifest_seg *ms,
                     ms->ndeleted);
   }
   if (rc == KS_OK) rc = ks_segment_check(seg, c->report, c->ctx, err);
+  if (rc == KS_OK) rc = ks_deletions_check(seg, err);
   if (rc == KS_OK)
     say(c, "segment %06u: ok (%u documents, %u deleted, %llu terms)",
         ms->segno, ks_segment_ndocs(seg),
@@ -108,13 +110,40 @@ int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
   check_ctx c = {report, ctx};
   if (!dir || !*dir)
     return ks_err_set(err, KS_EINVAL, "[srch][check] no index directory");
+  /* Hold the snapshot: lease the commit and make sure it is still the
+   * current one, so that no writer removes its files while they are
+   * checked (docs/live.md). */
   ks_manifest m;
   memset(&m, 0, sizeof m);
-  int rc = ks_manifest_read(dir, &m, err);
-  if (rc != KS_OK) {
-    say(&c, "MANIFEST: %s", err ? err->msg : ks_strerror(rc));
-    return rc;
+  ks_lease lease = {-1, 0};
+  int rc = KS_OK, held = 0;
+  for (int attempt = 0; attempt < KS_INDEX_OPEN_RETRIES; attempt++) {
+    rc = ks_manifest_read(dir, &m, err);
+    if (rc != KS_OK) {
+      say(&c, "MANIFEST: %s", err ? err->msg : ks_strerror(rc));
+      return rc;
+    }
+    if ((rc = ks_lease_acquire(dir, m.generation, &lease, err)) != KS_OK) {
+      ks_manifest_free(&m);
+      return rc;
+    }
+    ks_manifest now;
+    ks_err e2;
+    uint64_t gen = 0;
+    if (ks_manifest_read(dir, &now, &e2) == KS_OK) {
+      gen = now.generation;
+      ks_manifest_free(&now);
+    }
+    if (gen == m.generation) {
+      held = 1;
+      break;
+    }
+    ks_lease_release(&lease);
+    ks_manifest_free(&m);
   }
+  if (!held)
+    return ks_err_set(err, KS_EIO, "[srch][check] %s: the index changed %d times while "
+                      "it was being opened", dir, KS_INDEX_OPEN_RETRIES);
   say(&c, "MANIFEST: ok (generation %llu, %u segments, analyzer version %u)",
       (unsigned long long)m.generation, m.nsegs, m.tok_version);
   int first = KS_OK;
@@ -148,6 +177,7 @@ int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
     }
   }
   ks_manifest_free(&m);
+  ks_lease_release(&lease);
   if (first != KS_OK) {
     if (err) *err = first_err;
     return first;

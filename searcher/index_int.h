@@ -31,6 +31,7 @@
 
 #include "index.h"
 #include "kosearch/tok.h"
+#include "lease_int.h"
 #include "manifest_int.h"
 #include "segment_int.h"
 
@@ -44,6 +45,7 @@ struct ks_index {
   char *dir;                     /* index directory (heap copy) */
   ks_manifest man;               /* snapshot read at open */
   uint64_t manifest_bytes;       /* size of MANIFEST when it was read */
+  ks_lease lease;                /* on man.generation (docs/live.md) */
   uint32_t nsegs;                /* == man.nsegs */
   ks_segment **segs;             /* nsegs open segments, manifest order */
   uint64_t *base;                /* nsegs + 1 doc bases; base[nsegs] = total */

@@ -2,14 +2,16 @@
  * lookup.c - per-segment term lookup and collection document frequencies
  * (query_int.h, section lookup.c).
  *
- * df(t) is the sum of the segments' dictionary dfs. Those count documents
- * that were deleted (replaced by a later document with the same id) but are
- * still stored in an unmerged segment, so df can exceed the number of live
- * documents N; it is clamped to N so that idf stays >= ln(1 + 0.5/(N+0.5))
- * > 0 (docs/ranking.md).
+ * df(t) is the number of LIVE documents containing t: the sum over the
+ * segments of the dictionary's df (which counts every document the
+ * segment holds) minus the deleted documents containing t (their .del's
+ * deleted-term table). It therefore depends only on the live documents,
+ * never on whether a merge has dropped the deleted ones yet
+ * (docs/ranking.md). The clamp to N only guards a damaged index.
  */
 #include "query_int.h"
 
+#include "deletions_int.h"
 #include "ks_alloc.h"
 
 /* Contract: query_int.h. */
@@ -37,7 +39,8 @@ int ks_query_lookup(const ks_index *ix, ks_query *q, ks_term_info **infos,
         ks_free(inf);
         return rc;
       }
-      df += ti->df;
+      uint32_t gone = ks_deletions_df(ix->segs[s], key, keylen);
+      df += ti->df > gone ? ti->df - gone : 0;
     }
     qt->df = df < ix->nlive ? df : ix->nlive;
   }

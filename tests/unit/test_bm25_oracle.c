@@ -7,7 +7,8 @@
  * words, empty-of-terms and long documents, titles, duplicate ids), builds
  * an index through the native writer API (index_writer.h) in one of four
  * configurations (tiny memory budget without merge, so replaced documents
- * stay on disk and count in df; tiny budget merged; defaults; several
+ * stay on disk, where their .del's deleted-term table keeps them out of
+ * df; tiny budget merged; defaults; several
  * writers' segments spliced into one MANIFEST, so there are many segments
  * whatever the writer's flush policy), and runs random queries (1-4
  * clauses: words, phrases, +required, -excluded; random k1, b and
@@ -139,7 +140,7 @@ typedef struct odoc {
   int nwords;
   int piece;      /* sub-index it was written to (see build_spliced) */
   int live;       /* not replaced by a later document with the same id */
-  int on_disk;    /* live, or replaced but still stored (counts in df) */
+  int on_disk;    /* live, or replaced but still stored (not in df) */
   tok_rec *toks;
   int ntoks, toks_cap;
   uint32_t dl[KS_NFIELDS];
@@ -307,9 +308,8 @@ static int oracle_run(const odoc *docs, int ndocs,
     for (int t = 0; t < cl[c].nterms; t++) {
       int df = 0;
       for (int j = 0; j < ndocs; j++)
-        if (docs[j].on_disk && tf_of(&docs[j], cl[c].terms[t]))
-          df++;
-      if (df > nlive) df = nlive; /* docs/ranking.md: df is clamped to N */
+        if (docs[j].live && tf_of(&docs[j], cl[c].terms[t]))
+          df++; /* docs/ranking.md: df counts live documents only */
       cl[c].idf[t] = log(1.0 + (nlive - df + 0.5) / (df + 0.5));
     }
   }
@@ -618,12 +618,21 @@ static void build_spliced(const char *dir, odoc *docs, const int *first,
     }
     for (uint32_t s = 0; s < m.nsegs; s++) {
       uint32_t to = 1000 + all.nsegs;
-      static const char *ext[] = {"tid", "doc", "pos", "len", "sto", "del"};
+      static const char *ext[] = {"tid", "doc", "pos", "len", "sto"};
       for (int x = 0; x < 6; x++) {
         char from[4300], dest[4300];
-        snprintf(from, sizeof from, "%s/%06u.%s", piece_dir, m.segs[s].segno, ext[x]);
-        snprintf(dest, sizeof dest, "%s/%06u.%s", dir, to, ext[x]);
-        if (rename(from, dest) != 0 && x < 5) failf("cannot move %s", from);
+        if (x < 5) {
+          snprintf(from, sizeof from, "%s/%06u.%s", piece_dir, m.segs[s].segno, ext[x]);
+          snprintf(dest, sizeof dest, "%s/%06u.%s", dir, to, ext[x]);
+        } else if (m.segs[s].del_gen) { /* NNNNNN_G.del */
+          snprintf(from, sizeof from, "%s/%06u_%llu.del", piece_dir, m.segs[s].segno,
+                   (unsigned long long)m.segs[s].del_gen);
+          snprintf(dest, sizeof dest, "%s/%06u_%llu.del", dir, to,
+                   (unsigned long long)m.segs[s].del_gen);
+        } else {
+          continue;
+        }
+        if (rename(from, dest) != 0) failf("cannot move %s", from);
       }
       all.segs[all.nsegs] = m.segs[s];
       all.segs[all.nsegs].segno = to;

@@ -239,6 +239,7 @@ static void test_snapshot_survives_new_commit(void **state) {
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
   wo.fsync = 0;
+  wo.mode = KS_WRITER_REPLACE;
   ks_index_writer *w = NULL;
   ks_err e;
   if (ks_index_writer_open(dir, &wo, &w, &e) != KS_OK) fail_msg("%s", e.msg);
