@@ -239,14 +239,31 @@ int cli_index_probe(const char *path, cli_index_info *info) {
   return CLI_OK;
 }
 
+int cli_index_stats(const char *path, ks_db_stats *st) {
+  ks_err e;
+  ks_err_clear(&e);
+  memset(st, 0, sizeof *st);
+  ks_db *db = NULL;
+  int rc = ks_db_open(path, &db, &e);
+  if (rc == KS_OK) rc = ks_db_get_stats(db, st, &e);
+  ks_db_close(db);
+  return rc ? cli_error("%s: %s", path, cli_strip_tags(e.msg)) : CLI_OK;
+}
+
 int cli_writer_open(const char *index, const ks_writer_opts *o, ks_writer **w) {
   ks_err e;
   ks_err_clear(&e);
   int rc = ks_writer_open(index, o, w, &e);
-  if (rc == KS_ELOCKED)
-    return cli_error("%s (another kosearch index, add, delete or merge is writing to it; "
-                     "try again when it has finished)",
-                     cli_strip_tags(e.msg));
+  if (rc == KS_ELOCKED) {
+    /* One wording for every backend: the native message names the holder
+     * ("... is locked by another writer (kosearch, pid N)"); another
+     * backend's message is quoted after ours. */
+    const char *msg = cli_strip_tags(e.msg);
+    if (strstr(msg, "locked by another writer"))
+      return cli_error("%s; try again when it has finished", msg);
+    return cli_error("%s is locked by another writer (%s); try again when it has finished",
+                     index, msg);
+  }
   if (rc != KS_OK) return cli_error("%s", cli_strip_tags(e.msg));
   return CLI_OK;
 }

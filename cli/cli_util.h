@@ -121,6 +121,12 @@ typedef struct cli_index_info {
  * index, a Xapian index in a program built without Xapian...). */
 int cli_index_probe(const char *path, cli_index_info *info);
 
+/* The statistics of the index at `path` (in) as committed now, into *st
+ * (out): opens it, reads them, closes it. Meant for native indexes (for a
+ * Xapian index they walk the whole vocabulary). CLI_OK, or CLI_ERROR with
+ * a message printed. */
+int cli_index_stats(const char *path, ks_db_stats *st);
+
 /* ks_writer_open(index, o, w) with the program's messages: CLI_OK, or
  * CLI_ERROR with a message printed (for a locked index it says that
  * another kosearch command is writing to it). */

@@ -45,18 +45,6 @@ static const struct option merge_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-/* Statistics of the committed index at `path` (native only: for a Xapian
- * index they would walk the whole vocabulary). CLI_OK or CLI_ERROR. */
-static int native_stats(const char *path, ks_db_stats *st) {
-  ks_err e;
-  ks_err_clear(&e);
-  ks_db *db = NULL;
-  int rc = ks_db_open(path, &db, &e);
-  if (rc == KS_OK) rc = ks_db_get_stats(db, st, &e);
-  ks_db_close(db);
-  return rc ? cli_error("%s: %s", path, cli_strip_tags(e.msg)) : CLI_OK;
-}
-
 static int run_merge(int argc, char **argv) {
   const char *cmd = "merge";
   uint64_t max_segments = 1;
@@ -92,7 +80,7 @@ static int run_merge(int argc, char **argv) {
   ks_db_stats before, after;
   memset(&before, 0, sizeof before);
   memset(&after, 0, sizeof after);
-  if (native && native_stats(index, &before)) return CLI_ERROR;
+  if (native && cli_index_stats(index, &before)) return CLI_ERROR;
 
   ks_writer_opts o;
   ks_writer_opts_default(&o);
@@ -113,7 +101,7 @@ static int run_merge(int argc, char **argv) {
   ks_writer_get_stats(w, &ws);
   ks_writer_close(w);
   if (rc != CLI_OK) return rc;
-  if (native && native_stats(index, &after)) return CLI_ERROR;
+  if (native && cli_index_stats(index, &after)) return CLI_ERROR;
   if (quiet) return CLI_OK;
   if (json) {
     cJSON *j = cJSON_CreateObject();
