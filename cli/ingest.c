@@ -422,6 +422,7 @@ done:
     r->ws.segments = now.segments;
     r->ws.generation = now.generation;
     r->ws.docs_live = now.docs;
+    r->ws.index_bytes = now.bytes_total;
   }
   ks_db_close(db);
   for (size_t k = 0; k < o->ninputs; k++) ks_input_close(st.inputs[k]);
