@@ -61,7 +61,9 @@ static const char add_help[] =
     "add, delete or merge on INDEX fails with \"locked by another writer\".\n"
     "\n"
     "Summary: documents added (accepted), replaced (their id was live),\n"
-    "rejected, live after the last commit; segments, commits, generation.\n"
+    "rejected, live after the last commit; commits; segments and generation\n"
+    "of the last commit (a native index may merge segments in the background:\n"
+    "add waits for such a merge before it exits and commits it as well).\n"
     "\n"
     "Example:\n"
     "  kosearch add my.idx new-articles.jsonl\n";

@@ -223,14 +223,6 @@ static int run_delete(int argc, char **argv) {
   ks_writer_close(st.w);
   if (f && f != stdin) fclose(f);
   int native = strcmp(info.backend, "native") == 0;
-  /* Closing may publish one more commit (a native writer publishes the
-   * background merge it was running, docs/live.md): show the index as it
-   * is now. */
-  ks_db_stats now;
-  if (rc == CLI_OK && native && committed && cli_index_stats(st.index, &now) == CLI_OK) {
-    ws.docs_live = now.docs;
-    ws.generation = now.generation;
-  }
   if (rc == CLI_OK && !quiet)
     print_summary(&st, &ws, native, info.backend, committed, cli_now() - t0, json);
   return rc;

@@ -412,19 +412,6 @@ done:
   progress_clear(&st);
   ks_writer_close(st.w);
   if (st.commits == 0) dir_restore(o->index, before);
-  /* Closing may publish one more commit (a native writer publishes the
-   * background merge it was running, docs/live.md): the summary shows the
-   * index as it is now. */
-  ks_db *db = NULL;
-  ks_db_stats now;
-  if (rc == CLI_OK && strcmp(r->backend, "native") == 0 && ks_db_open(o->index, &db, &e) == KS_OK &&
-      ks_db_get_stats(db, &now, &e) == KS_OK) {
-    r->ws.segments = now.segments;
-    r->ws.generation = now.generation;
-    r->ws.docs_live = now.docs;
-    r->ws.index_bytes = now.bytes_total;
-  }
-  ks_db_close(db);
   for (size_t k = 0; k < o->ninputs; k++) ks_input_close(st.inputs[k]);
   free(st.inputs);
   return rc;

@@ -62,10 +62,9 @@ typedef struct cli_ingest_opts {
 typedef struct cli_ingest_result {
   const char *backend;      /* "native" or "xapian" (static) */
   int created;              /* INDEX did not hold an index before */
-  ks_writer_stats ws;       /* the writer's counters after the last commit;
-                               native: segments, generation, docs_live
-                               and index_bytes as committed when the
-                               writer was closed */
+  ks_writer_stats ws;       /* the writer's counters after the last commit
+                               (a native writer may publish one more, a
+                               background merge, when it is closed) */
   uint64_t records;         /* records read from the inputs */
   uint64_t rejected;        /* bad records (skipped) */
   uint64_t commits;         /* commits made */
