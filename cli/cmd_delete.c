@@ -12,7 +12,7 @@
  *   - an invalid id (too long, NUL byte, invalid UTF-8) fails the run and
  *     nothing is committed: such a list is not what the user meant;
  *   - the commit happens only when something was deleted, so a run that
- *     deletes nothing leaves INDEX as it was, byte for byte.
+ *     deletes nothing leaves INDEX's commit and files as they were.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +33,7 @@ static const char delete_help[] =
     "Delete the documents with the given ids from the index INDEX (which must\n"
     "exist; native or Xapian, detected). All deletions are committed at once at\n"
     "the end (atomically: searches see all of them or none); when nothing was\n"
-    "deleted, INDEX is not changed at all.\n"
+    "deleted, nothing is committed and INDEX stays as it was.\n"
     "\n"
     "An id with no document in INDEX is counted as not found, and the first 5\n"
     "are named on stderr (\"kosearch: warning: INDEX: no document with id 'X'\");\n"
