@@ -406,11 +406,11 @@ int cli_ingest_run(const cli_ingest_opts *o, cli_ingest_result *r) {
   r->rejected = st.skipped;
   r->commits = st.commits;
   r->input_bytes = st.done_before;
-  r->secs = cli_now() - st.t0;
 
 done:
   progress_clear(&st);
-  ks_writer_close(st.w);
+  ks_writer_close(st.w); /* may wait for a background merge (docs/live.md) */
+  if (rc == CLI_OK) r->secs = cli_now() - st.t0;
   if (st.commits == 0) dir_restore(o->index, before);
   for (size_t k = 0; k < o->ninputs; k++) ks_input_close(st.inputs[k]);
   free(st.inputs);

@@ -69,7 +69,8 @@ typedef struct cli_ingest_result {
   uint64_t rejected;        /* bad records (skipped) */
   uint64_t commits;         /* commits made */
   uint64_t input_bytes;     /* bytes read, counted on disk */
-  double secs;              /* wall time from opening the writer */
+  double secs;              /* wall time from opening the writer to
+                               closing it */
 } cli_ingest_result;
 
 /* If `opt` (a cli_getopt result) is a common option (CLI_INGEST_OPTIONS or
