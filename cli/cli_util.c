@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 
@@ -207,6 +208,76 @@ uint64_t cli_peak_rss(void) {
   struct rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
   return (uint64_t)ru.ru_maxrss * 1024u; /* Linux: kilobytes */
+}
+
+/* ---- indexes to write ------------------------------------------------------ */
+
+/* The shard count in DIR/KOSEARCH-SHARDS ("kosearch xapian shards N",
+ * docs/xapian.md), 0 when there is no such marker (one database). */
+static uint32_t shard_marker(const char *dir) {
+  char p[4096];
+  if ((size_t)snprintf(p, sizeof p, "%s/KOSEARCH-SHARDS", dir) >= sizeof p) return 0;
+  FILE *f = fopen(p, "r");
+  if (!f) return 0;
+  unsigned n = 0;
+  if (fscanf(f, "kosearch xapian shards %u", &n) != 1) n = 0;
+  fclose(f);
+  return n;
+}
+
+int cli_index_probe(const char *path, cli_index_info *info) {
+  memset(info, 0, sizeof *info);
+  /* A MANIFEST makes a directory a native index (kosearch/db.h): no need
+   * to open it, which costs a few tenths of a second on a large index. A
+   * damaged one is reported by the writer that opens it next. */
+  char m[4096];
+  struct stat sb;
+  if ((size_t)snprintf(m, sizeof m, "%s/MANIFEST", path) < sizeof m && stat(m, &sb) == 0 &&
+      S_ISREG(sb.st_mode)) {
+    info->exists = 1;
+    info->backend = "native";
+    return CLI_OK;
+  }
+  ks_err e;
+  ks_err_clear(&e);
+  ks_db *db = NULL;
+  int rc = ks_db_open(path, &db, &e);
+  if (rc == KS_NOTFOUND) return CLI_OK;
+  if (rc != KS_OK) return cli_error("%s", cli_strip_tags(e.msg));
+  info->exists = 1;
+  info->backend = strcmp(ks_db_backend(db), "native") == 0 ? "native" : "xapian";
+  if (strcmp(info->backend, "xapian") == 0) info->shards = shard_marker(path);
+  ks_db_close(db);
+  return CLI_OK;
+}
+
+int cli_index_stats(const char *path, ks_db_stats *st) {
+  ks_err e;
+  ks_err_clear(&e);
+  memset(st, 0, sizeof *st);
+  ks_db *db = NULL;
+  int rc = ks_db_open(path, &db, &e);
+  if (rc == KS_OK) rc = ks_db_get_stats(db, st, &e);
+  ks_db_close(db);
+  return rc ? cli_error("%s: %s", path, cli_strip_tags(e.msg)) : CLI_OK;
+}
+
+int cli_writer_open(const char *index, const ks_writer_opts *o, ks_writer **w) {
+  ks_err e;
+  ks_err_clear(&e);
+  int rc = ks_writer_open(index, o, w, &e);
+  if (rc == KS_ELOCKED) {
+    /* One wording for every backend: the native message names the holder
+     * ("... is locked by another writer (kosearch, pid N)"); another
+     * backend's message is quoted after ours. */
+    const char *msg = cli_strip_tags(e.msg);
+    if (strstr(msg, "locked by another writer"))
+      return cli_error("%s; try again when it has finished", msg);
+    return cli_error("%s is locked by another writer (%s); try again when it has finished",
+                     index, msg);
+  }
+  if (rc != KS_OK) return cli_error("%s", cli_strip_tags(e.msg));
+  return CLI_OK;
 }
 
 /* ---- query files ----------------------------------------------------------- */

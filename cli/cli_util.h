@@ -32,8 +32,8 @@ typedef struct cli_command {
   int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_cmd_index, cli_cmd_search, cli_cmd_get, cli_cmd_stats,
-    cli_cmd_check;
+extern const cli_command cli_cmd_index, cli_cmd_add, cli_cmd_delete, cli_cmd_merge,
+    cli_cmd_search, cli_cmd_get, cli_cmd_stats, cli_cmd_check;
 extern const cli_command cli_cmd_eval, cli_cmd_bench, cli_cmd_analyze;
 
 /* "kosearch: error: <msg>" on stderr; returns CLI_ERROR. */
@@ -103,6 +103,34 @@ const char *cli_algorithm_names(void);
 /* 1 if `db` is a native index, 0 for another backend (which has its own
  * matcher: --algorithm does not apply to it). */
 int cli_db_is_native(const ks_db *db);
+
+/* ---- indexes to write (index, add, delete, merge) ---------------------------- */
+
+/* What is at an INDEX path, as ks_db_open sees it. */
+typedef struct cli_index_info {
+  int exists;              /* 1: an index (of a backend built in) is there */
+  const char *backend;     /* "native" or "xapian" (static); NULL when !exists */
+  uint32_t shards;         /* xapian: N for a directory of N shards
+                              (DIR/KOSEARCH-SHARDS, docs/xapian.md), 0 for
+                              one database; native: 0 */
+} cli_index_info;
+
+/* Look at `path` (in) and fill *info (out). Returns CLI_OK whether or not
+ * an index is there (a missing path, or a directory that is no index,
+ * gives exists = 0), or CLI_ERROR with a message printed (a corrupt
+ * index, a Xapian index in a program built without Xapian...). */
+int cli_index_probe(const char *path, cli_index_info *info);
+
+/* The statistics of the index at `path` (in) as committed now, into *st
+ * (out): opens it, reads them, closes it. Meant for native indexes (for a
+ * Xapian index they walk the whole vocabulary). CLI_OK, or CLI_ERROR with
+ * a message printed. */
+int cli_index_stats(const char *path, ks_db_stats *st);
+
+/* ks_writer_open(index, o, w) with the program's messages: CLI_OK, or
+ * CLI_ERROR with a message printed (for a locked index it says that
+ * another kosearch command is writing to it). */
+int cli_writer_open(const char *index, const ks_writer_opts *o, ks_writer **w);
 
 /* ---- misc ------------------------------------------------------------------ */
 

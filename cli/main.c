@@ -1,7 +1,7 @@
 /*
  * main.c - entry point of the `kosearch` program: registers the optional
- * backends, dispatches to the commands (index, search, get, stats, check,
- * eval, bench, analyze) and prints help and version.
+ * backends, dispatches to the commands (index, add, delete, merge, search,
+ * get, stats, check, eval, bench, analyze) and prints help and version.
  *
  *   kosearch --help | -h          general help
  *   kosearch --version            program, analyzer and backends
@@ -21,8 +21,9 @@
 #endif
 
 static const cli_command *const commands[] = {
-    &cli_cmd_index, &cli_cmd_search, &cli_cmd_get,  &cli_cmd_stats,   &cli_cmd_check,
-    &cli_cmd_eval,  &cli_cmd_bench,  &cli_cmd_analyze, NULL};
+    &cli_cmd_index, &cli_cmd_add,   &cli_cmd_delete, &cli_cmd_merge,   &cli_cmd_search,
+    &cli_cmd_get,   &cli_cmd_stats, &cli_cmd_check,  &cli_cmd_eval,    &cli_cmd_bench,
+    &cli_cmd_analyze, NULL};
 
 /* The backends registered at startup, for --version (cli_backends). */
 static char backends[64] = "native";
@@ -55,7 +56,9 @@ void cli_print_help(const cli_command *cmd) {
          "Exit status: 0 success, 1 error, 2 invalid command line.\n"
          "Example:\n"
          "  kosearch index -o my.idx corpus/\n"
-         "  kosearch search my.idx 대통령\n");
+         "  kosearch search my.idx 대통령\n"
+         "  kosearch add my.idx more.jsonl\n"
+         "  kosearch delete my.idx 003_76e429a04e766a80.txt\n");
 }
 
 /* Register the optional backends this program was built with. A backend

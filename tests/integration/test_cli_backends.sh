@@ -3,8 +3,9 @@
 # in both build configurations. With Xapian: --version lists it and every
 # command detects a Xapian index. Built without it (-DKS_WITH_XAPIAN=OFF,
 # CI's third configuration): --version lists only "native", and building,
-# searching, --shard, get, stats and check of a Xapian index fail with exit
-# 1 and "built without Xapian", while native indexes work as always.
+# searching, --shard, get, stats, check, add, delete and merge of a Xapian
+# index fail with exit 1 and "built without Xapian", while native indexes
+# work as always.
 source "$(dirname "$0")/cli_lib.sh"
 
 ks --version
@@ -38,10 +39,15 @@ else
   expect_rc 1 "index --backend xapian without Xapian"
   check "index: built without Xapian" err_has "built without Xapian"
   check "nothing was created" test ! -e "$T/x"
-  for c in search get stats check; do
+  ks add "$T/x" --quiet --backend xapian "$KS_SOURCE_DIR/corpus"
+  expect_rc 1 "add --backend xapian without Xapian"
+  check "add: built without Xapian" err_has "built without Xapian"
+  check "nothing was created" test ! -e "$T/x"
+  for c in search get stats check add delete merge; do
     case $c in
       search) ks search "$T/fake.xap" 대통령 ;;
-      get) ks get "$T/fake.xap" some-id ;;
+      get | delete) ks "$c" "$T/fake.xap" some-id ;;
+      add) ks add "$T/fake.xap" "$KS_SOURCE_DIR/corpus" ;;
       *) ks "$c" "$T/fake.xap" ;;
     esac
     expect_rc 1 "$c of a Xapian index without Xapian"

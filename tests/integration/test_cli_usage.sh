@@ -7,12 +7,12 @@ source "$(dirname "$0")/cli_lib.sh"
 echo "# help and version"
 ks --help
 expect_rc 0 "kosearch --help"
-check "--help lists the commands" bash -c "grep -q '^  index ' '$T/out' && grep -q '^  search ' '$T/out' && grep -q '^  get ' '$T/out' && grep -q '^  stats ' '$T/out' && grep -q '^  check ' '$T/out'"
+check "--help lists the commands" bash -c "grep -q '^  index ' '$T/out' && grep -q '^  search ' '$T/out' && grep -q '^  get ' '$T/out' && grep -q '^  stats ' '$T/out' && grep -q '^  check ' '$T/out' && grep -q '^  add ' '$T/out' && grep -q '^  delete ' '$T/out' && grep -q '^  merge ' '$T/out'"
 ks --version
 expect_rc 0 "kosearch --version"
 check "--version prints a version" grep -qE '^kosearch [0-9]+\.[0-9]+\.[0-9]+' "$T/out"
 check "--version lists the backends, native first" grep -qE '^backends: native( xapian)?$' "$T/out"
-for c in index search get stats check eval bench analyze; do
+for c in index add delete merge search get stats check eval bench analyze; do
   ks help "$c"
   check "kosearch help $c" bash -c "[ $RC -eq 0 ] && grep -q '^Usage: kosearch $c' '$T/out'"
   ks "$c" --help
