@@ -9,7 +9,12 @@
  * stored JSON is parsed and its "title" and "text" are analyzed again, with
  * the analyzer options of the index, exactly as input.c and
  * ks_doc_analyze did when it was added (docs/ranking.md, "Deleted
- * documents"). `kosearch check` verifies the result against the postings.
+ * documents"). The re-analysis is accepted only if it yields as many terms
+ * per field as the document's recorded lengths; a program may have stored
+ * JSON other than the title and text it indexed, so documents that fail
+ * this are counted from the postings instead, in one pass over the
+ * segment (ks_delstats_add_docs_from_postings: slower, always right).
+ * `kosearch check` verifies the result against the postings.
  *
  * The term table is open addressing (FNV-1a, linear probing, at most half
  * full) over keys kept once in `keys`; each slot holds a count and the
@@ -30,6 +35,7 @@
 #include "document.h"
 #include "ks_alloc.h"
 #include "lengths_int.h"
+#include "postings_int.h"
 
 static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[idx][delete] out of memory"); }
 
@@ -87,8 +93,8 @@ int ks_delstats_load(ks_delstats *ds, const ks_segment *seg, ks_err *err) {
 }
 
 typedef struct doc_terms {
-  ks_delstats *ds;
-  uint64_t stamp;
+  ks_buf *keys;         /* u8 klen, key bytes; per term occurrence */
+  uint64_t len[KS_NFIELDS]; /* terms per field */
   int oom;
 } doc_terms;
 
@@ -96,13 +102,16 @@ static int on_term(void *ctx, const ks_token *t) {
   doc_terms *c = ctx;
   char key[KS_TOK_MAX_TERM + 2];
   size_t klen = ks_term_key(key, t->field, t->term, t->len);
-  if (put(c->ds, (const uint8_t *)key, klen, 1, c->stamp)) return c->oom = KS_ENOMEM;
+  c->len[t->field < KS_NFIELDS ? t->field : 0]++;
+  if (ks_buf_put_u8(c->keys, (uint8_t)klen) || ks_buf_append(c->keys, key, klen))
+    return c->oom = KS_ENOMEM;
   return 0;
 }
 
 /* Contract: writer_int.h. */
 int ks_delstats_add_doc(ks_delstats *ds, ks_tok *tok, const ks_segment *seg, uint32_t doc,
-                        ks_buf *scratch, ks_err *err) {
+                        ks_buf *scratch, int *mismatch, ks_err *err) {
+  *mismatch = 0;
   ks_buf_reset(scratch);
   int rc = ks_segment_doc_json(seg, doc, scratch, err);
   if (rc) return rc;
@@ -110,15 +119,15 @@ int ks_delstats_add_doc(ks_delstats *ds, ks_tok *tok, const ks_segment *seg, uin
   cJSON *js = cJSON_ParseWithLength((const char *)scratch->data, scratch->len - 1);
   if (!js) {
     if (!cJSON_GetErrorPtr()) return oom(err);
-    return ks_err_set(err, KS_ECORRUPT, "[idx][delete] segment %06u document %u: stored "
-                      "JSON does not parse", ks_segment_number(seg), doc);
+    *mismatch = 1; /* not the JSON it was indexed from: see the caller */
+    return KS_OK;
   }
   const cJSON *text = cJSON_GetObjectItemCaseSensitive(js, "text");
   const cJSON *title = cJSON_GetObjectItemCaseSensitive(js, "title");
   if (!cJSON_IsString(text)) {
     cJSON_Delete(js);
-    return ks_err_set(err, KS_ECORRUPT, "[idx][delete] segment %06u document %u: stored "
-                      "JSON has no \"text\"", ks_segment_number(seg), doc);
+    *mismatch = 1;
+    return KS_OK;
   }
   ks_doc d;
   memset(&d, 0, sizeof d);
@@ -128,11 +137,51 @@ int ks_delstats_add_doc(ks_delstats *ds, ks_tok *tok, const ks_segment *seg, uin
     d.title = title->valuestring;
     d.title_len = strlen(title->valuestring);
   }
-  doc_terms c = {ds, ++ds->stamp, 0};
+  doc_terms c;
+  memset(&c, 0, sizeof c);
+  c.keys = &ds->doc_keys;
+  ks_buf_reset(c.keys);
   rc = ks_doc_analyze(tok, &d, on_term, &c, err);
   cJSON_Delete(js);
   if (c.oom) return oom(err);
-  return rc;
+  if (rc == KS_EINPUT || rc == KS_EUTF8 || rc == KS_ELIMIT) {
+    *mismatch = 1; /* the stored text would not have been accepted as is */
+    return KS_OK;
+  }
+  if (rc) return rc;
+  /* The terms must be those the document was indexed with: at least their
+   * numbers per field must be its recorded lengths. */
+  for (int f = 0; f < KS_NFIELDS; f++)
+    if (c.len[f] != ks_segment_doclen(seg, doc, f)) *mismatch = 1;
+  if (*mismatch) return KS_OK;
+  uint64_t stamp = ++ds->stamp;
+  for (size_t p = 0; p < c.keys->len;) {
+    size_t klen = c.keys->data[p];
+    if (put(ds, c.keys->data + p + 1, klen, 1, stamp)) return oom(err);
+    p += 1 + klen;
+  }
+  return KS_OK;
+}
+
+/* Contract: writer_int.h. One pass over the segment's postings. */
+int ks_delstats_add_docs_from_postings(ks_delstats *ds, const ks_segment *seg,
+                                       const uint8_t *docs, ks_err *err) {
+  ks_dict_iter it;
+  ks_dict_iter_init(&it, seg);
+  int rc;
+  while ((rc = ks_dict_iter_next(&it, err)) == KS_OK) {
+    ks_postings cur;
+    if ((rc = ks_postings_open(&cur, seg, &it.info, err)) != KS_OK) return rc;
+    uint32_t n = 0;
+    while (rc == KS_OK) {
+      n += (docs[cur.doc >> 3] >> (cur.doc & 7)) & 1;
+      rc = ks_postings_next(&cur, err);
+    }
+    ks_postings_close(&cur);
+    if (rc != KS_DONE) return rc;
+    if (n && put(ds, (const uint8_t *)it.key, it.keylen, n, 0)) return oom(err);
+  }
+  return rc == KS_DONE ? KS_OK : rc;
 }
 
 static int cmp_slot(const void *a, const void *b, void *ctx) {
@@ -174,6 +223,7 @@ int ks_delstats_table(const ks_delstats *ds, ks_deleted_term **out, size_t *n,
 /* Contract: writer_int.h. */
 void ks_delstats_free(ks_delstats *ds) {
   ks_buf_free(&ds->keys);
+  ks_buf_free(&ds->doc_keys);
   ks_free(ds->tab);
   memset(ds, 0, sizeof *ds);
 }

@@ -143,8 +143,17 @@ static int write_del(ks_index_writer *w, uint32_t i, uint64_t gen, ks_err *err) 
   ks_delstats ds;
   memset(&ds, 0, sizeof ds);
   rc = ks_delstats_load(&ds, l->seg, err);
-  for (size_t k = 0; k < l->npending && !rc; k++)
-    rc = ks_delstats_add_doc(&ds, w->tok, l->seg, l->pending[k], &w->scratch, err);
+  uint8_t *odd = NULL; /* documents whose stored JSON does not reproduce them */
+  for (size_t k = 0; k < l->npending && !rc; k++) {
+    int mismatch;
+    rc = ks_delstats_add_doc(&ds, w->tok, l->seg, l->pending[k], &w->scratch, &mismatch, err);
+    if (!rc && mismatch) {
+      if (!odd && !(odd = ks_calloc(((size_t)l->ndocs + 7) / 8 + 1, 1))) rc = oom(err);
+      else odd[l->pending[k] >> 3] |= (uint8_t)(1u << (l->pending[k] & 7));
+    }
+  }
+  if (!rc && odd) rc = ks_delstats_add_docs_from_postings(&ds, l->seg, odd, err);
+  ks_free(odd);
   uint64_t dellen[KS_NFIELDS] = {0};
   for (uint32_t d = 0; d < l->ndocs && !rc; d++)
     if ((l->del[d >> 3] >> (d & 7)) & 1)

@@ -97,6 +97,7 @@ typedef struct ks_delstats_slot {
 
 typedef struct ks_delstats {
   ks_buf keys;
+  ks_buf doc_keys;      /* the terms of the document being added */
   ks_delstats_slot *tab;
   size_t slots, n;
   uint64_t stamp;
@@ -107,9 +108,18 @@ typedef struct ks_delstats {
 int ks_delstats_load(ks_delstats *ds, const ks_segment *seg, ks_err *err);
 /* Add the terms of document `doc` of seg, re-analyzed from its stored
  * JSON with tok (the index's analyzer options); scratch is a work buffer.
- * KS_OK, KS_ECORRUPT, KS_ENOMEM, the analyzer's errors. */
+ * When the stored JSON does not reproduce the indexed terms (their number
+ * per field differs from the recorded lengths, or it has no "text"),
+ * nothing is added and *mismatch = 1: count the document with
+ * ks_delstats_add_docs_from_postings. KS_OK, KS_ECORRUPT, KS_ENOMEM, the
+ * analyzer's errors. */
 int ks_delstats_add_doc(ks_delstats *ds, ks_tok *tok, const ks_segment *seg,
-                        uint32_t doc, ks_buf *scratch, ks_err *err);
+                        uint32_t doc, ks_buf *scratch, int *mismatch, ks_err *err);
+/* Add the terms of the documents marked in `docs` (a bitmap over seg's
+ * documents) by walking every postings list of seg. KS_OK, KS_ECORRUPT,
+ * KS_ENOMEM. */
+int ks_delstats_add_docs_from_postings(ks_delstats *ds, const ks_segment *seg,
+                                       const uint8_t *docs, ks_err *err);
 /* The table sorted by key in *out (ks_free it; keys borrowed from ds),
  * *n entries. KS_OK or KS_ENOMEM. */
 int ks_delstats_table(const ks_delstats *ds, ks_deleted_term **out, size_t *n,
