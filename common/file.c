@@ -34,6 +34,17 @@
 #include "ks_alloc.h"
 #include "ks_buf.h"
 
+/* The checksum of page (or page-table piece) number i whose bytes have
+ * the CRC32 `crc`: the CRC32 of its bytes followed by i as a u64, so that
+ * each checksum is bound to its place (and no checksum directly follows
+ * the bytes it covers from offset 0, which would make the whole-file CRC
+ * of every valid one-page file the same constant). */
+static uint32_t page_sum(uint32_t crc, uint64_t i) {
+  uint8_t le[8];
+  ks_store_u64(le, i);
+  return (uint32_t)crc32(crc, le, 8);
+}
+
 /* Contract: file_int.h. */
 char *ks_path(const char *fmt, ...) {
   va_list ap;
@@ -201,7 +212,7 @@ static void set_bit(_Atomic uint64_t *bits, uint64_t i) {
 static int check_piece(const ks_map *m, uint64_t t, ks_err *err) {
   uint64_t start = t << KS_PAGE_SHIFT, n = 4 * m->npages - start;
   if (n > KS_PAGE_SIZE) n = KS_PAGE_SIZE;
-  if (crc_of(m->page_crcs + start, n) != ks_load_u32(m->table_crcs + 4 * t))
+  if (page_sum(crc_of(m->page_crcs + start, n), t) != ks_load_u32(m->table_crcs + 4 * t))
     return ks_err_set(err, KS_ECORRUPT, "[file][page] %s: checksum mismatch in "
                       "the page table (piece %llu; file is corrupt)", m->path,
                       (unsigned long long)t);
@@ -212,7 +223,7 @@ static int check_piece(const ks_map *m, uint64_t t, ks_err *err) {
 static int check_page(const ks_map *m, uint64_t i, ks_err *err) {
   uint64_t start = i << KS_PAGE_SHIFT, n = m->body - start;
   if (n > KS_PAGE_SIZE) n = KS_PAGE_SIZE;
-  if (crc_of(m->data + start, n) != ks_load_u32(m->page_crcs + 4 * i))
+  if (page_sum(crc_of(m->data + start, n), i) != ks_load_u32(m->page_crcs + 4 * i))
     return ks_err_set(err, KS_ECORRUPT, "[file][page] %s: checksum mismatch in "
                       "page %llu (bytes %llu..%llu; file is corrupt)", m->path,
                       (unsigned long long)i, (unsigned long long)start,
@@ -329,7 +340,8 @@ static void end_page(ks_wfile *w) {
     w->pages = p;
     w->pages_cap = cap;
   }
-  ks_store_u32(w->pages + 4 * w->npages++, w->page_crc);
+  ks_store_u32(w->pages + 4 * w->npages, page_sum(w->page_crc, w->npages));
+  w->npages++;
   w->crc = (uint32_t)(w->page_fill == KS_PAGE_SIZE
                           ? crc32_combine_op(w->crc, w->page_crc, w->page_op)
                           : crc32_combine(w->crc, w->page_crc, (z_off_t)w->page_fill));
@@ -383,7 +395,8 @@ static void write_page_tables(ks_wfile *w) {
   uLong tail_crc = crc32(0L, Z_NULL, 0);
   for (size_t off = 0; off < bytes; off += KS_PAGE_SIZE) {
     size_t k = bytes - off < KS_PAGE_SIZE ? bytes - off : KS_PAGE_SIZE;
-    ks_store_u32(t, (uint32_t)crc32(0L, w->pages + off, (uInt)k));
+    ks_store_u32(t, page_sum((uint32_t)crc32(0L, w->pages + off, (uInt)k),
+                             off >> KS_PAGE_SHIFT));
     tail_crc = crc32(tail_crc, t, 4);
     ks_wfile_write(w, t, 4);
   }

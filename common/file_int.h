@@ -18,10 +18,12 @@
  * .len .sto). The body [0, B) is cut into pages of KS_PAGE_SIZE bytes
  * (page i = [i * 4096, min((i + 1) * 4096, B)), the header is in page 0)
  * and followed by
- *   [B, T)        page table: CRC32 of each of the n1 = ceil(B / 4096)
- *                 pages, u32 each (T = B + 4 n1)
- *   [T, T + 4 n2) table-page table: CRC32 of each 4096-byte piece of the
- *                 page table, n2 = ceil(4 n1 / 4096)
+ *   [B, T)        page table: the checksum of each of the n1 =
+ *                 ceil(B / 4096) pages, u32 each (T = B + 4 n1)
+ *   [T, T + 4 n2) table-page table: the checksum of each 4096-byte piece
+ *                 of the page table, n2 = ceil(4 n1 / 4096)
+ * where the checksum of page (piece) i is the CRC32 of its bytes followed
+ * by i as a u64 (little-endian), and
  *   u64 B, u32 page size (4096), u32 CRC32 of [T, n - 8) (the table-page
  *   table, B and the page size), then the file CRC.
  * The whole-file CRC is verified only when asked (writers compute it,

@@ -78,14 +78,19 @@ int ks_test_reseal(const char *path) {
   uint32_t page = rd32(f + n - 12);
   uint64_t n1 = (body + page - 1) / page, n2 = (4 * n1 + page - 1) / page;
   if (page == 0 || body + 4 * n1 + 4 * n2 + 20 != n) { free(f); return -1; }
+  unsigned char le[8];
   for (uint64_t i = 0; i < n1; i++) {
     uint64_t len = body - i * page < page ? body - i * page : page;
-    wr32(f + body + 4 * i, (uint32_t)crc32(0, f + i * page, (uInt)len));
+    for (int k = 0; k < 8; k++) le[k] = (unsigned char)(i >> (8 * k));
+    uLong c = crc32(0, f + i * page, (uInt)len);
+    wr32(f + body + 4 * i, (uint32_t)crc32(c, le, 8));
   }
   unsigned char *t1 = f + body, *t2 = t1 + 4 * n1;
   for (uint64_t j = 0; j < n2; j++) {
     uint64_t len = 4 * n1 - j * page < page ? 4 * n1 - j * page : page;
-    wr32(t2 + 4 * j, (uint32_t)crc32(0, t1 + j * page, (uInt)len));
+    for (int k = 0; k < 8; k++) le[k] = (unsigned char)(j >> (8 * k));
+    uLong c = crc32(0, t1 + j * page, (uInt)len);
+    wr32(t2 + 4 * j, (uint32_t)crc32(c, le, 8));
   }
   wr32(f + n - 8, (uint32_t)crc32(0, t2, (uInt)(4 * n2 + 12)));
   wr32(f + n - 4, (uint32_t)crc32(0, f, (uInt)(n - 4)));
