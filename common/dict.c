@@ -62,7 +62,6 @@ int ks_dict_attach(ks_segment *seg, ks_err *err) {
   seg->tid_index = m->data + index_off;
   seg->tid_keys = m->data + keys_off;
   seg->keys_len = limit - keys_off;
-  seg->tid_blocks_end = m->data + index_off;
   return KS_OK;
 }
 

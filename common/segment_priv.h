@@ -55,7 +55,6 @@ struct ks_segment {
   uint64_t nterms, nblocks;
   const uint8_t *tid_index;   /* nblocks * KS_TID_INDEX_ENTRY */
   const uint8_t *tid_keys;    /* start of the key area */
-  const uint8_t *tid_blocks_end; /* end of the block area (= index start) */
   uint64_t keys_len;
   /* .doc / .pos data areas */
   uint64_t doc_end, pos_end;
