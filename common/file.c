@@ -166,7 +166,8 @@ static uint32_t crc_of(const uint8_t *p, uint64_t n) {
 /* Contract: file_int.h. */
 int ks_map_check_paged(ks_map *m, const char *magic, size_t min_body,
                        int verify_crc, ks_err *err) {
-  int rc = check_header(m, magic, KS_FILE_HEADER + min_body + 4 + KS_PAGE_TAIL +
+  /* the smallest frame: one page, one piece */
+  int rc = check_header(m, magic, KS_FILE_HEADER + min_body + 4 + 4 + KS_PAGE_TAIL +
                         KS_FILE_FOOTER, KS_FILE_PAGED, err);
   if (rc) return rc;
   const uint8_t *tail = m->data + m->size - KS_FILE_FOOTER - KS_PAGE_TAIL;
