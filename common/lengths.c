@@ -52,16 +52,43 @@ uint32_t ks_segment_doclen(const ks_segment *seg, uint32_t doc, int field) {
   return ks_load_u32(seg->lens + ((size_t)doc * KS_NFIELDS + (size_t)field) * 4);
 }
 
-/* Contract: lengths_int.h. Pages of the whole span when it is short
- * (at most 16 pages, 8192 documents: a dense block), else only the pages
- * that hold one of the documents. */
+/* 1 if the bits of pages a..b (b - a < 64, so at most two words) are all
+ * set. */
+static int span_verified(const ks_map *m, uint64_t a, uint64_t b) {
+  for (uint64_t w = a >> 6; w <= b >> 6; w++) {
+    uint64_t lo = w == a >> 6 ? a & 63 : 0, hi = w == b >> 6 ? b & 63 : 63;
+    uint64_t mask = (hi == 63 ? ~(uint64_t)0 : ((uint64_t)1 << (hi + 1)) - 1) &
+                    ~(((uint64_t)1 << lo) - 1);
+    if ((atomic_load_explicit(&m->verified[w], memory_order_acquire) & mask) != mask)
+      return 0;
+  }
+  return 1;
+}
+
+/* Contract: lengths_int.h. This runs at every postings block load, so the
+ * common case is a few bit tests: a dense block (its documents' lengths
+ * within 64 pages) tests the bits of its whole span; a sparse one tests
+ * each document's bit without branches. Only when a bit is missing does it
+ * verify: the whole span when it covers at most 16 pages (8192 documents,
+ * so that the dense test succeeds next time), else each document's page. */
 int ks_lengths_verify_docs(const ks_segment *seg, const uint32_t *docs,
                            uint32_t n, ks_err *err) {
   const ks_map *m = &seg->len;
   if (!m->verified || n == 0) return KS_OK;
   uint64_t lo = LEN_OFF(docs[0]), hi = LEN_OFF(docs[n - 1]) + 8;
-  if (((hi - 1) >> KS_PAGE_SHIFT) - (lo >> KS_PAGE_SHIFT) < 16)
-    return ks_map_verify(m, lo, hi - lo, err);
+  uint64_t first = lo >> KS_PAGE_SHIFT, last = (hi - 1) >> KS_PAGE_SHIFT;
+  if (hi > m->body)
+    return ks_err_set(err, KS_ECORRUPT, "[len][read] %s: document %u out of range",
+                      m->path, docs[n - 1]);
+  if (last - first < 64 && span_verified(m, first, last)) return KS_OK;
+  uint64_t missing = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t p = LEN_OFF(docs[i]) >> KS_PAGE_SHIFT;
+    missing |= ~(atomic_load_explicit(&m->verified[p >> 6], memory_order_relaxed) >> (p & 63));
+  }
+  atomic_thread_fence(memory_order_acquire);
+  if (!(missing & 1)) return KS_OK;
+  if (last - first < 16) return ks_map_verify_pages(m, lo, hi - lo, err);
   uint64_t prev = UINT64_MAX;
   for (uint32_t i = 0; i < n; i++) {
     uint64_t off = LEN_OFF(docs[i]);
