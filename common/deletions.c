@@ -108,9 +108,6 @@ int ks_segment_is_deleted(const ks_segment *seg, uint32_t doc) {
 }
 
 /* Contract: deletions_int.h. */
-const uint8_t *ks_segment_delbits(const ks_segment *seg) { return seg->delbits; }
-
-/* Contract: deletions_int.h. */
 size_t ks_deletions_nterms(const ks_segment *seg) { return seg->del_nterms; }
 
 /* Contract: deletions_int.h. */

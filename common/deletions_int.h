@@ -25,10 +25,6 @@
 /* 1 if `doc` (< ndocs) is deleted, else 0. */
 int ks_segment_is_deleted(const ks_segment *seg, uint32_t doc);
 
-/* The segment's deletion bitmap (bit d of byte d / 8), NULL when nothing
- * is deleted. Valid while seg is open. */
-const uint8_t *ks_segment_delbits(const ks_segment *seg);
-
 /* The number of deleted documents of seg that contain the term `key`
  * (field byte + term, ks_term_key): what to subtract from the dictionary's
  * df. 0 without deletions. O(log terms). */

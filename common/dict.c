@@ -18,8 +18,12 @@
  *
  * Invariants: the writer front-codes each entry against the previous key
  * of its block (the first entry of a block has prefix 0) and emits one
- * index entry per block, so the reader can decode any block on its own;
- * after ks_dict_attach every index entry's offsets and key are in range.
+ * index entry per block, so the reader can decode any block on its own.
+ * Opening reads only the trailer: each block index entry and first key is
+ * verified (page checksum, file_int.h) and range-checked when a lookup or
+ * an iteration reads it (get_entry), and a block's bytes, from its
+ * block_off to the next block's, before any of its entries is decoded
+ * (enter_block); decoding never reads past the block.
  */
 #include <string.h>
 
@@ -39,38 +43,56 @@ size_t ks_term_key(char *key, int field, const char *term, size_t len) {
 /* Contract: segment_priv.h. */
 int ks_dict_attach(ks_segment *seg, ks_err *err) {
   const ks_map *m = &seg->tid;
-  const uint8_t *t = m->data + m->size - KS_FILE_FOOTER - KS_TID_TRAILER;
+  uint64_t limit = m->body - KS_TID_TRAILER; /* the trailer's offset */
+  int rc = ks_map_verify(m, limit, KS_TID_TRAILER, err);
+  if (rc) return rc;
+  const uint8_t *t = m->data + limit;
   uint64_t nterms = ks_load_u64(t), nblocks = ks_load_u64(t + 8);
   uint64_t index_off = ks_load_u64(t + 16), keys_off = ks_load_u64(t + 24);
   uint32_t tpb = ks_load_u32(t + 32);
-  uint64_t limit = (uint64_t)(t - m->data);
   if (tpb != KS_TID_TERMS_PER_BLOCK ||
       nblocks != (nterms + KS_TID_TERMS_PER_BLOCK - 1) / KS_TID_TERMS_PER_BLOCK ||
       index_off < KS_FILE_HEADER || index_off > limit ||
       nblocks > (limit - index_off) / KS_TID_INDEX_ENTRY ||
-      keys_off != index_off + nblocks * KS_TID_INDEX_ENTRY || keys_off > limit)
+      keys_off != index_off + nblocks * KS_TID_INDEX_ENTRY || keys_off > limit ||
+      (nblocks == 0 && index_off != KS_FILE_HEADER))
     return ks_err_set(err, KS_ECORRUPT, "[dict][open] %s: bad trailer", m->path);
   seg->nterms = nterms;
   seg->nblocks = nblocks;
   seg->tid_index = m->data + index_off;
   seg->tid_keys = m->data + keys_off;
   seg->keys_len = limit - keys_off;
-  seg->tid_blocks_end = m->data + index_off;
-  /* Check every index entry once so lookups can trust offsets/keys. */
-  uint64_t prev_off = KS_FILE_HEADER;
-  for (uint64_t b = 0; b < nblocks; b++) {
-    const uint8_t *e = seg->tid_index + b * KS_TID_INDEX_ENTRY;
-    uint64_t off = ks_load_u64(e);
-    uint32_t koff = ks_load_u32(e + 24), klen = ks_load_u32(e + 28);
-    if (off < prev_off || off >= index_off || (b == 0 && off != KS_FILE_HEADER) ||
-        (uint64_t)koff + klen > seg->keys_len || klen < 1 ||
-        klen > KS_TOK_MAX_TERM + 1 || ks_load_u64(e + 8) > seg->doc.size ||
-        ks_load_u64(e + 16) > seg->pos.size)
-      return ks_err_set(err, KS_ECORRUPT, "[dict][open] %s: bad block index entry %llu",
-                        m->path, (unsigned long long)b);
-    prev_off = off + 1;
-  }
   return KS_OK;
+}
+
+/* One block index entry, verified and validated when it is used (not at
+ * open: the index grows with the number of terms). */
+typedef struct index_entry {
+  uint64_t block_off, doc_offset, pos_offset;
+  const uint8_t *key;  /* the block's first key, in the first-key area */
+  uint32_t key_len;
+} index_entry;
+
+static int get_entry(const ks_segment *seg, uint64_t b, index_entry *x, ks_err *err) {
+  const ks_map *m = &seg->tid;
+  uint64_t at = (uint64_t)(seg->tid_index - m->data) + b * KS_TID_INDEX_ENTRY;
+  int rc = ks_map_verify(m, at, KS_TID_INDEX_ENTRY, err);
+  if (rc) return rc;
+  const uint8_t *e = m->data + at;
+  x->block_off = ks_load_u64(e);
+  x->doc_offset = ks_load_u64(e + 8);
+  x->pos_offset = ks_load_u64(e + 16);
+  uint32_t koff = ks_load_u32(e + 24);
+  x->key_len = ks_load_u32(e + 28);
+  uint64_t index_off = (uint64_t)(seg->tid_index - m->data);
+  if (x->block_off < KS_FILE_HEADER || x->block_off >= index_off ||
+      (b == 0 && x->block_off != KS_FILE_HEADER) ||
+      (uint64_t)koff + x->key_len > seg->keys_len || x->key_len < 1 ||
+      x->key_len > KS_TOK_MAX_TERM + 1)
+    return ks_err_set(err, KS_ECORRUPT, "[dict][read] %s: bad block index entry %llu",
+                      m->path, (unsigned long long)b);
+  x->key = seg->tid_keys + koff;
+  return ks_map_verify(m, (uint64_t)(x->key - m->data), x->key_len, err);
 }
 
 static int key_cmp(const uint8_t *a, size_t alen, const char *b, size_t blen) {
@@ -82,7 +104,7 @@ static int key_cmp(const uint8_t *a, size_t alen, const char *b, size_t blen) {
 
 /* Decode one entry at it->p into it->key/info. 0 or -1 (corrupt). */
 static int decode_entry(ks_dict_iter *it) {
-  const uint8_t *end = it->seg->tid_blocks_end;
+  const uint8_t *end = it->block_end;
   uint64_t prefix, suffix, df, cfx, dlen, plen, maxtf, minlen;
   if (ks_get_varint(&it->p, end, &prefix) || ks_get_varint(&it->p, end, &suffix))
     return -1;
@@ -115,17 +137,32 @@ static int decode_entry(ks_dict_iter *it) {
   return 0;
 }
 
-/* Position the iterator at the start of block b. */
-static void enter_block(ks_dict_iter *it, uint64_t b) {
+/* Position the iterator at the start of block b (whose index entry is
+ * *x): the block runs to the next block's start (or the block index) and
+ * is verified as a whole before any entry of it is decoded. */
+static int enter_block(ks_dict_iter *it, uint64_t b, const index_entry *x, ks_err *err) {
   const ks_segment *seg = it->seg;
-  const uint8_t *e = seg->tid_index + b * KS_TID_INDEX_ENTRY;
+  uint64_t end = (uint64_t)(seg->tid_index - seg->tid.data);
+  if (b + 1 < seg->nblocks) {
+    index_entry next;
+    int rc = get_entry(seg, b + 1, &next, err);
+    if (rc) return rc;
+    end = next.block_off;
+  }
+  if (end <= x->block_off)
+    return ks_err_set(err, KS_ECORRUPT, "[dict][read] %s: bad block index entry %llu",
+                      seg->tid.path, (unsigned long long)b);
+  int rc = ks_map_verify(&seg->tid, x->block_off, end - x->block_off, err);
+  if (rc) return rc;
   it->block = b;
-  it->p = seg->tid.data + ks_load_u64(e);
-  it->prev_doc_end = ks_load_u64(e + 8);
-  it->prev_pos_end = ks_load_u64(e + 16);
+  it->p = seg->tid.data + x->block_off;
+  it->block_end = seg->tid.data + end;
+  it->prev_doc_end = x->doc_offset;
+  it->prev_pos_end = x->pos_offset;
   it->keylen = 0;
   uint64_t left = seg->nterms - b * KS_TID_TERMS_PER_BLOCK;
   it->in_block = left < KS_TID_TERMS_PER_BLOCK ? (uint32_t)left : KS_TID_TERMS_PER_BLOCK;
+  return KS_OK;
 }
 
 /* Contract: dict_int.h. */
@@ -135,17 +172,19 @@ int ks_segment_lookup(const ks_segment *seg, const char *key, size_t keylen,
     return KS_NOTFOUND;
   /* Last block whose first key <= key. */
   uint64_t lo = 0, hi = seg->nblocks;
+  index_entry x;
+  int rc;
   while (hi - lo > 1) {
     uint64_t mid = lo + (hi - lo) / 2;
-    const uint8_t *e = seg->tid_index + mid * KS_TID_INDEX_ENTRY;
-    if (key_cmp(seg->tid_keys + ks_load_u32(e + 24), ks_load_u32(e + 28), key, keylen) <= 0)
+    if ((rc = get_entry(seg, mid, &x, err))) return rc;
+    if (key_cmp(x.key, x.key_len, key, keylen) <= 0)
       lo = mid;
     else
       hi = mid;
   }
   ks_dict_iter it;
   it.seg = seg;
-  enter_block(&it, lo);
+  if ((rc = get_entry(seg, lo, &x, err)) || (rc = enter_block(&it, lo, &x, err))) return rc;
   while (it.in_block > 0) {
     if (decode_entry(&it))
       return ks_err_set(err, KS_ECORRUPT, "[dict][lookup] %s: corrupt block %llu",
@@ -175,8 +214,13 @@ int ks_dict_iter_next(ks_dict_iter *it, ks_err *err) {
   char prev[KS_TOK_MAX_TERM + 2];
   size_t prevlen = it->keylen;
   memcpy(prev, it->key, prevlen);
-  if (it->block == UINT64_MAX || it->in_block == 0)
-    enter_block(it, it->block == UINT64_MAX ? 0 : it->block + 1);
+  if (it->block == UINT64_MAX || it->in_block == 0) {
+    uint64_t b = it->block == UINT64_MAX ? 0 : it->block + 1;
+    index_entry x;
+    int rc = get_entry(seg, b, &x, err);
+    if (!rc) rc = enter_block(it, b, &x, err);
+    if (rc) return rc;
+  }
   int first = it->index == 0;
   if (decode_entry(it))
     return ks_err_set(err, KS_ECORRUPT, "[dict][iter] %s: corrupt entry %llu",
@@ -213,7 +257,7 @@ int ks_dict_writer_open(ks_dict_writer **out, const char *dir, uint32_t segno,
     ks_free(path);
     return oom(err);
   }
-  int rc = ks_wfile_open(&w->f, path, KS_MAGIC_TID, err);
+  int rc = ks_wfile_open_paged(&w->f, path, KS_MAGIC_TID, err);
   ks_free(path);
   if (rc) {
     ks_free(w);

@@ -43,7 +43,7 @@ int ks_segment_lookup(const ks_segment *seg, const char *key, size_t keylen,
 typedef struct ks_dict_iter {
   const ks_segment *seg;
   uint64_t index;                    /* ordinal of the current term */
-  const uint8_t *p, *end;            /* cursor within the current block */
+  const uint8_t *p, *block_end;      /* cursor within the current block */
   uint64_t block;                    /* current block number */
   uint32_t in_block;                 /* terms left in the current block */
   char key[KS_TOK_MAX_TERM + 2];     /* current key */

@@ -3,11 +3,19 @@
  * (stored documents and the id table of a segment) and writer (ks_stow).
  * Spec: docs/format/sto.md.
  *
- * Layout summary: zlib-compressed blocks of ~KS_STO_BLOCK_TARGET raw bytes,
- * each the concatenation of records (varint length + JSON object bytes) of
- * consecutive documents; a fixed-width block index (first doc, raw length,
- * offset, compressed length); an id table ((ndocs + 1) u32 offsets then the
- * id bytes) so that ids are read without decompressing anything.
+ * Layout summary (a paged file, file_int.h): zlib-compressed blocks of
+ * ~KS_STO_BLOCK_TARGET raw bytes, each the concatenation of records
+ * (varint length + JSON object bytes) of consecutive documents; a
+ * fixed-width block index (first doc, raw length, offset, compressed
+ * length); an id table ((ndocs + 1) u32 offsets then the id bytes) so that
+ * ids are read without decompressing anything; an id hash table ((u64
+ * ks_id_hash, u32 doc) per document, sorted) for finding a document by id
+ * with a binary search.
+ *
+ * Reader: opening verifies and reads only the trailer; a block index
+ * entry, an id offset, id bytes, a hash entry or a compressed block is
+ * verified against its page checksums (file_int.h) and range-checked when
+ * it is read.
  *
  * Writer: documents are appended to a raw block buffer (varint length +
  * JSON); when it reaches KS_STO_BLOCK_TARGET bytes it is compressed into a
@@ -31,6 +39,7 @@
  */
 #include "docstore_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <libdeflate.h>
@@ -41,34 +50,71 @@
 #include "segment_priv.h"
 #include "worker_int.h"
 
+/* Contract: docstore_int.h. FNV-1a (64-bit) of the bytes, then the
+ * MurmurHash3 fmix64 finalizer: FNV-1a alone leaves the high bits of short
+ * keys poorly mixed; the finalizer spreads every input bit over all 64. */
+uint64_t ks_id_hash(const char *id, size_t len) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)id[i];
+    h *= 0x100000001b3ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+
 /* Contract: segment_priv.h. */
 int ks_docstore_attach(ks_segment *seg, ks_err *err) {
   const ks_map *m = &seg->sto;
-  const uint8_t *t = m->data + m->size - KS_FILE_FOOTER - KS_STO_TRAILER;
+  uint64_t limit = m->body - KS_STO_TRAILER; /* the trailer's offset */
+  int rc = ks_map_verify(m, limit, KS_STO_TRAILER, err);
+  if (rc) return rc;
+  const uint8_t *t = m->data + limit;
   uint32_t ndocs = ks_load_u32(t), nblocks = ks_load_u32(t + 4);
   uint64_t index_off = ks_load_u64(t + 8), idoff_off = ks_load_u64(t + 16);
-  uint64_t ids_off = ks_load_u64(t + 24);
-  uint64_t limit = (uint64_t)(t - m->data);
+  uint64_t ids_off = ks_load_u64(t + 24), hash_off = ks_load_u64(t + 32);
   if (ndocs != seg->ndocs || index_off < KS_FILE_HEADER || index_off > limit ||
+      idoff_off < index_off || idoff_off > limit ||
       (uint64_t)nblocks * KS_STO_INDEX_ENTRY != idoff_off - index_off ||
-      idoff_off < index_off || ids_off < idoff_off ||
-      ((uint64_t)ndocs + 1) * 4 != ids_off - idoff_off || ids_off > limit ||
+      ids_off < idoff_off || ids_off > limit ||
+      ((uint64_t)ndocs + 1) * 4 != ids_off - idoff_off ||
+      hash_off < ids_off || hash_off > limit ||
+      (uint64_t)ndocs * KS_STO_HASH_ENTRY != limit - hash_off ||
       (ndocs > 0 && nblocks == 0))
     return ks_err_set(err, KS_ECORRUPT, "[sto][open] %s: bad trailer", m->path);
   seg->sto_nblocks = nblocks;
   seg->sto_index = m->data + index_off;
   seg->sto_idoffs = m->data + idoff_off;
   seg->sto_ids = m->data + ids_off;
-  seg->sto_ids_len = limit - ids_off;
+  seg->sto_ids_len = hash_off - ids_off;
+  seg->sto_hash = m->data + hash_off;
   seg->sto_data_end = index_off;
-  /* Offsets must be non-decreasing and inside the id area. */
-  uint32_t prev = 0;
-  for (uint32_t d = 0; d <= ndocs; d++) {
-    uint32_t o = ks_load_u32(seg->sto_idoffs + 4 * (size_t)d);
-    if (o < prev || o > seg->sto_ids_len || (d == 0 && o != 0))
-      return ks_err_set(err, KS_ECORRUPT, "[sto][open] %s: bad id table", m->path);
-    prev = o;
-  }
+  return KS_OK;
+}
+
+/* Verify `len` bytes at p (inside the .sto mapping). */
+static int verify(const ks_segment *seg, const uint8_t *p, uint64_t len, ks_err *err) {
+  return ks_map_verify(&seg->sto, (uint64_t)(p - seg->sto.data), len, err);
+}
+
+/* The id of document `doc` (< ndocs): its offsets and bytes verified and
+ * range-checked. */
+static int doc_id(const ks_segment *seg, uint32_t doc, const char **id,
+                  size_t *len, ks_err *err) {
+  const uint8_t *o = seg->sto_idoffs + 4 * (size_t)doc;
+  int rc = verify(seg, o, 8, err);
+  if (rc) return rc;
+  uint32_t a = ks_load_u32(o), b = ks_load_u32(o + 4);
+  if (a > b || b > seg->sto_ids_len || (doc == 0 && a != 0))
+    return ks_err_set(err, KS_ECORRUPT, "[sto][id] %s: bad id table entry %u",
+                      seg->sto.path, doc);
+  if ((rc = verify(seg, seg->sto_ids + a, b - a, err))) return rc;
+  *id = (const char *)seg->sto_ids + a;
+  *len = b - a;
   return KS_OK;
 }
 
@@ -77,11 +123,59 @@ int ks_segment_doc_id(const ks_segment *seg, uint32_t doc, const char **id,
                       size_t *len, ks_err *err) {
   if (doc >= seg->ndocs)
     return ks_err_set(err, KS_EINVAL, "[sto][id] document %u out of range", doc);
-  uint32_t a = ks_load_u32(seg->sto_idoffs + 4 * (size_t)doc);
-  uint32_t b = ks_load_u32(seg->sto_idoffs + 4 * (size_t)doc + 4);
-  *id = (const char *)seg->sto_ids + a;
-  *len = b - a;
+  return doc_id(seg, doc, id, len, err);
+}
+
+/* Entry i (< ndocs) of the id hash table, verified. */
+static int hash_entry(const ks_segment *seg, uint32_t i, uint64_t *hash,
+                      uint32_t *doc, ks_err *err) {
+  const uint8_t *e = seg->sto_hash + (size_t)i * KS_STO_HASH_ENTRY;
+  int rc = verify(seg, e, KS_STO_HASH_ENTRY, err);
+  if (rc) return rc;
+  *hash = ks_load_u64(e);
+  *doc = ks_load_u32(e + 8);
+  if (*doc >= seg->ndocs)
+    return ks_err_set(err, KS_ECORRUPT, "[sto][find] %s: bad id hash entry %u",
+                      seg->sto.path, i);
   return KS_OK;
+}
+
+/* Contract: docstore_int.h. Binary search for the first entry with the
+ * id's hash, then every entry with that hash in order (several on a
+ * 64-bit collision or for a repeated id), each compared with the id. */
+int ks_segment_find_id(const ks_segment *seg, const char *id, size_t len,
+                       const uint8_t *deleted, uint32_t *local, ks_err *err) {
+  uint64_t want = ks_id_hash(id, len), h;
+  uint32_t lo = 0, hi = seg->ndocs, d;
+  int rc;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if ((rc = hash_entry(seg, mid, &h, &d, err))) return rc;
+    if (h < want)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (uint32_t i = lo; i < seg->ndocs; i++) {
+    if ((rc = hash_entry(seg, i, &h, &d, err))) return rc;
+    if (h != want) break;
+    if (deleted && (deleted[d >> 3] >> (d & 7) & 1)) continue;
+    const char *did;
+    size_t dlen;
+    if ((rc = doc_id(seg, d, &did, &dlen, err))) return rc;
+    if (dlen == len && memcmp(did, id, len) == 0) {
+      *local = d;
+      return KS_OK;
+    }
+  }
+  return KS_NOTFOUND;
+}
+
+/* Block index entry b (< nblocks), verified. */
+static const uint8_t *block_entry(const ks_segment *seg, uint32_t b, ks_err *err, int *rc) {
+  const uint8_t *e = seg->sto_index + (size_t)b * KS_STO_INDEX_ENTRY;
+  *rc = verify(seg, e, KS_STO_INDEX_ENTRY, err);
+  return e;
 }
 
 /* Contract: docstore_int.h. */
@@ -91,25 +185,29 @@ int ks_segment_doc_json(const ks_segment *seg, uint32_t doc, ks_buf *out,
     return ks_err_set(err, KS_EINVAL, "[sto][get] document %u out of range", doc);
   /* Last block whose first doc <= doc. */
   uint32_t lo = 0, hi = seg->sto_nblocks;
+  int rc;
   while (hi - lo > 1) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (ks_load_u32(seg->sto_index + (size_t)mid * KS_STO_INDEX_ENTRY) <= doc)
+    const uint8_t *e = block_entry(seg, mid, err, &rc);
+    if (rc) return rc;
+    if (ks_load_u32(e) <= doc)
       lo = mid;
     else
       hi = mid;
   }
-  const uint8_t *e = seg->sto_index + (size_t)lo * KS_STO_INDEX_ENTRY;
+  const uint8_t *e = block_entry(seg, lo, err, &rc);
+  if (rc) return rc;
   uint32_t first = ks_load_u32(e), raw_len = ks_load_u32(e + 4);
   uint64_t off = ks_load_u64(e + 8);
   uint32_t comp_len = ks_load_u32(e + 16);
   if (first > doc || off < KS_FILE_HEADER || off > seg->sto_data_end ||
       comp_len > seg->sto_data_end - off || raw_len > (1u << 30))
     return ks_err_set(err, KS_ECORRUPT, "[sto][get] %s: bad block index", seg->sto.path);
+  if ((rc = verify(seg, seg->sto.data + off, comp_len, err))) return rc;
   uint8_t *raw = ks_malloc(raw_len ? raw_len : 1);
   if (!raw) return ks_err_set(err, KS_ENOMEM, "[sto][get] out of memory");
   uLongf got = raw_len;
   int zrc = uncompress(raw, &got, seg->sto.data + off, comp_len);
-  int rc = KS_OK;
   if (zrc != Z_OK || got != raw_len) {
     rc = ks_err_set(err, KS_ECORRUPT, "[sto][get] %s: block %u does not decompress",
                     seg->sto.path, lo);
@@ -152,7 +250,9 @@ int ks_sto_iter_next(ks_sto_iter *it, const char **json, size_t *len,
     if (it->block >= seg->sto_nblocks)
       return ks_err_set(err, KS_ECORRUPT, "[sto][iter] %s: missing block for document %u",
                         seg->sto.path, it->doc);
-    const uint8_t *e = seg->sto_index + (size_t)it->block * KS_STO_INDEX_ENTRY;
+    int rc;
+    const uint8_t *e = block_entry(seg, it->block, err, &rc);
+    if (rc) return rc;
     uint32_t first = ks_load_u32(e), raw_len = ks_load_u32(e + 4);
     uint64_t off = ks_load_u64(e + 8);
     uint32_t comp_len = ks_load_u32(e + 16);
@@ -160,6 +260,7 @@ int ks_sto_iter_next(ks_sto_iter *it, const char **json, size_t *len,
         comp_len > seg->sto_data_end - off || raw_len == 0 || raw_len > (1u << 30))
       return ks_err_set(err, KS_ECORRUPT, "[sto][iter] %s: bad block index entry %u",
                         seg->sto.path, it->block);
+    if ((rc = verify(seg, seg->sto.data + off, comp_len, err))) return rc;
     ks_buf_reset(&it->raw);
     if (ks_buf_reserve(&it->raw, raw_len))
       return ks_err_set(err, KS_ENOMEM, "[sto][iter] out of memory");
@@ -191,15 +292,21 @@ uint32_t ks_segment_sto_nblocks(const ks_segment *seg) { return seg->sto_nblocks
 int ks_segment_sto_block(const ks_segment *seg, uint32_t b, uint32_t *first,
                          uint32_t *ndocs, uint32_t *raw_len,
                          const uint8_t **comp, uint32_t *comp_len, ks_err *err) {
-  const uint8_t *e = seg->sto_index + (size_t)b * KS_STO_INDEX_ENTRY;
+  if (b >= seg->sto_nblocks)
+    return ks_err_set(err, KS_EINVAL, "[sto][block] block %u out of range", b);
+  int rc;
+  const uint8_t *e = block_entry(seg, b, err, &rc);
+  if (!rc && b + 1 < seg->sto_nblocks) (void)block_entry(seg, b + 1, err, &rc);
+  if (rc) return rc;
   uint32_t f = ks_load_u32(e);
   uint32_t next = b + 1 < seg->sto_nblocks ? ks_load_u32(e + KS_STO_INDEX_ENTRY) : seg->ndocs;
   uint64_t off = ks_load_u64(e + 8);
   uint32_t cl = ks_load_u32(e + 16);
-  if (b >= seg->sto_nblocks || next <= f || next > seg->ndocs || off < KS_FILE_HEADER ||
+  if (next <= f || next > seg->ndocs || off < KS_FILE_HEADER ||
       off > seg->sto_data_end || cl > seg->sto_data_end - off)
     return ks_err_set(err, KS_ECORRUPT, "[sto][block] %s: bad block index entry %u",
                       seg->sto.path, b);
+  if ((rc = verify(seg, seg->sto.data + off, cl, err))) return rc;
   *first = f;
   *ndocs = next - f;
   *raw_len = ks_load_u32(e + 4);
@@ -252,7 +359,7 @@ int ks_stow_open(ks_stow **out, const char *dir, uint32_t segno, int do_fsync,
     ks_free(path);
     return oom(err);
   }
-  int rc = ks_wfile_open(&w->f, path, KS_MAGIC_STO, err);
+  int rc = ks_wfile_open_paged(&w->f, path, KS_MAGIC_STO, err);
   ks_free(path);
   if (rc) {
     ks_free(w);
@@ -441,6 +548,37 @@ static void free_stow(ks_stow *w) {
   ks_free(w);
 }
 
+typedef struct hash_doc {
+  uint64_t hash;
+  uint32_t doc;
+} hash_doc;
+
+static int cmp_hash_doc(const void *a, const void *b) {
+  const hash_doc *x = a, *y = b;
+  if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+  return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+/* The id hash table: (ks_id_hash(id), doc) for every document, sorted by
+ * hash then document. Memory: 16 bytes per document, for the sort. */
+static int write_hash_table(ks_stow *w, ks_err *err) {
+  hash_doc *t = ks_malloc((size_t)w->ndocs * sizeof *t + 1);
+  if (!t) return oom(err);
+  const uint8_t *offs = w->idoffs.data;
+  for (uint32_t d = 0; d < w->ndocs; d++) {
+    uint32_t a = ks_load_u32(offs + 4 * (size_t)d), b = ks_load_u32(offs + 4 * (size_t)d + 4);
+    t[d].hash = ks_id_hash((const char *)w->ids.data + a, b - a);
+    t[d].doc = d;
+  }
+  qsort(t, w->ndocs, sizeof *t, cmp_hash_doc);
+  for (uint32_t i = 0; i < w->ndocs; i++) {
+    ks_wfile_u64(&w->f, t[i].hash);
+    ks_wfile_u32(&w->f, t[i].doc);
+  }
+  ks_free(t);
+  return KS_OK;
+}
+
 /* Contract: docstore_int.h. */
 int ks_stow_finish(ks_stow *w, ks_err *err) {
   int rc = flush_block(w, err);
@@ -452,11 +590,16 @@ int ks_stow_finish(ks_stow *w, ks_err *err) {
     ks_wfile_write(&w->f, w->idoffs.data, w->idoffs.len);
     uint64_t ids_off = w->f.offset;
     ks_wfile_write(&w->f, w->ids.data, w->ids.len);
+    uint64_t hash_off = w->f.offset;
+    rc = write_hash_table(w, err);
     ks_wfile_u32(&w->f, w->ndocs);
     ks_wfile_u32(&w->f, (uint32_t)(w->index.len / KS_STO_INDEX_ENTRY));
     ks_wfile_u64(&w->f, index_off);
     ks_wfile_u64(&w->f, idoff_off);
     ks_wfile_u64(&w->f, ids_off);
+    ks_wfile_u64(&w->f, hash_off);
+  }
+  if (!rc) {
     char *path = ks_strndup(w->f.path, strlen(w->f.path));
     rc = ks_wfile_finish(&w->f, w->do_fsync, err);
     if (rc && path) unlink(path);
@@ -473,21 +616,4 @@ void ks_stow_abort(ks_stow *w) {
   if (!w) return;
   ks_wfile_abort(&w->f);
   free_stow(w);
-}
-
-/* Contract: docstore_int.h. (Linear scan of the id table.) */
-int ks_segment_find_id(const ks_segment *seg, const char *id, size_t len,
-                       const uint8_t *deleted, uint32_t *local, ks_err *err) {
-  for (uint32_t d = seg->ndocs; d-- > 0;) {
-    if (deleted && (deleted[d >> 3] >> (d & 7)) & 1) continue;
-    const char *x;
-    size_t n;
-    int rc = ks_segment_doc_id(seg, d, &x, &n, err);
-    if (rc) return rc;
-    if (n == len && !memcmp(x, id, len)) {
-      *local = d;
-      return KS_OK;
-    }
-  }
-  return KS_NOTFOUND;
 }

@@ -25,9 +25,15 @@ int ks_segment_doc_id(const ks_segment *seg, uint32_t doc, const char **id,
  * marked in `deleted` (bit d of byte d/8; NULL: no document is
  * excluded), in *local. Several documents of a segment may share an id
  * (all but one deleted): any unmarked one is returned.
- * KS_OK, KS_NOTFOUND (none; err untouched), KS_ECORRUPT. */
+ * KS_OK, KS_NOTFOUND (none; err untouched), KS_ECORRUPT. O(log ndocs):
+ * a binary search in the id hash table, then an id comparison for each
+ * entry with the same hash. */
 int ks_segment_find_id(const ks_segment *seg, const char *id, size_t len,
                        const uint8_t *deleted, uint32_t *local, ks_err *err);
+/* The 64-bit hash of an id that orders the id hash table of .sto
+ * (docs/format/sto.md: FNV-1a 64, then the MurmurHash3 fmix64 finalizer). */
+uint64_t ks_id_hash(const char *id, size_t len);
+
 /* The stored JSON object of `doc` appended to `out` (decompressed).
  * KS_OK, KS_ECORRUPT, KS_ENOMEM. */
 int ks_segment_doc_json(const ks_segment *seg, uint32_t doc, ks_buf *out,
@@ -36,7 +42,7 @@ int ks_segment_doc_json(const ks_segment *seg, uint32_t doc, ks_buf *out,
 /* Raw access to stored block b (< ks_segment_sto_nblocks) for merges that
  * copy blocks without recompressing: its first document, number of
  * documents, uncompressed length and compressed bytes (borrowed from the
- * mapping). KS_OK or KS_ECORRUPT. */
+ * mapping, verified). KS_OK, KS_EINVAL (b out of range) or KS_ECORRUPT. */
 uint32_t ks_segment_sto_nblocks(const ks_segment *seg);
 int ks_segment_sto_block(const ks_segment *seg, uint32_t b, uint32_t *first,
                          uint32_t *ndocs, uint32_t *raw_len,
@@ -81,8 +87,9 @@ int ks_stow_add_block(ks_stow *w, const uint8_t *comp, uint32_t comp_len,
                       uint32_t raw_len, uint32_t ndocs, const char *const *ids,
                       const size_t *idlens, ks_err *err);
 uint32_t ks_stow_ndocs(const ks_stow *w);
-/* Write block index, id table, trailer; fsync; close; free. On failure the
- * file is removed. KS_OK, KS_EIO, KS_ENOMEM. */
+/* Write block index, id table, id hash table, trailer; fsync; close;
+ * free. Memory: 16 bytes per document while the hash table is sorted. On
+ * failure the file is removed. KS_OK, KS_EIO, KS_ENOMEM. */
 int ks_stow_finish(ks_stow *w, ks_err *err);
 void ks_stow_abort(ks_stow *w);  /* NULL allowed; removes the file */
 

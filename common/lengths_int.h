@@ -12,8 +12,24 @@
 #include "kosearch/error.h"
 #include "segment_int.h"
 
-/* Field length of document `doc` (< ndocs) in `field` (< KS_NFIELDS). */
+/* Field length of document `doc` (< ndocs) in `field` (< KS_NFIELDS).
+ * No error channel: the caller makes sure that the page holding it has
+ * been verified. A document delivered by a postings cursor is (its block
+ * load verifies the lengths of its documents: ks_lengths_verify_docs);
+ * any other with ks_lengths_verify_range. */
 uint32_t ks_segment_doclen(const ks_segment *seg, uint32_t doc, int field);
+
+/* Verify the pages that hold the lengths of docs[0..n) (sorted,
+ * < ndocs). KS_OK or KS_ECORRUPT. */
+int ks_lengths_verify_docs(const ks_segment *seg, const uint32_t *docs,
+                           uint32_t n, ks_err *err);
+/* The same for documents first .. first + count - 1 (<= ndocs). */
+int ks_lengths_verify_range(const ks_segment *seg, uint32_t first,
+                            uint32_t count, ks_err *err);
+/* The same for the documents marked in `bitmap` (bit d of byte d/8, ndocs
+ * bits). */
+int ks_lengths_verify_marked(const ks_segment *seg, const uint8_t *bitmap,
+                             ks_err *err);
 /* Sum of field lengths over the segment's LIVE documents. */
 uint64_t ks_segment_field_total(const ks_segment *seg, int field);
 

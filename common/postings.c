@@ -19,7 +19,11 @@
  *
  * Invariants after a successful block load: docs[] strictly increasing,
  * docs[n-1] == skip.last_doc < segment ndocs, every tf >= 1 and the
- * largest tf == skip.max_tf (so a pruning algorithm may trust max_tf).
+ * largest tf == skip.max_tf (so a pruning algorithm may trust max_tf);
+ * the block's bytes, the term's skip table and the .len pages of the
+ * block's documents have passed their page checksums (file_int.h), and a
+ * block's positions do when they are first decoded, so what a cursor
+ * yields was never damaged on disk.
  * The writer encodes one term at a time: a block (KS_BLOCK_SIZE documents)
  * is encoded into the term's block buffer as soon as it is full, its
  * positions go straight to .pos, and the skip table (whose block offsets
@@ -33,6 +37,7 @@
 #include "codec_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
+#include "lengths_int.h"
 #include "segment_priv.h"
 
 static int corrupt(const ks_postings *cur, ks_err *err, const char *what) {
@@ -49,8 +54,10 @@ int ks_postings_attach(ks_segment *seg, ks_err *err) {
   int rc = KS_OK;
   for (int i = 0; i < 2 && !rc; i++) {
     const ks_map *m = maps[i];
-    uint64_t e = ks_load_u64(m->data + m->size - KS_FILE_FOOTER - KS_DATA_TRAILER);
-    if (e < KS_FILE_HEADER || e + KS_CODEC_PAD > m->size - KS_FILE_FOOTER - KS_DATA_TRAILER)
+    uint64_t t = m->body - KS_DATA_TRAILER;
+    if ((rc = ks_map_verify(m, t, KS_DATA_TRAILER, err))) break;
+    uint64_t e = ks_load_u64(m->data + t);
+    if (e < KS_FILE_HEADER || e > t || t - e < KS_CODEC_PAD)
       rc = ks_err_set(err, KS_ECORRUPT, "[seg][open] %s: bad data end", m->path);
     *ends[i] = e;
   }
@@ -85,6 +92,8 @@ static int load_block(ks_postings *cur, uint32_t b, ks_err *err) {
   if (start < table || start > end || end > cur->info.doc_length)
     return corrupt(cur, err, "block offsets out of range");
   uint32_t n = (b + 1 == cur->nblocks) ? cur->info.df - b * KS_BLOCK_SIZE : KS_BLOCK_SIZE;
+  int rc = ks_map_verify(&cur->seg->doc, cur->info.doc_offset + start, end - start, err);
+  if (rc) return rc;
   const uint8_t *base = cur->seg->doc.data + cur->info.doc_offset;
   const uint8_t *p = base + start, *pend = base + end;
   size_t used = ks_codec_decode(p, pend, cur->docs, n);
@@ -106,6 +115,8 @@ static int load_block(ks_postings *cur, uint32_t b, ks_err *err) {
   if (prev - 1 != e.last_doc || e.last_doc >= cur->seg->ndocs || bad_tf ||
       max_tf != e.max_tf)
     return corrupt(cur, err, "block does not match its skip entry");
+  /* The documents' lengths will be read for scoring: verify them now. */
+  if ((rc = ks_lengths_verify_docs(cur->seg, cur->docs, n, err))) return rc;
   cur->last_doc = e.last_doc;
   cur->block = b;
   cur->block_n = n;
@@ -136,7 +147,12 @@ int ks_postings_open(ks_postings *cur, const ks_segment *seg,
   cur->data = cur->skips + (cur->nblocks > 1 ? (size_t)cur->nblocks * KS_SKIP_ENTRY : 0);
   cur->last_doc = 0;
   cur->pos_data = seg->pos.data + info->pos_offset;
-  int rc = load_block(cur, 0, err);
+  /* Skip entries are read (seek, score bounds) without loading their
+   * blocks: the whole table is verified once, here. */
+  int rc = cur->nblocks > 1 ? ks_map_verify(&seg->doc, info->doc_offset,
+                                            (uint64_t)cur->nblocks * KS_SKIP_ENTRY, err)
+                            : KS_OK;
+  if (!rc) rc = load_block(cur, 0, err);
   if (rc) return rc;
   cur->done = 0;
   return KS_OK;
@@ -227,6 +243,8 @@ static int load_positions(ks_postings *cur, ks_err *err) {
   if (b + 1 < cur->nblocks) end = ks_load_u32(cur->skips + (size_t)(b + 1) * KS_SKIP_ENTRY + 8);
   if (start > end || end > cur->info.pos_length)
     return corrupt(cur, err, "position offsets out of range");
+  int rc = ks_map_verify(&cur->seg->pos, cur->info.pos_offset + start, end - start, err);
+  if (rc) return rc;
   const uint8_t *p = cur->pos_data + start, *pend = cur->pos_data + end;
   size_t used = ks_codec_decode(p, pend, cur->positions, (uint32_t)total);
   if (!used || p + used != pend) return corrupt(cur, err, "bad position block");
@@ -283,7 +301,7 @@ static int open_file(ks_wfile *f, const char *dir, uint32_t segno, const char *e
                      const char *magic, ks_err *err) {
   char *path = ks_path("%s/%06u%s", dir, segno, ext);
   if (!path) return oom(err);
-  int rc = ks_wfile_open(f, path, magic, err);
+  int rc = ks_wfile_open_paged(f, path, magic, err);
   ks_free(path);
   return rc;
 }

@@ -4,7 +4,10 @@
  * *_attach function, segment_priv.h) and the segment-wide accessors.
  *
  * Invariants established by ks_segment_open (so accessors need no checks):
- *   - every file has the right magic, version and (if verified) CRC;
+ *   - every file has the right magic, version, flags and page frame, and
+ *     (with verify_all) CRC; the bytes of the big files are verified page
+ *     by page when first read (file_int.h), not here, so opening reads
+ *     O(1) bytes per file whatever the segment's size (.del excepted);
  *   - .len holds exactly ndocs * KS_NFIELDS lengths (lengths.c);
  *   - .del, when present, holds a bitmap of exactly ndocs bits whose
  *     population count equals its recorded deleted count (deletions.c);
@@ -16,6 +19,7 @@
 
 #include "dir_int.h"
 #include "ks_alloc.h"
+#include "lengths_int.h"
 #include "segment_priv.h"
 
 static int open_kind(ks_segment *seg, ks_map *m, const char *ext,
@@ -31,7 +35,7 @@ static int open_kind(ks_segment *seg, ks_map *m, const char *ext,
     return KS_EIO;
   }
   if (rc) return rc;
-  return ks_map_check(m, magic, min_body, verify_all, err);
+  return ks_map_check_paged(m, magic, min_body, verify_all, err);
 }
 
 /* Contract: segment_int.h. */
@@ -51,13 +55,16 @@ int ks_segment_open_gen(const char *dir, uint32_t segno, uint64_t del_gen, int v
   __atomic_store_n(&seg->refs, 1, __ATOMIC_RELAXED);
   seg->dir = ks_strndup(dir, strlen(dir));
   int rc = seg->dir ? KS_OK : ks_err_set(err, KS_ENOMEM, "[seg][open] out of memory");
-  if (!rc) rc = open_kind(seg, &seg->len, ".len", KS_MAGIC_LEN, KS_LEN_MIN_BODY, 1, err);
+  if (!rc) rc = open_kind(seg, &seg->len, ".len", KS_MAGIC_LEN, KS_LEN_MIN_BODY, verify_all, err);
   if (!rc) rc = ks_lengths_attach(seg, err);
   if (!rc) rc = open_kind(seg, &seg->tid, ".tid", KS_MAGIC_TID, KS_TID_TRAILER, verify_all, err);
   if (!rc) rc = open_kind(seg, &seg->doc, ".doc", KS_MAGIC_DOC, KS_DATA_TRAILER, verify_all, err);
   if (!rc) rc = open_kind(seg, &seg->pos, ".pos", KS_MAGIC_POS, KS_DATA_TRAILER, verify_all, err);
   if (!rc) rc = open_kind(seg, &seg->sto, ".sto", KS_MAGIC_STO, KS_STO_TRAILER, verify_all, err);
+  /* .del: always its CRC (small, read whole anyway); the lengths of the
+   * deleted documents it subtracts from the totals are verified. */
   if (!rc) rc = ks_deletions_attach(seg, del_gen, err);
+  if (!rc && seg->delbits) rc = ks_lengths_verify_marked(seg, seg->delbits, err);
   if (!rc) rc = ks_postings_attach(seg, err);
   if (!rc) rc = ks_dict_attach(seg, err);
   if (!rc) rc = ks_docstore_attach(seg, err);
@@ -95,6 +102,7 @@ uint32_t ks_segment_ndocs(const ks_segment *seg) { return seg->ndocs; }
 uint32_t ks_segment_nlive(const ks_segment *seg) { return seg->nlive; }
 uint64_t ks_segment_nterms(const ks_segment *seg) { return seg->nterms; }
 uint64_t ks_segment_del_gen(const ks_segment *seg) { return seg->del_gen; }
+const uint8_t *ks_segment_deleted_bitmap(const ks_segment *seg) { return seg->delbits; }
 
 /* Contract: segment_int.h. */
 uint64_t ks_segment_file_size(const ks_segment *seg, const char *ext) {

@@ -3,12 +3,13 @@
  * (ks_segment_check): a full integrity walk of one segment (used by
  * `kosearch check`).
  *
- * Beyond the CRCs (ks_segment_open with verify_all), it re-derives from the
- * data everything the readers trust: dictionary order and block index keys,
- * every postings list decoded end to end (doc order and range, df, cf, the
- * term-level and skip-entry max_tf and min_len), positions (increasing,
- * decodable), per-field lengths equal to the sum of term frequencies in
- * that field, field totals, the id table and every stored document.
+ * Beyond the CRCs (ks_segment_open with verify_all, then every page
+ * checksum), it re-derives from the data everything the readers trust:
+ * dictionary order and block index keys, every postings list decoded end
+ * to end (doc order and range, df, cf, the term-level and skip-entry
+ * max_tf and min_len), positions (increasing, decodable), per-field
+ * lengths equal to the sum of term frequencies in that field, field
+ * totals, the id table, the id hash table and every stored document.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,14 +91,55 @@ static int check_term(const ks_segment *seg, const ks_dict_iter *it, uint64_t *s
   return rc;
 }
 
+/* The id table fills the id area exactly, and the id hash table holds
+ * every document exactly once, sorted by (hash, document), each with the
+ * hash of its id. */
+static int check_id_tables(const ks_segment *seg, ks_err *err) {
+  if (ks_load_u32(seg->sto_idoffs + 4 * (size_t)seg->ndocs) != seg->sto_ids_len)
+    return ks_err_set(err, KS_ECORRUPT, "[check] %s: the id offsets do not fill the "
+                      "id area", seg->sto.path);
+  uint8_t *seen = ks_calloc((size_t)seg->ndocs / 8 + 1, 1);
+  if (!seen) return ks_err_set(err, KS_ENOMEM, "[check] out of memory");
+  int rc = KS_OK;
+  uint64_t prev_hash = 0;
+  uint32_t prev_doc = 0;
+  for (uint32_t i = 0; i < seg->ndocs && !rc; i++) {
+    const uint8_t *e = seg->sto_hash + (size_t)i * KS_STO_HASH_ENTRY;
+    uint64_t h = ks_load_u64(e);
+    uint32_t d = ks_load_u32(e + 8);
+    const char *id;
+    size_t il;
+    if (d >= seg->ndocs || (seen[d >> 3] >> (d & 7) & 1)) {
+      rc = ks_err_set(err, KS_ECORRUPT, "[check] %s: id hash entry %u: document %u "
+                      "out of range or listed twice", seg->sto.path, i, d);
+    } else if (i > 0 && (h < prev_hash || (h == prev_hash && d <= prev_doc))) {
+      rc = ks_err_set(err, KS_ECORRUPT, "[check] %s: id hash table out of order at "
+                      "entry %u", seg->sto.path, i);
+    } else if ((rc = ks_segment_doc_id(seg, d, &id, &il, err)) == KS_OK &&
+               ks_id_hash(id, il) != h) {
+      rc = ks_err_set(err, KS_ECORRUPT, "[check] %s: id hash entry %u does not match "
+                      "the id of document %u", seg->sto.path, i, d);
+    }
+    if (!rc) seen[d >> 3] |= (uint8_t)(1u << (d & 7));
+    prev_hash = h;
+    prev_doc = d;
+  }
+  ks_free(seen);
+  return rc;
+}
+
 /* Contract: segment_int.h. */
 int ks_segment_check(const ks_segment *seg,
                      void (*report)(void *ctx, const char *line), void *ctx,
                      ks_err *err) {
   const ks_map *maps[] = {&seg->tid, &seg->doc, &seg->pos, &seg->len, &seg->sto, &seg->del};
-  for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
+  for (size_t i = 0; i < sizeof maps / sizeof *maps; i++) {
     if (maps[i]->data && !ks_map_crc_ok(maps[i]))
       return ks_err_set(err, KS_ECORRUPT, "[check] %s: checksum mismatch", maps[i]->path);
+    /* The page checksums too: what the readers go by. */
+    int r = ks_map_verify_all(maps[i], err);
+    if (r) return r;
+  }
   say(report, ctx, "segment %06u: checksums ok", seg->segno);
 
   uint64_t *sums = ks_calloc((size_t)seg->ndocs * KS_NFIELDS + 1, sizeof *sums);
@@ -188,6 +230,7 @@ int ks_segment_check(const ks_segment *seg,
   if (!rc && nstored != seg->ndocs)
     rc = ks_err_set(err, KS_ECORRUPT, "[check] %s: %u stored documents, %u expected",
                     seg->sto.path, nstored, seg->ndocs);
+  if (!rc) rc = check_id_tables(seg, err);
   if (!rc) say(report, ctx, "segment %06u: %u stored documents ok", seg->segno, nstored);
   return rc;
 }

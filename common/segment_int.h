@@ -43,10 +43,12 @@ typedef struct ks_segment ks_segment;
 /* ---- segment.c ----------------------------------------------------------- */
 
 /* Open segment `segno` of the index directory `dir`: mmaps its files and
- * checks magic, version, sizes, trailers and the CRC of .len. `verify_all`
- * = 1 also checks the CRC32 of every file (reads everything once; the
- * searcher does this at open so that a damaged file is refused instead of
- * giving wrong results; merge skips it for files it has just written).
+ * checks magic, version, page frames, sizes and trailers, reading O(1)
+ * bytes per file (plus the small .del, CRC included). Every other byte of
+ * .tid .doc .pos .len .sto is verified against its page checksum when a
+ * reader first uses it (KS_ECORRUPT then, never a wrong result).
+ * `verify_all` = 1 also checks the whole-file CRC32 of every file (reads
+ * everything once: `kosearch check`; the searcher and merge pass 0).
  * Returns KS_OK, KS_EIO, KS_ECORRUPT, KS_EVERSION, KS_ENOMEM.
  * Close with ks_segment_close. */
 int ks_segment_open(const char *dir, uint32_t segno, int verify_all,
@@ -67,17 +69,23 @@ uint32_t ks_segment_ndocs(const ks_segment *seg);     /* incl. deleted */
 uint32_t ks_segment_nlive(const ks_segment *seg);     /* excl. deleted */
 uint64_t ks_segment_nterms(const ks_segment *seg);
 uint64_t ks_segment_del_gen(const ks_segment *seg);   /* 0: no .del */
+/* The segment's deletion bitmap (bit d of byte d/8 set: document d is
+ * deleted; borrowed from the mapping, valid while the segment is open),
+ * or NULL when nothing is deleted. */
+const uint8_t *ks_segment_deleted_bitmap(const ks_segment *seg);
 /* Bytes of each file kind (for stats): kind is one of ".tid", ".doc", ... */
 uint64_t ks_segment_file_size(const ks_segment *seg, const char *ext);
 
 /* ---- segment_check.c ------------------------------------------------------ */
 
-/* Walk the whole segment: CRC of every file, every dictionary entry (keys
- * strictly increasing), every postings list fully decoded (doc numbers
- * increasing and < ndocs, df/cf and term/block score bounds match,
- * positions increasing), per-document field lengths equal to the sum of
- * their term frequencies, field totals equal to the sum of the lengths,
- * every stored document decompressing to a JSON object with an id. `report`
+/* Walk the whole segment: CRC of every file and of every page, every
+ * dictionary entry (keys strictly increasing), every postings list fully
+ * decoded (doc numbers increasing and < ndocs, df/cf and term/block score
+ * bounds match, positions increasing), per-document field lengths equal
+ * to the sum of their term frequencies, field totals equal to the sum of
+ * the lengths, every stored document decompressing to a JSON object with
+ * an id, the id hash table (sorted, every document once, hashes of the
+ * ids). `report`
  * (may be NULL) gets one line per finding. Returns KS_OK or the first
  * error. */
 int ks_segment_check(const ks_segment *seg,

@@ -8,6 +8,11 @@
  * (.doc/.pos), docstore.c (.sto); segment.c maps the files and calls them
  * in that order; segment_check.c reads the structure directly. Byte
  * layouts: docs/format/ (one file per kind).
+ *
+ * Page rule: an attach function may read only the bytes it verifies with
+ * ks_map_verify (a trailer: O(1)); every reader verifies the bytes it is
+ * about to trust the same way, so that a page is checked the first time
+ * any reader of this process touches it (file_int.h).
  */
 #ifndef KS_SEGMENT_PRIV_H
 #define KS_SEGMENT_PRIV_H
@@ -31,8 +36,10 @@
 #define KS_SKIP_ENTRY 20       /* last_doc, doc_off, pos_off, max_tf, min_len */
 #define KS_DATA_TRAILER 8      /* .doc/.pos: u64 data_end */
 #define KS_LEN_MIN_BODY (8 + 8 * KS_NFIELDS) /* ndocs, nfields, totals */
-#define KS_STO_TRAILER 32      /* ndocs, nblocks, index_off, idoff_off, ids_off */
+#define KS_STO_TRAILER 40      /* ndocs, nblocks, index_off, idoff_off, ids_off,
+                                  hash_off */
 #define KS_STO_INDEX_ENTRY 20  /* first_doc, raw_len, offset(u64), comp_len */
+#define KS_STO_HASH_ENTRY 12   /* id hash (u64), document (u32) */
 #define KS_STO_BLOCK_TARGET (16 * 1024) /* raw bytes per stored block */
 
 struct ks_segment {
@@ -47,7 +54,6 @@ struct ks_segment {
   uint64_t nterms, nblocks;
   const uint8_t *tid_index;   /* nblocks * KS_TID_INDEX_ENTRY */
   const uint8_t *tid_keys;    /* start of the key area */
-  const uint8_t *tid_blocks_end; /* end of the block area (= index start) */
   uint64_t keys_len;
   /* .doc / .pos data areas */
   uint64_t doc_end, pos_end;
@@ -56,7 +62,8 @@ struct ks_segment {
   const uint8_t *sto_index;   /* nblocks * KS_STO_INDEX_ENTRY */
   const uint8_t *sto_idoffs;  /* (ndocs + 1) u32 */
   const uint8_t *sto_ids;
-  uint64_t sto_ids_len;
+  uint64_t sto_ids_len;       /* bytes of the id area */
+  const uint8_t *sto_hash;    /* ndocs * KS_STO_HASH_ENTRY, sorted */
   uint64_t sto_data_end;      /* = index_off */
   /* .del */
   uint64_t del_gen;           /* its generation (0: none) */
@@ -82,7 +89,8 @@ int ks_deletions_attach(ks_segment *seg, uint64_t del_gen, ks_err *err);
 
 /* ---- dict.c ----------------------------------------------------------------- */
 
-/* Validate the .tid trailer and block index and set the tid_* fields. */
+/* Validate the .tid trailer and set the tid_* fields (block index
+ * entries are validated when a lookup or an iteration uses them). */
 int ks_dict_attach(ks_segment *seg, ks_err *err);
 
 /* ---- postings.c ------------------------------------------------------------- */
@@ -92,7 +100,8 @@ int ks_postings_attach(ks_segment *seg, ks_err *err);
 
 /* ---- docstore.c ------------------------------------------------------------- */
 
-/* Validate the .sto trailer and id table and set the sto_* fields. */
+/* Validate the .sto trailer and set the sto_* fields (id offsets, block
+ * index and hash entries are validated when used). */
 int ks_docstore_attach(ks_segment *seg, ks_err *err);
 
 #endif /* KS_SEGMENT_PRIV_H */

@@ -99,7 +99,7 @@ int ks_live_find(ks_index_writer *w, const char *id, size_t len, uint32_t *seg,
     if (l->ndeleted == l->ndocs) continue;
     int rc = ks_live_open(w, i, err);
     if (rc) return rc;
-    const uint8_t *del = l->del ? l->del : ks_segment_delbits(l->seg);
+    const uint8_t *del = l->del ? l->del : ks_segment_deleted_bitmap(l->seg);
     rc = ks_segment_find_id(l->seg, id, len, del, local, err);
     if (rc == KS_OK) {
       *seg = i;
@@ -118,7 +118,7 @@ int ks_live_delete(ks_index_writer *w, uint32_t i, uint32_t local, ks_err *err) 
     int rc = ks_live_open(w, i, err);
     if (rc) return rc;
     if (!(l->del = ks_calloc(nbytes + 1, 1))) return oom(err);
-    const uint8_t *on_disk = ks_segment_delbits(l->seg);
+    const uint8_t *on_disk = ks_segment_deleted_bitmap(l->seg);
     if (on_disk) memcpy(l->del, on_disk, nbytes);
   }
   if (l->npending == l->pcap) {

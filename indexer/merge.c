@@ -8,6 +8,12 @@
  * and stored documents are copied in the same order.
  * Memory: one remap table (4 bytes per input document), the lengths of the
  * output, and one term's postings being re-encoded at a time.
+ * Integrity: the inputs are opened without a whole-file CRC pass; every
+ * byte a merge uses (dictionary, postings, positions and lengths of live
+ * documents, stored blocks and ids) goes through the readers, which verify
+ * each page against its checksum on first use (docs/format/README.md
+ * section 8), so damaged input fails the merge instead of reaching its
+ * output, without a second pass over the files.
  */
 #include <string.h>
 #include <unistd.h>
@@ -145,6 +151,8 @@ int ks_merge_segments(const char *dir, const ks_merge_input *in, uint32_t n,
   if (!rc) rc = ks_stow_open(&sto, dir, out_segno, do_fsync, err);
   for (uint32_t i = 0; i < n && !rc; i++) {
     uint32_t nd_in = ks_segment_ndocs(segs[i]);
+    rc = ks_lengths_verify_range(segs[i], 0, nd_in, err);
+    if (rc) break;
     for (uint32_t d = 0; d < nd_in; d++)
       if (remap[i][d] != UINT32_MAX)
         for (int f = 0; f < KS_NFIELDS; f++)

@@ -152,7 +152,7 @@ static int make_job(ks_index_writer *w, uint32_t first, uint32_t n, ks_merge_job
         if (!rc) {
           size_t nb = ((size_t)l->ndocs + 7) / 8;
           if (!(l->del = ks_calloc(nb + 1, 1))) rc = oom(err);
-          else memcpy(l->del, ks_segment_delbits(l->seg), nb);
+          else memcpy(l->del, ks_segment_deleted_bitmap(l->seg), nb);
         }
       }
       size_t nb = ((size_t)l->ndocs + 7) / 8;

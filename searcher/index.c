@@ -62,8 +62,12 @@ static int open_segments(ks_index *ix, const ks_index *prev, ks_err *err) {
   for (uint32_t s = 0; s < m->nsegs; s++) {
     ks_segment *seg = shared_segment(prev, &m->segs[s]);
     int rc = KS_OK;
+    /* No whole-file CRCs: opening reads O(1) bytes per file, and every
+     * page is verified against its checksum when a query first reads it
+     * (KS_ECORRUPT then, never a wrong result; docs/format/README.md
+     * section 8). */
     if (!seg)
-      rc = ks_segment_open_gen(ix->dir, m->segs[s].segno, m->segs[s].del_gen, 1, &seg, err);
+      rc = ks_segment_open_gen(ix->dir, m->segs[s].segno, m->segs[s].del_gen, 0, &seg, err);
     if (rc != KS_OK) {
       drop_segments(ix);
       return rc;
@@ -281,26 +285,18 @@ int ks_index_doc_json(ks_index *ix, uint64_t doc, char **json, size_t *len,
   return KS_OK;
 }
 
-/* Contract: index.h. A linear scan, newest segment first (a replaced
- * document is deleted in its older segment, so the first live match is the
- * only one): O(documents). Enough for fetching one document; a by-id
- * lookup structure comes with in-place updates. */
+/* Contract: index.h. Newest segment first (a replaced document is deleted
+ * in its older segment, so the first live match is the only one); in each
+ * segment a binary search in its id hash table: O(segments x log docs). */
 int ks_index_find_id(ks_index *ix, const char *id, size_t len, uint64_t *doc,
                      ks_err *err) {
   for (uint32_t s = ix->nsegs; s-- > 0;) {
     const ks_segment *seg = ix->segs[s];
-    uint32_t n = ks_segment_ndocs(seg);
-    for (uint32_t d = 0; d < n; d++) {
-      const char *did;
-      size_t dlen;
-      if (ks_segment_is_deleted(seg, d)) continue;
-      int rc = ks_segment_doc_id(seg, d, &did, &dlen, err);
-      if (rc != KS_OK) return rc;
-      if (dlen == len && memcmp(did, id, len) == 0) {
-        *doc = ix->base[s] + d;
-        return KS_OK;
-      }
-    }
+    uint32_t local;
+    int rc = ks_segment_find_id(seg, id, len, ks_segment_deleted_bitmap(seg), &local, err);
+    if (rc == KS_NOTFOUND) continue;
+    if (rc == KS_OK) *doc = ix->base[s] + local;
+    return rc;
   }
   return KS_NOTFOUND;
 }

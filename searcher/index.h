@@ -48,7 +48,9 @@ typedef struct ks_index ks_index;
 
 /* Open the index in `dir` at its current commit (a consistent snapshot:
  * later commits are not seen by this handle). Checks magic, versions,
- * sizes and CRCs of the small files. Returns KS_OK, KS_NOTFOUND (not an
+ * sizes, trailers and the CRCs of MANIFEST and .del, reading O(1) bytes of
+ * the big files; their pages are verified against their checksums when a
+ * search or a get first reads them (KS_ECORRUPT then). Returns KS_OK, KS_NOTFOUND (not an
  * index), KS_EIO, KS_ECORRUPT, KS_EVERSION, KS_ENOMEM, KS_EICU. */
 int ks_index_open(const char *dir, ks_index **out, ks_err *err);
 void ks_index_close(ks_index *ix);  /* NULL allowed */
@@ -76,9 +78,10 @@ typedef struct ks_index_stats {
  * are decoded). KS_OK or KS_ECORRUPT. */
 int ks_index_get_stats(ks_index *ix, ks_index_stats *st, ks_err *err);
 
-/* Verify a whole index: every file's CRC, every dictionary entry, every
- * postings list (decoded, ordered, within bounds, df/cf and skip data
- * consistent), positions, lengths vs. field totals, stored documents.
+/* Verify a whole index: every file's CRC and page checksums, every
+ * dictionary entry, every postings list (decoded, ordered, within bounds,
+ * df/cf and skip data consistent), positions, lengths vs. field totals,
+ * stored documents, the id hash tables.
  * `report` (may be NULL) is called with progress/problem lines.
  * Returns KS_OK if the index is sound, else the first error (err says
  * which file and what). */

@@ -19,6 +19,12 @@ char *ks_test_read_file(const char *path, size_t *len);
 /* Write a whole file; returns 0 on success. */
 int ks_test_write_file(const char *path, const void *data, size_t len);
 
+/* Recompute every checksum of a version-2 file with page checksums (page
+ * table, table-page table, tail CRC, whole-file CRC) after a test edited
+ * its body: simulates a writer bug (bad data, valid checksums) rather than
+ * damage. Returns 0 on success. */
+int ks_test_reseal(const char *path);
+
 /* Run a shell command, return its exit status (or -1). */
 int ks_test_system(const char *fmt, ...);
 

@@ -561,7 +561,9 @@ static void check_model(ks_db *db, const model *m) {
       ks_hit h;
       assert_int_equal(ks_results_hit(r, k, &h), KS_OK);
       int i = atoi(h.id + 1);
-      assert_true(i >= 0 && i < NIDS && !seen[i]);
+      if (!(i >= 0 && i < NIDS && !seen[i]))
+        fail_msg("%s: hit %zu %.*s (backend %s) out of range or repeated", word, k,
+                 (int)h.id_len, h.id, ks_db_backend(db));
       seen[i] = 1;
       if (!has_word(m->text[i], word)) fail_msg("r%d does not contain %s", i, word);
     }
