@@ -578,7 +578,14 @@ static int reader_mode(const char *dir, double seconds, uint64_t seed) {
     } else {
       ks_hit h;
       ks_results_hit(res, 0, &h);
-      long long k = h.id_len > 4 ? atoll(h.id + 4) : 0;
+      char idbuf[64];
+      snprintf(idbuf, sizeof idbuf, "%.*s", (int)(h.id_len < 60 ? h.id_len : 60), h.id);
+      long long k = strncmp(idbuf, "gen-", 4) == 0 ? atoll(idbuf + 4) : -1;
+      if (k < 0) {
+        bad++;
+        PROBLEM("generation %llu: the marker search returned %s", (unsigned long long)st.generation,
+                idbuf);
+      }
       char *js = NULL;
       size_t jl = 0;
       if (ks_results_json(res, 0, &js, &jl, &e) != KS_OK) {
