@@ -14,6 +14,9 @@
  *     merge thread opens its inputs slowly (KS_FAULT_OPEN_DELAY_US).
  *   test_rename_fails, test_file_fsync_fails: the commit fails, the
  *     previous commit stays, a new writer carries on.
+ *   test_dir_fsync_fails_after_rename: the MANIFEST rename happened, the
+ *     directory fsync after it fails: the new commit is what readers see,
+ *     so nothing it names may be removed when the writer closes.
  *   test_enospc_commit, test_enospc_merge: a tmpfs fills up during adds and
  *     commits, and during a forced merge.
  */
@@ -266,6 +269,34 @@ static void test_file_fsync_fails(void **st) {
   }
 }
 
+static void test_dir_fsync_fails_after_rename(void **st) {
+  (void)st;
+  if (!faults_loaded()) skip();
+  for (int threads = 1; threads <= 2; threads++) {
+    const char *dir = ks_test_tmpdir("live_fault_dirsync");
+    /* commit: directory fsync before the MANIFEST (1), after its rename (2) */
+    setenv("KS_FAULT_FSYNC_DIR_FAIL", "2", 1);
+    state want, pending;
+    ks_writer *w;
+    int rc = faulty_session(dir, threads, &want, &pending, &w);
+    unsetenv("KS_FAULT_FSYNC_DIR_FAIL");
+    ks_writer_close(w);
+    /* the rename happened: readers see the new commit, which must be
+     * complete (whatever rc said) */
+    if (rc == KS_OK) {
+      expect_state(dir, &pending, "after the commit");
+      continue;
+    }
+    ks_err e;
+    int crc = ks_db_check(dir, NULL, NULL, &e);
+    if (crc != KS_OK)
+      fail_msg("threads %d: the commit failed in its directory fsync after the MANIFEST "
+               "rename; closing the writer then left an index that fails its check: %s",
+               threads, e.msg);
+    expect_state(dir, &pending, "after the commit whose directory fsync failed");
+  }
+}
+
 /* ---- a full disk -------------------------------------------------------------------- */
 
 static char mnt[4096];
@@ -421,6 +452,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_merge_input_fully_deleted),
       cmocka_unit_test(test_rename_fails),
       cmocka_unit_test(test_file_fsync_fails),
+      cmocka_unit_test(test_dir_fsync_fails_after_rename),
       cmocka_unit_test(test_enospc_commit),
       cmocka_unit_test(test_enospc_merge),
   };
