@@ -96,6 +96,7 @@ typedef struct model {
 static ks_orc orc;
 static ks_rng rng;
 static int rnd(int n) { return ks_rng_below(&rng, n); }
+static int filler; /* per seed: up to this many extra words in half the documents */
 
 static void model_init(model *m, int npool) {
   memset(m, 0, sizeof *m);
@@ -138,6 +139,13 @@ static int model_new_version(model *m, int ix) {
   memset(d, 0, sizeof *d);
   snprintf(d->id, sizeof d->id, "d%d", ix);
   ks_orc_random_doc(&rng, d);
+  if (filler && rnd(2)) { /* bigger documents: segments flushed within a session */
+    int n = 1 + rnd(filler);
+    size_t len = strlen(d->text);
+    d->text = realloc(d->text, len + (size_t)n * 8 + 1);
+    assert_non_null(d->text);
+    for (int i = 0; i < n; i++) len += (size_t)sprintf(d->text + len, " w%d", rnd(3000));
+  }
   ks_orc_analyze_doc(&orc, d);
   m->idx[v] = ix;
   m->live[v] = m->clive[v] = 0;
@@ -567,16 +575,18 @@ static void fresh_compare(const char *dir, const model *m, int *compared) {
 
 typedef struct totals {
   uint64_t ops, commits, adds, upserts, deletes, missing, merges, reopens, sessions,
-      abandoned, compared, fresh, old_checks, writer_merges, deleted_seen;
+      abandoned, compared, fresh, old_checks, writer_merges, deleted_seen, replaces;
   uint32_t max_segments;
   int fresh_n;
 } totals;
 
-static ks_writer *open_writer(const char *dir, int threads, ks_writer_opts *wo) {
+static ks_writer *open_writer(const char *dir, int threads, int mode, ks_writer_opts *wo) {
   ks_writer_opts_default(wo);
   wo->fsync = rnd(8) == 0; /* mostly off: throwaway indexes */
   wo->mem_budget = 1 << 20;  /* the minimum */
   wo->threads = threads;
+  wo->mode = mode;
+  wo->merge = rnd(6) != 0;   /* now and then a writer that never merges by itself */
   ks_writer *w = NULL;
   ks_err e;
   if (ks_writer_open(dir, wo, &w, &e) != KS_OK) failf("ks_writer_open: %s", e.msg);
@@ -634,15 +644,16 @@ static void run_seed(uint64_t s, int nops, totals *t) {
   int w_commit = 3 + rnd(20), w_del = 5 + rnd(25), w_merge = 1 + rnd(3), nq = 4 + rnd(5);
   int threads = 1 + rnd(2);
   ks_writer_opts wo;
-  ks_writer *w = open_writer(dir, threads, &wo);
+  filler = rnd(2) ? 0 : 50 + rnd(350);
+  ks_writer *w = open_writer(dir, threads, KS_WRITER_UPDATE, &wo);
   t->sessions++;
   reader cur;
   memset(&cur, 0, sizeof cur);
   reader old[MAX_READERS];
   int nold = 0;
   int have_commit = 0;
-  snprintf(context, sizeof context, "seed %llu: %d ids, threads %d", (unsigned long long)s,
-           npool, threads);
+  snprintf(context, sizeof context, "seed %llu: %d ids, threads %d, filler %d",
+           (unsigned long long)s, npool, threads, filler);
   for (opno = 0; opno < nops; opno++) {
     t->ops++;
     int r = rnd(100 + w_commit + w_del + w_merge + 10);
@@ -716,8 +727,9 @@ static void run_seed(uint64_t s, int nops, totals *t) {
       if (ds.segments > t->max_segments) t->max_segments = ds.segments;
       t->deleted_seen += ds.deleted;
       snprintf(context, sizeof context,
-               "seed %llu: %d ids, threads %d, commit %llu (generation %llu), %d live "
-               "documents of %d versions", (unsigned long long)s, npool, wo.threads,
+               "seed %llu: %d ids, threads %d, merge %d, mode %d, filler %d, commit %llu "
+               "(generation %llu), %d live documents of %d versions", (unsigned long long)s,
+               npool, wo.threads, wo.merge, wo.mode, filler,
                (unsigned long long)t->commits, (unsigned long long)cur.gen, m.nccur, m.n);
       check_reader("reader", &cur, &m, nq, &t->compared);
       for (int i = 0; i < nold; i++) {
@@ -759,11 +771,18 @@ static void run_seed(uint64_t s, int nops, totals *t) {
       t->writer_merges += cs.merges;
       ks_writer_close(w);
       threads = 1 + rnd(2);
-      w = open_writer(dir, threads, &wo);
+      int replace = rnd(5) == 0;
+      w = open_writer(dir, threads, replace ? KS_WRITER_REPLACE : KS_WRITER_UPDATE, &wo);
       t->sessions++;
+      if (replace) { /* the session starts from an empty index */
+        memset(m.live, 0, (size_t)m.n);
+        for (int i = 0; i < m.npool; i++) m.cur[i] = -1;
+        m.ncur = 0;
+        t->replaces++;
+      }
       ks_writer_stats ws;
       ks_writer_get_stats(w, &ws);
-      if (have_commit && ws.docs_live != (uint64_t)m.nccur)
+      if (have_commit && !replace && ws.docs_live != (uint64_t)m.nccur)
         failf("reopened writer: %llu live documents, the model %d",
               (unsigned long long)ws.docs_live, m.nccur);
       if (have_commit) { /* the state a new reader sees */
@@ -822,7 +841,7 @@ static void test_random_operations(void **state) {
   ks_orc_free(&orc);
   print_message("live oracle: %llu operations: %llu adds, %llu upserts, %llu deletes, %llu "
                 "deletes of missing ids, %llu commits, %llu forced merges, %llu reader "
-                "reopens, %llu writer sessions (%llu abandoned), %d fresh-build "
+                "reopens, %llu writer sessions (%llu abandoned, %llu KS_WRITER_REPLACE), %d fresh-build "
                 "comparisons, %llu old-reader checks, %llu matching documents compared; "
                 "%llu merges done by the writers (policy and forced), up to %u segments, "
                 "%llu deleted documents on disk seen at commits\n",
@@ -830,7 +849,8 @@ static void test_random_operations(void **state) {
                 (unsigned long long)t.upserts, (unsigned long long)t.deletes,
                 (unsigned long long)t.missing, (unsigned long long)t.commits,
                 (unsigned long long)t.merges, (unsigned long long)t.reopens,
-                (unsigned long long)t.sessions, (unsigned long long)t.abandoned, t.fresh_n,
+                (unsigned long long)t.sessions, (unsigned long long)t.abandoned,
+                (unsigned long long)t.replaces, t.fresh_n,
                 (unsigned long long)t.old_checks, (unsigned long long)t.compared,
                 (unsigned long long)t.writer_merges, t.max_segments,
                 (unsigned long long)t.deleted_seen);
