@@ -235,7 +235,11 @@ void ks_index_writer_finish_merge(ks_index_writer *w) {
 int ks_index_writer_replace_live(ks_index_writer *w, const char *id, size_t len,
                                  int *replaced, ks_err *err) {
   *replaced = 0;
-  if (w->replace_pending || w->nlive == 0) return KS_OK;
+  /* A KS_WRITER_REPLACE writer's live list never holds the old index's
+   * segments (ks_live_load is skipped), only its own settled ones (a
+   * ks_writer_merge before its first commit settles them): those must be
+   * replaced like any other. */
+  if (w->nlive == 0) return KS_OK;
   uint32_t s, local;
   int rc = ks_live_find(w, id, len, &s, &local, err);
   if (rc == KS_NOTFOUND) return KS_OK;
