@@ -39,7 +39,10 @@
  *
  * Environment: KS_TEST_SEED=<seed> runs that seed only (failures print
  * it); KS_LIVE_SEEDS (default 6) seeds from the default one; KS_LIVE_OPS
- * (default 700) operations per seed; KS_TEST_VERBOSE=1 prints progress.
+ * (default 700) operations per seed; KS_LIVE_BIG=<ids> a pool of that many
+ * ids (e.g. 20000 with KS_LIVE_OPS=60000: segments of 10,000 live documents
+ * and more, so merge levels above 0; ids are then checked by a sample);
+ * KS_TEST_VERBOSE=1 prints progress.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -462,8 +465,11 @@ static void check_reader(const char *what, reader *r, const model *m, int nq,
   if (st.generation != r->gen)
     failf("%s: generation %llu, opened at %llu", what, (unsigned long long)st.generation,
           (unsigned long long)r->gen);
-  /* every id ever used: its latest JSON, or not found */
-  for (int ix = 0; ix < m->npool; ix++) {
+  /* every id ever used: its latest JSON, or not found (a sample of 500 in
+   * big runs: ks_db_get scans the ids) */
+  int sample = m->npool > 2000;
+  for (int k = 0; k < (sample ? 500 : m->npool); k++) {
+    int ix = sample ? rnd(m->npool) : k;
     char id[32];
     snprintf(id, sizeof id, "d%d", ix);
     char *js = NULL;
@@ -576,7 +582,7 @@ static void fresh_compare(const char *dir, const model *m, int *compared) {
 typedef struct totals {
   uint64_t ops, commits, adds, upserts, deletes, missing, merges, reopens, sessions,
       abandoned, compared, fresh, old_checks, writer_merges, deleted_seen, replaces;
-  uint32_t max_segments;
+  uint32_t max_segments, max_seg_live;
   int fresh_n;
 } totals;
 
@@ -638,10 +644,17 @@ static void run_seed(uint64_t s, int nops, totals *t) {
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/idx", tmp);
   int npool = 10 + rnd(rnd(2) ? 60 : 400);
+  int big = atoi(ks_test_env("KS_LIVE_BIG", "0")); /* big runs: merge levels above 0 */
+  if (big > 0) npool = big;
   model m;
   model_init(&m, npool);
   /* per seed: how often the operations come */
   int w_commit = 3 + rnd(20), w_del = 5 + rnd(25), w_merge = 1 + rnd(3), nq = 4 + rnd(5);
+  int A = 100; /* the weight of adds; the others' are absolute */
+  if (big > 0) { /* long sessions, few checks */
+    A = 3000;
+    w_del *= 20;
+  }
   int threads = 1 + rnd(2);
   ks_writer_opts wo;
   filler = rnd(2) ? 0 : 50 + rnd(350);
@@ -656,12 +669,12 @@ static void run_seed(uint64_t s, int nops, totals *t) {
            (unsigned long long)s, npool, threads, filler);
   for (opno = 0; opno < nops; opno++) {
     t->ops++;
-    int r = rnd(100 + w_commit + w_del + w_merge + 10);
+    int r = rnd(A + w_commit + w_del + w_merge + 10);
     ks_err e;
-    if (r < 100) { /* add: new id or upsert */
+    if (r < A) { /* add: new id or upsert */
       int ix = rnd(npool);
       add_version(w, &m, ix, t);
-    } else if (r < 100 + w_del) { /* delete existing or missing */
+    } else if (r < A + w_del) { /* delete existing or missing */
       int ix = rnd(npool);
       char id[32];
       if (rnd(6) == 0) snprintf(id, sizeof id, "x%d", rnd(1000)); /* never used */
@@ -678,7 +691,7 @@ static void run_seed(uint64_t s, int nops, totals *t) {
       } else {
         t->missing++;
       }
-    } else if (r < 100 + w_del + w_merge) { /* forced merge */
+    } else if (r < A + w_del + w_merge) { /* forced merge */
       uint32_t max = 1 + (uint32_t)rnd(rnd(2) ? 3 : 12);
       if (ks_writer_merge(w, max, &e) != KS_OK) failf("merge(%u): %s", max, e.msg);
       t->merges++;
@@ -689,7 +702,7 @@ static void run_seed(uint64_t s, int nops, totals *t) {
         t->commits++;
         fresh_compare(dir, &m, &t->fresh_n);
       }
-    } else if (r < 100 + w_del + w_merge + w_commit) { /* commit */
+    } else if (r < A + w_del + w_merge + w_commit) { /* commit */
       if (ks_writer_commit(w, &e) != KS_OK) failf("commit: %s", e.msg);
       model_commit(&m);
       have_commit = 1;
@@ -722,6 +735,13 @@ static void run_seed(uint64_t s, int nops, totals *t) {
       ks_db_stats ds;
       if (ks_db_get_stats(cur.db, &ds, &e) != KS_OK) failf("stats: %s", e.msg);
       if (ds.segments > t->max_segments) t->max_segments = ds.segments;
+      ks_manifest mf;
+      if (ks_manifest_read(dir, &mf, &e) == KS_OK) {
+        for (uint32_t i = 0; i < mf.nsegs; i++)
+          if (mf.segs[i].ndocs - mf.segs[i].ndeleted > t->max_seg_live)
+            t->max_seg_live = mf.segs[i].ndocs - mf.segs[i].ndeleted;
+        ks_manifest_free(&mf);
+      }
       t->deleted_seen += ds.deleted;
       snprintf(context, sizeof context,
                "seed %llu: %d ids, threads %d, merge %d, mode %d, filler %d, commit %llu "
@@ -740,7 +760,7 @@ static void run_seed(uint64_t s, int nops, totals *t) {
         check_reader(what, &old[i], &m, 1, &t->compared);
         t->old_checks++;
       }
-    } else if (r < 100 + w_del + w_merge + w_commit + 5) { /* reader reopen */
+    } else if (r < A + w_del + w_merge + w_commit + 5) { /* reader reopen */
       if (!cur.db) continue;
       ks_db *nd = NULL;
       if (ks_db_reopen(cur.db, &nd, &e) != KS_OK) failf("reopen: %s", e.msg);
@@ -757,6 +777,7 @@ static void run_seed(uint64_t s, int nops, totals *t) {
       }
       t->reopens++;
     } else { /* close the writer and open another */
+      if (big > 0 && rnd(10)) continue; /* big runs: long-lived writers */
       int commit_first = rnd(2);
       if (commit_first) {
         if (ks_writer_commit(w, &e) != KS_OK) failf("commit before close: %s", e.msg);
@@ -845,7 +866,8 @@ static void test_random_operations(void **state) {
                 "reopens, %llu writer sessions (%llu abandoned, %llu KS_WRITER_REPLACE), %d fresh-build "
                 "comparisons, %llu old-reader checks, %llu matching documents compared; "
                 "%llu merges done by the writers (policy and forced), up to %u segments, "
-                "%llu deleted documents on disk seen at commits\n",
+                "the largest with %u live documents, %llu deleted documents on disk seen "
+                "at commits\n",
                 (unsigned long long)t.ops, (unsigned long long)t.adds,
                 (unsigned long long)t.upserts, (unsigned long long)t.deletes,
                 (unsigned long long)t.missing, (unsigned long long)t.commits,
@@ -853,7 +875,7 @@ static void test_random_operations(void **state) {
                 (unsigned long long)t.sessions, (unsigned long long)t.abandoned,
                 (unsigned long long)t.replaces, t.fresh_n,
                 (unsigned long long)t.old_checks, (unsigned long long)t.compared,
-                (unsigned long long)t.writer_merges, t.max_segments,
+                (unsigned long long)t.writer_merges, t.max_segments, t.max_seg_live,
                 (unsigned long long)t.deleted_seen);
   assert_true(t.compared > 1000);
 }
