@@ -34,8 +34,11 @@
  *     the reader's.
  * The fresh-build comparison (fresh_compare) requires the term files
  * (.tid, .doc, .pos, .len) of the fully merged index to be byte-identical
- * to the fresh build's, and the stored documents (ids and JSON, in order)
- * to be equal (.sto block boundaries may differ: docs/format/sto.md).
+ * to the fresh build's, and the stored documents to be equal at every
+ * internal number (id and JSON). The .sto files themselves usually differ:
+ * a merge copies the compressed blocks of an input without deletions as
+ * they are (indexer/merge.c, copy_blocks), so block boundaries follow the
+ * inputs' flushes; the run prints how often they were identical.
  *
  * Environment: KS_TEST_SEED=<seed> runs that seed only (failures print
  * it); KS_LIVE_SEEDS (default 6) seeds from the default one; KS_LIVE_OPS
@@ -55,6 +58,7 @@
 #include <cmocka.h>
 
 #include "document.h"
+#include "index.h"
 #include "kosearch.h"
 #include "ks_oracle.h"
 #include "ks_test_util.h"
@@ -506,6 +510,8 @@ static void compare_file(const char *a, const char *b, const char *what) {
   free(y);
 }
 
+static int sto_same, sto_differ; /* fresh-build comparisons of .sto files */
+
 /* After ks_writer_merge(w, 1) and a commit of `dir`: build the committed
  * live documents afresh (KS_WRITER_REPLACE, same order) and compare. */
 static void fresh_compare(const char *dir, const model *m, int *compared) {
@@ -549,27 +555,39 @@ static void fresh_compare(const char *dir, const model *m, int *compared) {
       snprintf(pb, sizeof pb, "%s/%06u.%s", fdir, b.segs[0].segno, ext[x]);
       compare_file(pa, pb, ext[x]);
     }
-    /* stored documents: same ids and JSON in the same order (through a
-     * search that matches everything is not possible with random text, so
-     * by id in model order; the internal order is checked by the term
-     * files above) */
-    ks_db *da = NULL, *db = NULL;
-    if (ks_db_open(dir, &da, &e) != KS_OK || ks_db_open(fdir, &db, &e) != KS_OK)
-      failf("fresh build: open: %s", e.msg);
-    for (int v = 0; v < m->n; v++) {
-      if (!m->clive[v]) continue;
-      char *ja = NULL, *jb = NULL;
+    /* .sto: identical or not (block boundaries may differ, see above) */
+    {
+      char pa[4300], pb[4300];
+      snprintf(pa, sizeof pa, "%s/%06u.sto", dir, a.segs[0].segno);
+      snprintf(pb, sizeof pb, "%s/%06u.sto", fdir, b.segs[0].segno);
       size_t la = 0, lb = 0;
-      if (ks_db_get(da, m->docs[v].id, strlen(m->docs[v].id), &ja, &la, &e) != KS_OK ||
-          ks_db_get(db, m->docs[v].id, strlen(m->docs[v].id), &jb, &lb, &e) != KS_OK)
-        failf("fresh build: get(%s): %s", m->docs[v].id, e.msg);
-      if (la != lb || memcmp(ja, jb, la))
-        failf("fresh build: %s is stored as %s, fresh %s", m->docs[v].id, ja, jb);
+      char *x = ks_test_read_file(pa, &la), *y = ks_test_read_file(pb, &lb);
+      if (x && y && la == lb && !memcmp(x, y, la)) sto_same++;
+      else sto_differ++;
+      free(x);
+      free(y);
+    }
+    /* stored documents: the same ids and JSON at every internal number */
+    ks_index *ia = NULL, *ib = NULL;
+    if (ks_index_open(dir, &ia, &e) != KS_OK || ks_index_open(fdir, &ib, &e) != KS_OK)
+      failf("fresh build: open: %s", e.msg);
+    for (uint64_t doc = 0; doc < a.segs[0].ndocs; doc++) {
+      const char *ida, *idb;
+      size_t la, lb;
+      char *ja = NULL, *jb = NULL;
+      if (ks_index_doc_id(ia, doc, &ida, &la, &e) != KS_OK ||
+          ks_index_doc_id(ib, doc, &idb, &lb, &e) != KS_OK ||
+          ks_index_doc_json(ia, doc, &ja, NULL, &e) != KS_OK ||
+          ks_index_doc_json(ib, doc, &jb, NULL, &e) != KS_OK)
+        failf("fresh build: document %llu: %s", (unsigned long long)doc, e.msg);
+      if (la != lb || memcmp(ida, idb, la) || strcmp(ja, jb))
+        failf("fresh build: document %llu is %.*s %s, fresh %.*s %s",
+              (unsigned long long)doc, (int)la, ida, ja, (int)lb, idb, jb);
       ks_mem_free(ja);
       ks_mem_free(jb);
     }
-    ks_db_close(da);
-    ks_db_close(db);
+    ks_index_close(ia);
+    ks_index_close(ib);
   }
   ks_manifest_free(&a);
   ks_manifest_free(&b);
@@ -877,6 +895,8 @@ static void test_random_operations(void **state) {
                 (unsigned long long)t.old_checks, (unsigned long long)t.compared,
                 (unsigned long long)t.writer_merges, t.max_segments, t.max_seg_live,
                 (unsigned long long)t.deleted_seen);
+  print_message("live oracle: fresh builds: .sto byte-identical %d times, different %d times "
+                "(allowed: block boundaries)\n", sto_same, sto_differ);
   assert_true(t.compared > 1000);
 }
 
