@@ -599,7 +599,7 @@ static void fresh_compare(const char *dir, const model *m, int *compared) {
 
 typedef struct totals {
   uint64_t ops, commits, adds, upserts, deletes, missing, merges, reopens, sessions,
-      abandoned, compared, fresh, old_checks, writer_merges, deleted_seen, replaces;
+      abandoned, compared, fresh, old_checks, writer_merges, deleted_seen, replaces, rejected;
   uint32_t max_segments, max_seg_live;
   int fresh_n;
 } totals;
@@ -689,7 +689,18 @@ static void run_seed(uint64_t s, int nops, totals *t) {
     t->ops++;
     int r = rnd(A + w_commit + w_del + w_merge + 10);
     ks_err e;
-    if (r < A) { /* add: new id or upsert */
+    if (r < A && rnd(60) == 0) { /* a rejected document changes nothing */
+      char id[16];
+      snprintf(id, sizeof id, "d%d", rnd(npool));
+      ks_doc bad = {.id = id, .id_len = strlen(id), .text = "", .text_len = 0};
+      if (rnd(2)) { /* invalid UTF-8 */
+        bad.text = "\xff\xfe 대통령";
+        bad.text_len = strlen(bad.text);
+      }
+      int rc = ks_writer_add(w, &bad, &e);
+      if (rc != KS_EINPUT && rc != KS_EUTF8) failf("a bad document: rc %d, expected a rejection", rc);
+      t->rejected++;
+    } else if (r < A) { /* add: new id or upsert */
       int ix = rnd(npool);
       add_version(w, &m, ix, t);
     } else if (r < A + w_del) { /* delete existing or missing */
@@ -896,7 +907,8 @@ static void test_random_operations(void **state) {
                 (unsigned long long)t.writer_merges, t.max_segments, t.max_seg_live,
                 (unsigned long long)t.deleted_seen);
   print_message("live oracle: fresh builds: .sto byte-identical %d times, different %d times "
-                "(allowed: block boundaries)\n", sto_same, sto_differ);
+                "(allowed: block boundaries); %llu rejected documents\n", sto_same, sto_differ,
+                (unsigned long long)t.rejected);
   assert_true(t.compared > 1000);
 }
 
