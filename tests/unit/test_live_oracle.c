@@ -257,7 +257,7 @@ static void reader_take(reader *r, ks_db *db, const model *m) {
   r->scur = malloc((size_t)m->npool * sizeof *r->scur);
   assert_non_null(r->snap);
   assert_non_null(r->scur);
-  memcpy(r->snap, m->clive, (size_t)m->n);
+  if (m->n) memcpy(r->snap, m->clive, (size_t)m->n);
   memcpy(r->scur, m->ccur, (size_t)m->npool * sizeof *r->scur);
   r->nlive = m->nccur;
   r->gen = db_generation(db);
@@ -642,13 +642,13 @@ static void add_version(ks_writer *w, model *m, int ix, totals *t) {
 }
 
 static void model_commit(model *m) {
-  memcpy(m->clive, m->live, (size_t)m->n);
+  if (m->n) memcpy(m->clive, m->live, (size_t)m->n);
   memcpy(m->ccur, m->cur, (size_t)m->npool * sizeof *m->cur);
   m->nccur = m->ncur;
 }
 
 static void model_abandon(model *m) {
-  memcpy(m->live, m->clive, (size_t)m->n);
+  if (m->n) memcpy(m->live, m->clive, (size_t)m->n);
   memcpy(m->cur, m->ccur, (size_t)m->npool * sizeof *m->cur);
   m->ncur = m->nccur;
 }
@@ -826,7 +826,7 @@ static void run_seed(uint64_t s, int nops, totals *t) {
       w = open_writer(dir, threads, replace ? KS_WRITER_REPLACE : KS_WRITER_UPDATE, &wo);
       t->sessions++;
       if (replace) { /* the session starts from an empty index */
-        memset(m.live, 0, (size_t)m.n);
+        if (m.n) memset(m.live, 0, (size_t)m.n);
         for (int i = 0; i < m.npool; i++) m.cur[i] = -1;
         m.ncur = 0;
         t->replaces++;
