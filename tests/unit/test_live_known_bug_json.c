@@ -1,8 +1,8 @@
 /*
- * test_live_known_bugs.c - known bugs of the live index, kept in the suite
- * as an expected failure (STYLE.md, Tests; tests/CMakeLists.txt sets
- * WILL_FAIL for this test): when it starts to pass, the bug is fixed and
- * the test moves to test_live_oracle.c or its own file.
+ * test_live_known_bug_json.c - a known bug of the live index, kept in the
+ * suite as an expected failure (STYLE.md, Tests; tests/CMakeLists.txt sets
+ * WILL_FAIL for test_live_known_bug_*): when it starts to pass, the bug is
+ * fixed; then rename it (test_live_*.c) so that it must pass.
  *
  * Stored JSON that disagrees with the indexed title/text. A deleted
  * document's term statistics (its .del's deleted-term table, so that df
