@@ -117,8 +117,8 @@ static void remove_name(const char *dir, const char *name) {
  *
  * Pass 1 decides which commits stay: `keep`, the commit DIR/MANIFEST names
  * now (the same one unless a commit failed after its rename), and every
- * older commit whose
- * lease some reader holds (its kept MANIFEST.G names its files). A commit
+ * older commit whose lease some reader holds (its kept MANIFEST.G names its
+ * files). A commit
  * nobody leases loses its lease file (ks_lease_held) and its kept
  * MANIFEST. Pass 2 removes the segment files and .del generations that
  * no staying commit names. A reader can only lease the commit that is

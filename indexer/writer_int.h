@@ -285,8 +285,8 @@ int ks_directory_lock(const char *dir, int *fd, ks_err *err);
  * nor the commit DIR/MANIFEST names (read again: after a commit that
  * failed past its rename it is not `keep`; unreadable other than missing:
  * nothing is removed), nor any commit a reader leases (docs/live.md)
- * needs, nor segment
- * `reserved` (UINT32_MAX: none; a merge in flight writes it): segment
+ * needs, nor segment `reserved` (UINT32_MAX: none; a merge in flight
+ * writes it): segment
  * files, .del generations, kept MANIFEST.G copies, unlocked LEASE.G files
  * and MANIFEST.tmp. Errors are ignored: what remains is removed by the next
  * collection. Call with the lock held. */
