@@ -118,10 +118,9 @@ static void remove_name(const char *dir, const char *name) {
  * Pass 1 decides which commits stay: `keep`, the commit DIR/MANIFEST names
  * now (the same one unless a commit failed after its rename), and every
  * older commit whose lease some reader holds (its kept MANIFEST.G names its
- * files). A commit
- * nobody leases loses its lease file (ks_lease_held) and its kept
- * MANIFEST. Pass 2 removes the segment files and .del generations that
- * no staying commit names. A reader can only lease the commit that is
+ * files). A commit nobody leases loses its lease file (ks_lease_held) and
+ * its kept MANIFEST. Pass 2 removes the segment files and .del generations
+ * that no staying commit names. A reader can only lease the commit that is
  * current when it checks (lease_int.h), so nothing it can still lease is
  * ever removed. When anything cannot be decided (out of memory, a kept
  * MANIFEST that cannot be read while leased), nothing is removed. */
