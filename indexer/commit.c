@@ -106,6 +106,33 @@ static void drop_empty(ks_index_writer *w) {
   }
 }
 
+/* Step 5: remove what neither the new commit nor the merge in flight
+ * needs. The merge's inputs stay until it is installed, even one that the
+ * commit dropped because every document of it was deleted meanwhile: the
+ * merge thread may not have opened its files yet (a lost race made the
+ * next commit fail with the input's files missing). */
+static void collect_garbage(ks_index_writer *w) {
+  ks_manifest keep = w->old;
+  ks_manifest_seg *segs = NULL;
+  uint32_t extra = 0;
+  for (uint32_t i = 0; i < w->nlive; i++) extra += (uint32_t)(w->live[i].merging != 0);
+  if (extra) {
+    segs = ks_calloc((size_t)w->old.nsegs + extra, sizeof *segs);
+    if (!segs) return; /* nothing is removed; the next collection will */
+    memcpy(segs, w->old.segs, (size_t)w->old.nsegs * sizeof *segs);
+    keep.segs = segs;
+    for (uint32_t i = 0; i < w->nlive; i++)
+      if (w->live[i].merging) {
+        ks_manifest_seg *s = &segs[keep.nsegs++];
+        s->segno = w->live[i].segno;
+        s->ndocs = w->live[i].ndocs;
+        s->del_gen = w->live[i].del_gen;
+      }
+  }
+  ks_directory_collect_garbage(w->dir, &keep, ks_policy_reserved(w));
+  ks_free(segs);
+}
+
 /* Steps 3-5: write the deletions and the MANIFEST, collect garbage. */
 static int publish(ks_index_writer *w, ks_err *err) {
   uint64_t gen = (w->have_old ? w->old.generation : 0) + 1;
@@ -133,7 +160,7 @@ static int publish(ks_index_writer *w, ks_err *err) {
   w->have_old = 1;
   w->replace_pending = 0;
   w->dirty = 0;
-  ks_directory_collect_garbage(w->dir, &w->old, ks_policy_reserved(w));
+  collect_garbage(w);
   w->st.docs_live = ks_live_count(w);
   w->st.segments = m.nsegs;
   w->st.generation = gen;
@@ -208,7 +235,11 @@ void ks_index_writer_finish_merge(ks_index_writer *w) {
 int ks_index_writer_replace_live(ks_index_writer *w, const char *id, size_t len,
                                  int *replaced, ks_err *err) {
   *replaced = 0;
-  if (w->replace_pending || w->nlive == 0) return KS_OK;
+  /* A KS_WRITER_REPLACE writer's live list never holds the old index's
+   * segments (ks_live_load is skipped), only its own settled ones (a
+   * ks_writer_merge before its first commit settles them): those must be
+   * replaced like any other. */
+  if (w->nlive == 0) return KS_OK;
   uint32_t s, local;
   int rc = ks_live_find(w, id, len, &s, &local, err);
   if (rc == KS_NOTFOUND) return KS_OK;

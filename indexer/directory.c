@@ -136,11 +136,12 @@ static void remove_name(const char *dir, const char *name) {
 
 /* Contract: writer_int.h.
  *
- * Pass 1 decides which commits stay: `keep`, and every older commit whose
- * lease some reader holds (its kept MANIFEST.G names its files). A commit
- * nobody leases loses its lease file (ks_lease_held) and its kept
- * MANIFEST. Pass 2 removes the segment files and .del generations that
- * no staying commit names. A reader can only lease the commit that is
+ * Pass 1 decides which commits stay: `keep`, the commit DIR/MANIFEST names
+ * now (the same one unless a commit failed after its rename), and every
+ * older commit whose lease some reader holds (its kept MANIFEST.G names its
+ * files). A commit nobody leases loses its lease file (ks_lease_held) and
+ * its kept MANIFEST. Pass 2 removes the segment files and .del generations
+ * that no staying commit names. A reader can only lease the commit that is
  * current when it checks (lease_int.h), so nothing it can still lease is
  * ever removed. When anything cannot be decided (out of memory, a kept
  * MANIFEST that cannot be read while leased), nothing is removed. */
@@ -152,6 +153,21 @@ void ks_directory_collect_garbage(const char *dir, const ks_manifest *keep,
   int failed = 0;
   if (keep) keep_add(&k, keep, &failed);
   uint64_t cur = keep ? keep->generation : 0;
+  /* The MANIFEST on disk is what readers open, whatever the caller
+   * believes: after a commit that failed once its rename was done (the
+   * directory fsync after it), `keep` is the commit before, and the new
+   * one's files must stay all the same. */
+  ks_manifest disk;
+  ks_err derr;
+  uint64_t disk_gen = cur; /* its kept MANIFEST and lease stay too */
+  int r = ks_manifest_read(dir, &disk, &derr);
+  if (r == KS_OK) {
+    keep_add(&k, &disk, &failed);
+    disk_gen = disk.generation;
+    ks_manifest_free(&disk);
+  } else if (r != KS_NOTFOUND) {
+    failed = 1; /* cannot tell what the index names: remove nothing */
+  }
   struct dirent *e;
   /* pass 1: commits */
   while ((e = readdir(d)) && !failed) {
@@ -160,7 +176,7 @@ void ks_directory_collect_garbage(const char *dir, const ks_manifest *keep,
     int kind = ks_dir_name_kind(e->d_name, &segno, &gen);
     if (kind == KS_NAME_TMP) {
       remove_name(dir, e->d_name);
-    } else if (kind == KS_NAME_KEPT_MANIFEST && gen != cur) {
+    } else if (kind == KS_NAME_KEPT_MANIFEST && gen != cur && gen != disk_gen) {
       if (gen != 0 && ks_lease_held(dir, gen)) {
         ks_manifest m;
         ks_err err;
@@ -173,7 +189,7 @@ void ks_directory_collect_garbage(const char *dir, const ks_manifest *keep,
       } else {
         remove_name(dir, e->d_name);
       }
-    } else if (kind == KS_NAME_LEASE && gen != cur) {
+    } else if (kind == KS_NAME_LEASE && gen != cur && gen != disk_gen) {
       (void)ks_lease_held(dir, gen); /* removes it unless held */
     }
   }

@@ -291,9 +291,12 @@ void ks_flush_stop(ks_index_writer *w);
  * soon as it is open; -1 before), closed by the caller. KS_OK, KS_EIO,
  * KS_EINVAL, KS_ELOCKED, KS_ENOMEM. */
 int ks_directory_lock(const char *dir, int *fd, ks_err *err);
-/* Remove the files of `dir` that neither the commit `keep` (NULL: none)
- * nor any commit a reader leases (docs/live.md) needs, nor segment
- * `reserved` (UINT32_MAX: none; a merge in flight writes it): segment
+/* Remove the files of `dir` that neither the commit `keep` (NULL: none),
+ * nor the commit DIR/MANIFEST names (read again: after a commit that
+ * failed past its rename it is not `keep`; unreadable other than missing:
+ * nothing is removed), nor any commit a reader leases (docs/live.md)
+ * needs, nor segment `reserved` (UINT32_MAX: none; a merge in flight
+ * writes it): segment
  * files, .del generations, kept MANIFEST.G copies, unlocked LEASE.G files
  * and MANIFEST.tmp. Errors are ignored: what remains is removed by the next
  * collection. Call with the lock held. */

@@ -14,9 +14,10 @@
  * clauses: words, phrases, +required, -excluded; random k1, b and
  * bigram_weight in a third of them).
  *
- * The oracle uses only the analyzer (ks_tok_run) to turn strings into
- * terms. Everything else - tf, df, field lengths, N, avgdl, idf, clause
- * matching, phrase positions, BM25 - is recomputed here from plain arrays,
+ * The oracle (tests/support/ks_oracle.c, shared with the live-index
+ * tests) uses only the analyzer (ks_tok_run) to turn strings into terms.
+ * Everything else - tf, df, field lengths, N, avgdl, idf, clause
+ * matching, phrase positions, BM25 - is recomputed from plain arrays,
  * without any searcher internals. Per query and k in {1, 5, 10, 1000} it
  * checks: the number of matching documents; every returned score (1e-6
  * relative) against the oracle's sorted scores; every returned id is an
@@ -39,6 +40,7 @@
 
 #include "index_writer.h"
 #include "index.h"
+#include "ks_oracle.h"
 #include "ks_test_util.h"
 #include "kosearch/tok.h"
 #include "manifest_int.h" /* ks_manifest_*: test-only splicing */
@@ -46,309 +48,17 @@
 #define ROUNDS 20
 #define QUERIES_PER_ROUND 30
 #define REL_TOL 1e-6
-
-/* ---- PRNG (xorshift64*) ---------------------------------------------------- */
-
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545F4914F6CDD1Dull;
-}
-static int rnd_below(int n) { return (int)(rnd() % (uint64_t)n); }
-static double rnd_unit(void) { return (double)(rnd() >> 11) / 9007199254740992.0; }
-
-/* ---- vocabulary ------------------------------------------------------------ */
-
-static const char *nouns[] = {
-    "대통령", "보스턴", "클러스터", "산업", "첨단산업", "바이오", "한국", "미국",
-    "경제", "협력", "기술", "연구소", "대학", "서울", "회의", "전략", "수출",
-    "인재", "혁신", "스타트업", "통령", "대통합", "산학"};
-static const char *particles[] = {"",   "",   "",   "은",   "는", "이", "가",
-                                  "을", "를", "의", "에서", "과", "와", "로",
-                                  "으로", "도", "만", "에게"};
-static const char *others[] = {"MIT",  "mit",     "win-win", "2023",
-                               "1,500만", "K-바이오", "28일(현지시간)", "ＭＯＵ",
-                               "the",  "square",  "mile",    "(MOU)를"};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A random word: Zipf-like choice so that some words repeat. */
-static void random_word(char *out, size_t cap) {
-  if (rnd_below(8) == 0) {
-    snprintf(out, cap, "%s", others[rnd_below(NELEM(others))]);
-    return;
-  }
-  int n = (int)NELEM(nouns);
-  int i = (int)(pow(rnd_unit(), 2.0) * n);
-  if (i >= n) i = n - 1;
-  snprintf(out, cap, "%s%s", nouns[i], particles[rnd_below(NELEM(particles))]);
-}
+static ks_rng rng;
+static int rnd_below(int n) { return ks_rng_below(&rng, n); }
 
-/* ---- interned terms -------------------------------------------------------- */
+static ks_orc orc;
 
-typedef struct term_tab {
-  char **key;   /* field byte + term bytes */
-  size_t *len;
-  int n, cap;
-} term_tab;
-
-static term_tab terms;
-
-static int intern(int field, const char *t, size_t len) {
-  for (int i = 0; i < terms.n; i++)
-    if (terms.len[i] == len + 1 && terms.key[i][0] == (char)field &&
-        memcmp(terms.key[i] + 1, t, len) == 0)
-      return i;
-  if (terms.n == terms.cap) {
-    terms.cap = terms.cap ? 2 * terms.cap : 256;
-    terms.key = realloc(terms.key, terms.cap * sizeof *terms.key);
-    terms.len = realloc(terms.len, terms.cap * sizeof *terms.len);
-    assert_non_null(terms.key);
-    assert_non_null(terms.len);
-  }
-  char *k = malloc(len + 1);
-  assert_non_null(k);
-  k[0] = (char)field;
-  memcpy(k + 1, t, len);
-  terms.key[terms.n] = k;
-  terms.len[terms.n] = len + 1;
-  return terms.n++;
-}
-
-static void terms_reset(void) {
-  for (int i = 0; i < terms.n; i++) free(terms.key[i]);
-  free(terms.key);
-  free(terms.len);
-  memset(&terms, 0, sizeof terms);
-}
-
-/* ---- analyzed documents ---------------------------------------------------- */
-
-typedef struct tok_rec {
-  int term;
-  int field;
-  int part;       /* 0 title, 1 text */
-  uint32_t pos;
-} tok_rec;
-
-typedef struct odoc {
-  char id[32];
-  char *title;    /* may be NULL */
-  char *text;
-  char **words;   /* the text's words (for phrase queries) */
-  int nwords;
-  int piece;      /* sub-index it was written to (see build_spliced) */
-  int live;       /* not replaced by a later document with the same id */
-  int on_disk;    /* live, or replaced but still stored (not in df) */
-  tok_rec *toks;
-  int ntoks, toks_cap;
-  uint32_t dl[KS_NFIELDS];
-} odoc;
-
-typedef struct collect {
-  odoc *d;
-  int part;
-} collect;
-
-static int collect_cb(void *ctx, const ks_token *t) {
-  collect *c = ctx;
-  odoc *d = c->d;
-  if (d->ntoks == d->toks_cap) {
-    d->toks_cap = d->toks_cap ? 2 * d->toks_cap : 64;
-    d->toks = realloc(d->toks, d->toks_cap * sizeof *d->toks);
-    if (!d->toks) return -1;
-  }
-  tok_rec *r = &d->toks[d->ntoks++];
-  r->term = intern(t->field, t->term, t->len);
-  r->field = t->field;
-  r->part = c->part;
-  r->pos = t->pos;
-  d->dl[t->field]++;
-  return 0;
-}
-
-static uint32_t tf_of(const odoc *d, int term) {
-  uint32_t n = 0;
-  for (int i = 0; i < d->ntoks; i++) n += d->toks[i].term == term;
-  return n;
-}
-
-static int has_word_at(const odoc *d, int part, uint32_t pos, int term) {
-  for (int i = 0; i < d->ntoks; i++) {
-    const tok_rec *r = &d->toks[i];
-    if (r->part == part && r->pos == pos && r->term == term &&
-        r->field == KS_FIELD_WORD)
-      return 1;
-  }
-  return 0;
-}
-
-/* ---- oracle queries -------------------------------------------------------- */
-
-enum { OPT = 0, REQ = 1, EXC = 2 };
-
-typedef struct oclause {
-  int op, phrase;
-  char body[256];
-  /* word clause: distinct terms with counts; phrase: base terms in order */
-  int terms[256];
-  int qtf[256];
-  double idf[256];  /* filled by oracle_run */
-  int nterms;
-  int base[64];
-  uint32_t offset[64];
-  int nbase;
-} oclause;
-
-typedef struct qcollect {
-  oclause *c;
-  int pending;          /* phrase: index of the last base entry */
-  uint32_t last_pos, first_pos;
-} qcollect;
-
-static void add_qterm(oclause *c, int term) {
-  for (int i = 0; i < c->nterms; i++)
-    if (c->terms[i] == term) {
-      c->qtf[i]++;
-      return;
-    }
-  assert_true(c->nterms < 256);
-  c->terms[c->nterms] = term;
-  c->qtf[c->nterms++] = 1;
-}
-
-static int qcollect_cb(void *ctx, const ks_token *t) {
-  qcollect *q = ctx;
-  oclause *c = q->c;
-  if (!c->phrase) {
-    add_qterm(c, intern(t->field, t->term, t->len));
-    return 0;
-  }
-  if (t->field != KS_FIELD_WORD) return 0;
-  int term = intern(t->field, t->term, t->len);
-  if (c->nbase > 0 && t->pos == q->last_pos) {
-    if (t->kind == KS_KIND_STEM) c->base[c->nbase - 1] = term; /* stem wins */
-    return 0;
-  }
-  if (c->nbase == 0) q->first_pos = t->pos;
-  assert_true(c->nbase < 64);
-  c->base[c->nbase] = term;
-  c->offset[c->nbase] = t->pos - q->first_pos;
-  c->nbase++;
-  q->last_pos = t->pos;
-  return 0;
-}
-
-static void analyze_clause(ks_tok *tok, oclause *c) {
-  qcollect q = {c, 0, 0, 0};
-  c->nterms = c->nbase = 0;
-  /* as docs/query.md says: ranked-OR words are analyzed as a query, phrases
-   * and +/- clauses as written (document reading) */
-  int reason = !c->phrase && c->op == 0 ? KS_TOK_QUERY : KS_TOK_DOCUMENT;
-  assert_int_equal(ks_tok_run(tok, reason, c->body, strlen(c->body),
-                              qcollect_cb, &q, NULL),
-                   KS_OK);
-  if (c->phrase)
-    for (int i = 0; i < c->nbase; i++) add_qterm(c, c->base[i]);
-}
-
-static int clause_matches(const oclause *c, const odoc *d) {
-  if (!c->phrase) {
-    for (int i = 0; i < c->nterms; i++)
-      if (tf_of(d, c->terms[i]) > 0) return 1;
-    return 0;
-  }
-  for (int i = 0; i < d->ntoks; i++) {
-    const tok_rec *r = &d->toks[i];
-    if (r->field != KS_FIELD_WORD || r->term != c->base[0]) continue;
-    int ok = 1;
-    for (int j = 1; j < c->nbase && ok; j++)
-      ok = has_word_at(d, r->part, r->pos + c->offset[j], c->base[j]);
-    if (ok) return 1;
-  }
-  return 0;
-}
-
-typedef struct params {
-  double k1, b, bw;
-} params;
-
-typedef struct scored {
-  int doc;        /* index into the oracle's documents */
-  double score;
-} scored;
-
-static int cmp_scored(const void *pa, const void *pb) {
-  const scored *a = pa, *b = pb;
-  if (a->score > b->score) return -1;
-  if (a->score < b->score) return 1;
-  return a->doc - b->doc;
-}
-
-/* Brute force: every matching live document with its score. */
-static int oracle_run(const odoc *docs, int ndocs,
-                      oclause *cl, int ncl, const params *p, scored *out) {
-  int nlive = 0, nreq = 0, npos = 0;
-  double total[KS_NFIELDS] = {0, 0};
-  for (int i = 0; i < ndocs; i++) {
-    if (!docs[i].live) continue;
-    nlive++;
-    for (int f = 0; f < KS_NFIELDS; f++) total[f] += docs[i].dl[f];
-  }
-  for (int c = 0; c < ncl; c++) {
-    if (cl[c].nterms == 0) continue; /* nothing indexable: dropped */
-    nreq += cl[c].op == REQ;
-    npos += cl[c].op != EXC;
-  }
-  if (nlive == 0 || npos == 0) return 0;
-  double avgdl[KS_NFIELDS];
-  for (int f = 0; f < KS_NFIELDS; f++) avgdl[f] = total[f] / nlive;
-  for (int c = 0; c < ncl; c++) {
-    for (int t = 0; t < cl[c].nterms; t++) {
-      int df = 0;
-      for (int j = 0; j < ndocs; j++)
-        if (docs[j].live && tf_of(&docs[j], cl[c].terms[t]))
-          df++; /* docs/ranking.md: df counts live documents only */
-      cl[c].idf[t] = log(1.0 + (nlive - df + 0.5) / (df + 0.5));
-    }
-  }
-  int n = 0;
-  for (int i = 0; i < ndocs; i++) {
-    const odoc *d = &docs[i];
-    if (!d->live) continue;
-    int ok = 1, any_opt = 0;
-    double score = 0;
-    for (int c = 0; c < ncl && ok; c++) {
-      const oclause *q = &cl[c];
-      if (q->nterms == 0) continue;
-      int m = clause_matches(q, d);
-      if (q->op == EXC) {
-        if (m) ok = 0;
-        continue;
-      }
-      if (q->op == REQ && !m) ok = 0;
-      if (!m) continue;
-      if (q->op == OPT) any_opt = 1;
-      for (int t = 0; t < q->nterms; t++) {
-        int term = q->terms[t];
-        uint32_t tf = tf_of(d, term);
-        if (tf == 0) continue;
-        int field = terms.key[term][0];
-        double idf = q->idf[t];
-        double norm = p->k1 * (1.0 - p->b + p->b * d->dl[field] / avgdl[field]);
-        double s = q->qtf[t] * idf * tf * (p->k1 + 1.0) / (tf + norm);
-        score += field == KS_FIELD_BIGRAM ? p->bw * s : s;
-      }
-    }
-    if (!ok || (nreq == 0 && !any_opt)) continue;
-    out[n].doc = i;
-    out[n].score = score;
-    n++;
-  }
-  qsort(out, n, sizeof *out, cmp_scored);
-  return n;
-}
+/* The oracle's documents, and per document the sub-index (piece) it was
+ * written to (see build_spliced). */
+typedef ks_orc_doc odoc;
+static int *piece_of;
 
 /* ---- the test -------------------------------------------------------------- */
 
@@ -366,10 +76,7 @@ static void failf(const char *fmt, ...) {
   fail_msg("%s", msg);
 }
 
-static int close_enough(double a, double b) {
-  double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
-  return fabs(a - b) <= REL_TOL * m + 1e-12;
-}
+static int close_enough(double a, double b) { return ks_orc_close(a, b, REL_TOL); }
 
 static int find_doc(const odoc *docs, int ndocs, const char *id, size_t len) {
   for (int i = 0; i < ndocs; i++)
@@ -380,8 +87,8 @@ static int find_doc(const odoc *docs, int ndocs, const char *id, size_t len) {
 }
 
 static void compare(ks_index *ix, const char *query, const odoc *docs,
-                    int ndocs, const scored *want, int nwant, uint32_t k,
-                    const params *p) {
+                    int ndocs, const ks_orc_scored *want, int nwant, uint32_t k,
+                    const ks_orc_params *p) {
   ks_search_opts o;
   ks_search_opts_default(&o);
   o.k = k;
@@ -450,45 +157,13 @@ static void make_corpus(odoc *docs, int ndocs, const int *first, int npieces) {
     odoc *d = &docs[i];
     memset(d, 0, sizeof *d);
     while (p + 1 < npieces && i >= first[p + 1]) p++;
-    d->piece = p;
+    piece_of[i] = p;
     if (i > first[p] && rnd_below(10) == 0)
       memcpy(d->id, docs[first[p] + rnd_below(i - first[p])].id,
              sizeof d->id); /* duplicate */
     else
       snprintf(d->id, sizeof d->id, "doc%d", i);
-    int kind = rnd_below(20);
-    int nw = kind == 0 ? 150 + rnd_below(100) : 1 + rnd_below(30);
-    char w[128];
-    size_t cap = 64, len = 0;
-    d->text = malloc(cap);
-    d->words = calloc(nw, sizeof *d->words);
-    assert_non_null(d->text);
-    assert_non_null(d->words);
-    d->text[0] = 0;
-    if (kind == 1) { /* non-empty text without a single indexable term */
-      snprintf(d->text, cap, "%s", rnd_below(2) ? "!!! ..." : "…");
-      nw = 0;
-    }
-    for (int j = 0; j < nw; j++) {
-      random_word(w, sizeof w);
-      d->words[d->nwords++] = strdup(w);
-      const char *sep = j == 0 ? "" : (rnd_below(12) == 0 ? "\n" : " ");
-      size_t need = len + strlen(sep) + strlen(w) + 1;
-      if (need > cap) {
-        while (cap < need) cap *= 2;
-        d->text = realloc(d->text, cap);
-        assert_non_null(d->text);
-      }
-      len += (size_t)sprintf(d->text + len, "%s%s", sep, w);
-    }
-    if (rnd_below(3) == 0) {
-      random_word(w, sizeof w);
-      char w2[128];
-      random_word(w2, sizeof w2);
-      d->title = malloc(strlen(w) + strlen(w2) + 2);
-      assert_non_null(d->title);
-      sprintf(d->title, "%s %s", w, w2);
-    }
+    ks_orc_random_doc(&rng, d);
   }
   /* the later document with an id replaces the earlier ones */
   for (int i = 0; i < ndocs; i++) {
@@ -499,62 +174,13 @@ static void make_corpus(odoc *docs, int ndocs, const int *first, int npieces) {
 }
 
 static void free_corpus(odoc *docs, int ndocs) {
-  for (int i = 0; i < ndocs; i++) {
-    for (int j = 0; j < docs[i].nwords; j++) free(docs[i].words[j]);
-    free(docs[i].words);
-    free(docs[i].text);
-    free(docs[i].title);
-    free(docs[i].toks);
-  }
-}
-
-/* Build a random query; returns the number of clauses. */
-static int make_query(const odoc *docs, int ndocs, oclause *cl, char *q,
-                      size_t qcap) {
-  int ncl = 1 + rnd_below(4);
-  size_t len = 0;
-  q[0] = 0;
-  for (int c = 0; c < ncl; c++) {
-    oclause *x = &cl[c];
-    memset(x, 0, sizeof *x);
-    int r = rnd_below(10);
-    x->op = r < 6 ? OPT : (r < 8 ? REQ : EXC);
-    x->phrase = rnd_below(4) == 0;
-    char w[128];
-    if (x->phrase) {
-      const odoc *d = &docs[rnd_below(ndocs)];
-      int nw = 2 + rnd_below(2);
-      size_t bl = 0;
-      if (d->nwords >= nw && rnd_below(4) != 0) {
-        int start = rnd_below(d->nwords - nw + 1);
-        for (int j = 0; j < nw; j++)
-          bl += (size_t)snprintf(x->body + bl, sizeof x->body - bl, "%s%s",
-                                 j ? " " : "", d->words[start + j]);
-      } else {
-        for (int j = 0; j < nw; j++) {
-          random_word(w, sizeof w);
-          bl += (size_t)snprintf(x->body + bl, sizeof x->body - bl, "%s%s",
-                                 j ? " " : "", w);
-        }
-      }
-    } else if (rnd_below(25) == 0) {
-      snprintf(x->body, sizeof x->body, "%s", rnd_below(2) ? "!!!" : "없는낱말");
-    } else {
-      random_word(w, sizeof w);
-      snprintf(x->body, sizeof x->body, "%s", w);
-    }
-    len += (size_t)snprintf(q + len, qcap - len, "%s%s%s%s%s", c ? " " : "",
-                            x->op == REQ ? "+" : x->op == EXC ? "-" : "",
-                            x->phrase ? "\"" : "", x->body,
-                            x->phrase ? "\"" : "");
-  }
-  return ncl;
+  for (int i = 0; i < ndocs; i++) ks_orc_doc_free(&docs[i]);
 }
 
 /* Write docs[from, to) with one writer into `dir`; returns the number of
  * replaced documents still on disk (the piece's deleted count). */
 static uint32_t write_piece(const char *dir, odoc *docs, int from, int to,
-                            const ks_writer_opts *wo, ks_tok *tok) {
+                            const ks_writer_opts *wo) {
   ks_index_writer *w = NULL;
   ks_err e;
   if (ks_index_writer_open(dir, wo, &w, &e) != KS_OK) failf("writer_open: %s", e.msg);
@@ -570,15 +196,7 @@ static uint32_t write_piece(const char *dir, odoc *docs, int from, int to,
     kd.text_len = strlen(d->text);
     int rc = ks_index_writer_add(w, &kd, &e);
     if (rc != KS_OK) failf("writer_add(%s): rc=%d %s", d->id, rc, e.msg);
-    collect c = {d, 0};
-    if (d->title)
-      assert_int_equal(ks_tok_run(tok, KS_TOK_DOCUMENT, d->title,
-                                  strlen(d->title), collect_cb, &c, NULL),
-                       KS_OK);
-    c.part = 1;
-    assert_int_equal(ks_tok_run(tok, KS_TOK_DOCUMENT, d->text, strlen(d->text),
-                                collect_cb, &c, NULL),
-                     KS_OK);
+    ks_orc_analyze_doc(&orc, d);
   }
   if (ks_index_writer_commit(w, &e) != KS_OK) failf("commit: %s", e.msg);
   ks_index_writer_close(w);
@@ -596,7 +214,7 @@ static uint32_t write_piece(const char *dir, odoc *docs, int from, int to,
  * piece order (test-only use of the manifest API; file names follow
  * docs/format). Returns the pieces' deleted counts in del[]. */
 static void build_spliced(const char *dir, odoc *docs, const int *first,
-                          int npieces, ks_tok *tok, uint32_t *del) {
+                          int npieces, uint32_t *del) {
   ks_manifest all;
   memset(&all, 0, sizeof all);
   all.segs = calloc(64 * (size_t)npieces, sizeof *all.segs);
@@ -608,7 +226,7 @@ static void build_spliced(const char *dir, odoc *docs, const int *first,
     ks_writer_opts_default(&wo);
     wo.fsync = 0;
     wo.merge = rnd_below(2);
-    del[p] = write_piece(piece_dir, docs, first[p], first[p + 1], &wo, tok);
+    del[p] = write_piece(piece_dir, docs, first[p], first[p + 1], &wo);
     ks_manifest m;
     ks_err e;
     if (ks_manifest_read(piece_dir, &m, &e) != KS_OK) failf("manifest: %s", e.msg);
@@ -648,11 +266,13 @@ static void build_spliced(const char *dir, odoc *docs, const int *first,
   free(all.segs);
 }
 
-static void one_round(int round, ks_tok *tok, uint64_t *total_matches,
+static void one_round(int round, uint64_t *total_matches,
                       uint64_t *phrase_matches) {
   int ndocs = 5 + rnd_below(296);
   odoc *docs = calloc(ndocs, sizeof *docs);
+  piece_of = calloc(ndocs, sizeof *piece_of);
   assert_non_null(docs);
+  assert_non_null(piece_of);
   /* configurations: 0 tiny budget, merge off (replaced docs stay on disk);
    * 1 tiny budget, merge on; 2 defaults; 3 spliced pieces (many segments
    * whatever the writer's flush policy) */
@@ -676,8 +296,8 @@ static void one_round(int round, ks_tok *tok, uint64_t *total_matches,
            "round %d: %d documents, config %d (mem_budget %zu, merge %d, %d "
            "pieces)", round, ndocs, config, wo.mem_budget, wo.merge, npieces);
   uint32_t del[64];
-  if (config == 3) build_spliced(dir, docs, first, npieces, tok, del);
-  else del[0] = write_piece(dir, docs, 0, ndocs, &wo, tok);
+  if (config == 3) build_spliced(dir, docs, first, npieces, del);
+  else del[0] = write_piece(dir, docs, 0, ndocs, &wo);
   /* the later document with an id replaces the earlier ones of its piece;
    * a piece keeps its replaced documents on disk (and in df, see
    * docs/ranking.md) unless its commit merged them away: all or none */
@@ -688,7 +308,6 @@ static void one_round(int round, ks_tok *tok, uint64_t *total_matches,
     if (del[p] != 0 && del[p] != (uint32_t)rp)
       failf("piece %d: %u deleted documents on disk, %d replaced", p, del[p], rp);
     for (int i = first[p]; i < first[p + 1]; i++)
-      docs[i].on_disk = docs[i].live || del[p] != 0;
     replaced += rp;
   }
   ks_err e;
@@ -720,14 +339,14 @@ static void one_round(int round, ks_tok *tok, uint64_t *total_matches,
                   "%u segments, %llu deleted on disk\n", round, config, ndocs,
                   nlive, replaced, st.segments, (unsigned long long)st.deleted);
 
-  scored *want = calloc(ndocs, sizeof *want);
+  ks_orc_scored *want = calloc(ndocs, sizeof *want);
   assert_non_null(want);
   static const uint32_t ks[] = {1, 5, 10, 1000};
   for (int qn = 0; qn < QUERIES_PER_ROUND; qn++) {
-    oclause cl[4];
+    ks_orc_clause cl[4];
     char q[1200];
-    int ncl = make_query(docs, ndocs, cl, q, sizeof q);
-    params p = {1.2, 0.75, 0.3};
+    int ncl = ks_orc_make_query(&rng, docs, ndocs, cl, q, sizeof q);
+    ks_orc_params p = {1.2, 0.75, 0.3};
     if (rnd_below(3) == 0) {
       static const double k1s[] = {0.0, 0.5, 2.0}, bs[] = {0.0, 0.3, 1.0},
                           bws[] = {0.0, 1.0, 0.5};
@@ -735,15 +354,15 @@ static void one_round(int round, ks_tok *tok, uint64_t *total_matches,
       p.b = bs[rnd_below(3)];
       p.bw = bws[rnd_below(3)];
     }
-    for (int c = 0; c < ncl; c++) analyze_clause(tok, &cl[c]);
-    int nwant = oracle_run(docs, ndocs, cl, ncl, &p, want);
+    for (int c = 0; c < ncl; c++) ks_orc_analyze_clause(&orc, &cl[c]);
+    int nwant = ks_orc_run(&orc, docs, ndocs, NULL, cl, ncl, &p, want);
     snprintf(context, sizeof context,
              "round %d: config %d, %d documents (%d live), %u segments; "
              "query %d: [%s] k1=%g b=%g bigram_weight=%g",
              round, config, ndocs, nlive, st.segments, qn, q, p.k1, p.b, p.bw);
     *total_matches += (uint64_t)nwant;
     for (int c = 0; c < ncl; c++)
-      if (cl[c].phrase && cl[c].op != EXC && cl[c].nbase > 1 && nwant > 0)
+      if (cl[c].phrase && cl[c].op != KS_ORC_EXC && cl[c].nbase > 1 && nwant > 0)
         (*phrase_matches)++;
     for (size_t ki = 0; ki < NELEM(ks); ki++)
       compare(ix, q, docs, ndocs, want, nwant, ks[ki], &p);
@@ -752,7 +371,9 @@ static void one_round(int round, ks_tok *tok, uint64_t *total_matches,
   ks_index_close(ix);
   free_corpus(docs, ndocs);
   free(docs);
-  terms_reset();
+  free(piece_of);
+  piece_of = NULL;
+  ks_orc_reset_terms(&orc);
 }
 
 static void test_random_corpora(void **state) {
@@ -761,17 +382,15 @@ static void test_random_corpora(void **state) {
   seed = env && *env ? strtoull(env, NULL, 10) : 20240428ull;
   print_message("bm25 oracle: seed %llu (set KS_TEST_SEED to change)\n",
                 (unsigned long long)seed);
-  ks_tok *tok = NULL;
   ks_writer_opts wo;
   ks_writer_opts_default(&wo);
-  assert_int_equal(ks_tok_new(&wo.tok, &tok, NULL), KS_OK);
+  ks_orc_init(&orc, &wo.tok);
   uint64_t total_matches = 0, phrase_matches = 0;
   for (int round = 0; round < ROUNDS; round++) {
-    rng_state = seed * 0x9E3779B97F4A7C15ull + (uint64_t)round + 1;
-    if (rng_state == 0) rng_state = 1;
-    one_round(round, tok, &total_matches, &phrase_matches);
+    ks_rng_seed(&rng, seed, (uint64_t)round);
+    one_round(round, &total_matches, &phrase_matches);
   }
-  ks_tok_free(tok);
+  ks_orc_free(&orc);
   print_message("bm25 oracle: %d rounds, %llu matching documents compared, "
                 "%llu queries with a matching phrase clause\n",
                 ROUNDS, (unsigned long long)total_matches,

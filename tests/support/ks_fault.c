@@ -1,0 +1,122 @@
+/*
+ * ks_fault.c - an LD_PRELOAD library that injects file-system faults and
+ * delays into a test process (until the injectable file layer the fuzzing
+ * issue asks for exists; STYLE.md, "the file layer is the place to inject
+ * faults"). Loaded only by tests that re-execute themselves with it
+ * (test_live_faults.c); every fault is off unless its variable is set.
+ *
+ *   KS_FAULT_OPEN_DELAY_US=N   open(2) for reading, called from any thread
+ *                              but the main one (the merge and flush
+ *                              threads), sleeps N microseconds first
+ *   KS_FAULT_FSYNC_DIR_FAIL=N  the N-th fsync(2) of a directory (1-based)
+ *                              fails with EIO
+ *   KS_FAULT_FSYNC_FILE_FAIL=N the N-th fsync(2) of a regular file fails
+ *                              with EIO
+ *   KS_FAULT_RENAME_FAIL=N     the N-th rename(2) fails with EIO
+ *   KS_FAULT_ARM=1             faults count only while armed: the test
+ *                              arms them with ks_fault_arm() (found with
+ *                              dlsym), so setup steps do not count
+ * Counters are process-wide. Calls through fopen (the writers' files) are
+ * not delayed: glibc opens those internally.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static atomic_long dir_fsyncs, file_fsyncs, renames;
+static atomic_int armed = 1;
+
+static long env_long(const char *name) {
+  const char *v = getenv(name);
+  return v && *v ? atol(v) : 0;
+}
+
+/* Called by the test (dlsym) to start or stop counting. */
+void ks_fault_arm(int on) {
+  if (on) {
+    atomic_store(&dir_fsyncs, 0);
+    atomic_store(&file_fsyncs, 0);
+    atomic_store(&renames, 0);
+  }
+  atomic_store(&armed, on);
+}
+
+__attribute__((constructor)) static void init(void) {
+  if (env_long("KS_FAULT_ARM")) atomic_store(&armed, 0);
+}
+
+static void maybe_delay(int flags) {
+  long us = env_long("KS_FAULT_OPEN_DELAY_US");
+  if (us > 0 && (flags & O_ACCMODE) == O_RDONLY && !(flags & O_DIRECTORY) &&
+      syscall(SYS_gettid) != getpid())
+    usleep((useconds_t)us);
+}
+
+typedef int (*open_fn)(const char *, int, ...);
+
+static int call_open(const char *name, const char *path, int flags, va_list ap) {
+  static open_fn real_open, real_open64;
+  open_fn *slot = name[4] ? &real_open64 : &real_open;
+  if (!*slot) *slot = (open_fn)dlsym(RTLD_NEXT, name);
+  mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
+  maybe_delay(flags);
+  return (*slot)(path, flags, mode);
+}
+
+int open(const char *path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  int fd = call_open("open", path, flags, ap);
+  va_end(ap);
+  return fd;
+}
+
+int open64(const char *path, int flags, ...) {
+  va_list ap;
+  va_start(ap, flags);
+  int fd = call_open("open64", path, flags, ap);
+  va_end(ap);
+  return fd;
+}
+
+int fsync(int fd) {
+  static int (*real)(int);
+  if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+  struct stat sb;
+  if (atomic_load(&armed) && fstat(fd, &sb) == 0) {
+    if (S_ISDIR(sb.st_mode)) {
+      long n = atomic_fetch_add(&dir_fsyncs, 1) + 1;
+      if (n == env_long("KS_FAULT_FSYNC_DIR_FAIL")) {
+        errno = EIO;
+        return -1;
+      }
+    } else {
+      long n = atomic_fetch_add(&file_fsyncs, 1) + 1;
+      if (n == env_long("KS_FAULT_FSYNC_FILE_FAIL")) {
+        errno = EIO;
+        return -1;
+      }
+    }
+  }
+  return real(fd);
+}
+
+int rename(const char *from, const char *to) {
+  static int (*real)(const char *, const char *);
+  if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+  if (atomic_load(&armed)) {
+    long n = atomic_fetch_add(&renames, 1) + 1;
+    if (n == env_long("KS_FAULT_RENAME_FAIL")) {
+      errno = EIO;
+      return -1;
+    }
+  }
+  return real(from, to);
+}

@@ -1,0 +1,86 @@
+/*
+ * test_live_known_bug_rebuild.c - a known bug of the live index, kept in
+ * the suite as an expected failure (tests/CMakeLists.txt sets WILL_FAIL
+ * for test_live_known_bug_*): when it starts to pass, the bug is fixed;
+ * then rename it (test_live_*.c) so that it must pass.
+ *
+ * ks_db_reopen after the index directory was removed and built again
+ * while the reader was open. A commit is known by its generation only and
+ * a segment by (number, .del generation) only (searcher/index.c,
+ * ks_index_reopen and shared_segment), and a new index starts both again
+ * at 1: ks_db_reopen returns NULL ("nothing changed") although the index
+ * is a different one, and after one more commit the new handle shares the
+ * removed index's segment 000001 (still mapped by the old handle) instead
+ * of opening the new 000001: it finds "apple", which the index no longer
+ * has, and misses "banana", which it has. A fresh ks_db_open is right.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kosearch.h"
+#include "ks_test_util.h"
+
+static void commit_doc(const char *dir, const char *id, const char *text) {
+  ks_writer_opts o;
+  ks_writer_opts_default(&o);
+  o.fsync = 0;
+  o.threads = 1;
+  ks_writer *w = NULL;
+  ks_err e;
+  assert_int_equal(ks_writer_open(dir, &o, &w, &e), KS_OK);
+  ks_doc d = {.id = id, .id_len = strlen(id), .text = text, .text_len = strlen(text)};
+  assert_int_equal(ks_writer_add(w, &d, &e), KS_OK);
+  assert_int_equal(ks_writer_commit(w, &e), KS_OK);
+  ks_writer_close(w);
+}
+
+static int hits(ks_db *db, const char *q) {
+  ks_results *r = NULL;
+  ks_err e;
+  assert_int_equal(ks_db_search(db, q, SIZE_MAX, NULL, &r, &e), KS_OK);
+  int n = (int)ks_results_count(r);
+  ks_results_free(r);
+  return n;
+}
+
+static void test_reopen_after_rebuild(void **state) {
+  (void)state;
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s", ks_test_tmpdir("known_bug_rebuild"));
+  commit_doc(dir, "a", "apple");
+  ks_db *db = NULL;
+  ks_err e;
+  assert_int_equal(ks_db_open(dir, &db, &e), KS_OK);
+  ks_test_system("rm -rf '%s'", dir);
+  commit_doc(dir, "b", "banana");
+  ks_db *n1 = NULL;
+  assert_int_equal(ks_db_reopen(db, &n1, &e), KS_OK);
+  print_message("after the rebuild: ks_db_reopen returned %s\n", n1 ? "a handle" : "NULL");
+  commit_doc(dir, "c", "cherry");
+  ks_db *n2 = NULL;
+  assert_int_equal(ks_db_reopen(n1 ? n1 : db, &n2, &e), KS_OK);
+  assert_non_null(n2);
+  int apple = hits(n2, "apple"), banana = hits(n2, "banana"), cherry = hits(n2, "cherry");
+  print_message("after one more commit: apple %d, banana %d, cherry %d (want 0 1 1)\n", apple,
+                banana, cherry);
+  ks_db_close(n2);
+  ks_db_close(n1);
+  ks_db_close(db);
+  assert_non_null(n1);
+  assert_int_equal(apple, 0);
+  assert_int_equal(banana, 1);
+  assert_int_equal(cherry, 1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_reopen_after_rebuild),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
