@@ -560,7 +560,9 @@ static void check_model(ks_db *db, const model *m) {
     for (size_t k = 0; k < ks_results_count(r); k++) {
       ks_hit h;
       assert_int_equal(ks_results_hit(r, k, &h), KS_OK);
-      int i = atoi(h.id + 1);
+      char num[16]; /* h.id is not NUL-terminated */
+      snprintf(num, sizeof num, "%.*s", (int)(h.id_len > 1 ? h.id_len - 1 : 0), h.id + 1);
+      int i = atoi(num);
       if (!(i >= 0 && i < NIDS && !seen[i]))
         fail_msg("%s: hit %zu %.*s (backend %s) out of range or repeated", word, k,
                  (int)h.id_len, h.id, ks_db_backend(db));
