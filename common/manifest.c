@@ -17,13 +17,15 @@
 #include "manifest_int.h"
 
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "dir_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
 #include "segment_priv.h"
 
-#define MAN_FIXED 32 /* generation u64, next_segno, tok_version, stems, bigrams, min_stem, nsegs */
+#define MAN_FIXED 40 /* generation u64, index_id u64, next_segno, tok_version, stems, bigrams, min_stem, nsegs */
 #define MAN_SEG 24   /* segno, ndocs, ndeleted, reserved, del_gen u64 */
 
 static int cmp_u32(const void *a, const void *b) {
@@ -56,19 +58,20 @@ int ks_manifest_read_gen(const char *dir, uint64_t gen, ks_manifest *m, ks_err *
   if (!rc) {
     const uint8_t *p = map.data + KS_FILE_HEADER;
     m->generation = ks_load_u64(p);
-    m->next_segno = ks_load_u32(p + 8);
-    m->tok_version = ks_load_u32(p + 12);
-    m->tok.stems = (int)ks_load_u32(p + 16);
-    m->tok.bigrams = (int)ks_load_u32(p + 20);
-    m->tok.min_stem = (int)ks_load_u32(p + 24);
-    m->nsegs = ks_load_u32(p + 28);
+    m->index_id = ks_load_u64(p + 8);
+    m->next_segno = ks_load_u32(p + 16);
+    m->tok_version = ks_load_u32(p + 20);
+    m->tok.stems = (int)ks_load_u32(p + 24);
+    m->tok.bigrams = (int)ks_load_u32(p + 28);
+    m->tok.min_stem = (int)ks_load_u32(p + 32);
+    m->nsegs = ks_load_u32(p + 36);
     uint32_t st = (uint32_t)m->tok.stems, bg = (uint32_t)m->tok.bigrams,
              ms = (uint32_t)m->tok.min_stem;
-    if (m->generation == 0 || st > 1 || bg > 1 || ms < 1 || ms > 64) {
+    if (m->generation == 0 || m->index_id == 0 || st > 1 || bg > 1 || ms < 1 || ms > 64) {
       rc = ks_err_set(err, KS_ECORRUPT, "[manifest][read] %s: invalid header field "
-                      "(generation %llu, stems %u, bigrams %u, min_stem %u; want >= 1, "
-                      "0/1, 0/1, 1..64)", map.path, (unsigned long long)m->generation,
-                      st, bg, ms);
+                      "(generation %llu, index id %s, stems %u, bigrams %u, min_stem %u; "
+                      "want >= 1, nonzero, 0/1, 0/1, 1..64)", map.path,
+                      (unsigned long long)m->generation, m->index_id ? "set" : "0", st, bg, ms);
     } else if ((uint64_t)KS_FILE_HEADER + MAN_FIXED + (uint64_t)m->nsegs * MAN_SEG +
             KS_FILE_FOOTER != map.size) {
       rc = ks_err_set(err, KS_ECORRUPT, "[manifest][read] %s: size does not match "
@@ -123,6 +126,7 @@ int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
   if (!rc) rc = ks_wfile_open(&w, tmp, KS_MAGIC_MAN, err);
   if (!rc) {
     ks_wfile_u64(&w, m->generation);
+    ks_wfile_u64(&w, m->index_id);
     ks_wfile_u32(&w, m->next_segno);
     ks_wfile_u32(&w, m->tok_version);
     ks_wfile_u32(&w, (uint32_t)m->tok.stems);
@@ -160,6 +164,19 @@ int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
   ks_free(tmp);
   ks_free(dst);
   return rc;
+}
+
+/* Contract: manifest_int.h. */
+uint64_t ks_manifest_new_index_id(void) {
+  uint64_t id = 0;
+  if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id || id == 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    id = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^
+         ((uint64_t)getpid() << 32);
+    id = id ? id : 1;
+  }
+  return id;
 }
 
 /* Contract: manifest_int.h. */

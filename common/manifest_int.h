@@ -26,6 +26,8 @@ typedef struct ks_manifest_seg {
 
 typedef struct ks_manifest {
   uint64_t generation;      /* commit counter, +1 per commit */
+  uint64_t index_id;        /* random, chosen when the index is created:
+                               tells a rebuilt index from the old one */
   uint32_t next_segno;      /* next free segment number */
   uint32_t tok_version;     /* KS_TOK_VERSION used to build */
   ks_tok_config tok;        /* analyzer options used to build */
@@ -52,6 +54,10 @@ int ks_manifest_read(const char *dir, ks_manifest *m, ks_err *err);
  * KS_ENOMEM; on failure MANIFEST is unchanged and MANIFEST.tmp removed. */
 int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
                       ks_err *err);
+/* A fresh random nonzero index id (getrandom; the time and pid if that
+ * fails). */
+uint64_t ks_manifest_new_index_id(void);
+
 /* Release m->segs; m stays usable as an empty manifest. */
 void ks_manifest_free(ks_manifest *m);
 

@@ -146,6 +146,7 @@ static int publish(ks_index_writer *w, ks_err *err) {
   if (!rc && w->opts.fsync) rc = ks_dir_fsync(w->dir, err);
   if (!rc) {
     m.generation = gen;
+    m.index_id = w->have_old ? w->old.index_id : ks_manifest_new_index_id();
     m.next_segno = w->next_segno;
     m.tok_version = KS_TOK_VERSION;
     m.tok = w->opts.tok;

@@ -39,8 +39,10 @@ static void drop_segments(ks_index *ix) {
 
 /* The segment (segno, del_gen) of `prev`, if it has it: snapshots share
  * unchanged segments (ks_index_reopen). */
-static ks_segment *shared_segment(const ks_index *prev, const ks_manifest_seg *ms) {
-  if (!prev) return NULL;
+static ks_segment *shared_segment(const ks_index *prev, const ks_index *ix,
+                                  const ks_manifest_seg *ms) {
+  /* a rebuilt index numbers its segments and commits from 1 again */
+  if (!prev || prev->man.index_id != ix->man.index_id) return NULL;
   for (uint32_t s = 0; s < prev->nsegs; s++)
     if (prev->man.segs[s].segno == ms->segno && prev->man.segs[s].del_gen == ms->del_gen)
       return ks_segment_ref(prev->segs[s]);
@@ -60,7 +62,7 @@ static int open_segments(ks_index *ix, const ks_index *prev, ks_err *err) {
   }
   uint64_t base = 0;
   for (uint32_t s = 0; s < m->nsegs; s++) {
-    ks_segment *seg = shared_segment(prev, &m->segs[s]);
+    ks_segment *seg = shared_segment(prev, ix, &m->segs[s]);
     int rc = KS_OK;
     /* No whole-file CRCs: opening reads O(1) bytes per file, and every
      * page is verified against its checksum when a query first reads it
@@ -206,9 +208,9 @@ int ks_index_reopen(ks_index *ix, ks_index **out, ks_err *err) {
   ks_manifest m;
   int rc = ks_manifest_read(ix->dir, &m, err);
   if (rc != KS_OK) return rc;
-  uint64_t gen = m.generation;
+  uint64_t gen = m.generation, id = m.index_id;
   ks_manifest_free(&m);
-  if (gen == ix->man.generation) return KS_OK;
+  if (gen == ix->man.generation && id == ix->man.index_id) return KS_OK;
   ks_index *nix = NULL;
   rc = index_new(ix->dir, &nix, err);
   if (rc == KS_OK) rc = open_snapshot(nix, ix, err);

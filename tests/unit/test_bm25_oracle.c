@@ -260,6 +260,7 @@ static void build_spliced(const char *dir, odoc *docs, const int *first,
     ks_test_system("rm -rf '%s'", piece_dir);
   }
   all.generation = 1;
+  all.index_id = 1;
   all.next_segno = 1000 + all.nsegs;
   ks_err e;
   if (ks_manifest_write(dir, &all, 0, &e) != KS_OK) failf("manifest_write: %s", e.msg);

@@ -1,6 +1,7 @@
 /*
  * test_format_examples.c - the worked examples of docs/format/ (tid.md,
- * postings.md, lengths.md, sto.md) are real writer output: this test
+ * postings.md, lengths.md, sto.md, manifest.md, deletions.md) are real
+ * writer output: this test
  * writes the three example segments with the real writers (ks_segw,
  * ks_stow), runs the integrity check on each, and compares every file's
  * size and whole-file CRC32 with the values the specs print. When a writer
@@ -18,9 +19,11 @@
 
 #include <cmocka.h>
 
+#include "deletions_int.h"
 #include "dict_int.h"
 #include "docstore_int.h"
 #include "ks_test_util.h"
+#include "manifest_int.h"
 #include "segment_int.h"
 #include "segwriter_int.h"
 
@@ -149,8 +152,57 @@ static void test_two_blocks(void **state) {
   finish(dir, "twobl", size, crc);
 }
 
+/* The whole file `name` of dir against the spec's size and CRC32. */
+static void pin(const char *dir, const char *name, size_t size, uint32_t crc) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  size_t len;
+  unsigned char *f = (unsigned char *)ks_test_read_file(path, &len);
+  assert_non_null(f);
+  uint32_t c = (uint32_t)f[len - 4] | (uint32_t)f[len - 3] << 8 |
+               (uint32_t)f[len - 2] << 16 | (uint32_t)f[len - 1] << 24;
+  if (len != size || c != crc)
+    fail_msg("%s: %zu bytes, CRC32 0x%08x; the spec says %zu bytes, 0x%08x", name, len, c,
+             size, crc);
+  free(f);
+}
+
+/* manifest.md and deletions.md: generation 2 of an index whose segment 1
+ * has 3 documents, document 0 ("사과 나무") deleted. */
+static void test_manifest_and_deletions(void **state) {
+  (void)state;
+  const char *dir = ks_test_tmpdir("fmt_ex_man");
+  ks_manifest m;
+  memset(&m, 0, sizeof m);
+  ks_manifest_seg segs[2] = {{4, 130, 0, 0}, {1, 3, 1, 2}};
+  m.generation = 2;
+  m.index_id = 0x5f3c9a1e7b2d4086ull;
+  m.next_segno = 5;
+  m.tok_version = 1;
+  m.tok.stems = m.tok.bigrams = m.tok.min_stem = 1;
+  m.nsegs = 2;
+  m.segs = segs;
+  ks_err e;
+  assert_int_equal(ks_manifest_write(dir, &m, 0, &e), KS_OK);
+  pin(dir, "MANIFEST", 108, 0xe79d6293);
+  pin(dir, "MANIFEST.2", 108, 0xe79d6293);
+  uint8_t bm[1] = {1};
+  uint64_t dellen[2] = {2, 2};
+  char k[4][64];
+  size_t kl[4];
+  kl[0] = ks_term_key(k[0], KS_FIELD_WORD, "나무", strlen("나무"));
+  kl[1] = ks_term_key(k[1], KS_FIELD_WORD, "사과", strlen("사과"));
+  kl[2] = ks_term_key(k[2], KS_FIELD_BIGRAM, "나무", strlen("나무"));
+  kl[3] = ks_term_key(k[3], KS_FIELD_BIGRAM, "사과", strlen("사과"));
+  ks_deleted_term t[4];
+  for (int i = 0; i < 4; i++) t[i] = (ks_deleted_term){(const uint8_t *)k[i], (uint32_t)kl[i], 1};
+  assert_int_equal(ks_deletions_write(dir, 1, 2, 3, bm, 1, dellen, t, 4, 0, &e), KS_OK);
+  pin(dir, "000001_2.del", 113, 0x8ac67dc2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_manifest_and_deletions),
       cmocka_unit_test(test_three_documents),
       cmocka_unit_test(test_one_block),
       cmocka_unit_test(test_two_blocks),

@@ -1,18 +1,15 @@
 /*
- * test_live_known_bug_rebuild.c - a known bug of the live index, kept in
- * the suite as an expected failure (tests/CMakeLists.txt sets WILL_FAIL
- * for test_live_known_bug_*): when it starts to pass, the bug is fixed;
- * then rename it (test_live_*.c) so that it must pass.
+ * test_live_rebuild.c - ks_db_reopen after the index directory was
+ * removed and built again while the reader was open (regression test).
  *
- * ks_db_reopen after the index directory was removed and built again
- * while the reader was open. A commit is known by its generation only and
- * a segment by (number, .del generation) only (searcher/index.c,
- * ks_index_reopen and shared_segment), and a new index starts both again
- * at 1: ks_db_reopen returns NULL ("nothing changed") although the index
- * is a different one, and after one more commit the new handle shares the
- * removed index's segment 000001 (still mapped by the old handle) instead
- * of opening the new 000001: it finds "apple", which the index no longer
- * has, and misses "banana", which it has. A fresh ks_db_open is right.
+ * A new index numbers its commits and segments from 1 again, so a commit
+ * known by its generation only and a segment by (number, .del generation)
+ * only would make ks_db_reopen return NULL ("nothing changed") for a
+ * different index, and later share the removed index's segment 000001
+ * (still mapped by the old handle): finding "apple", which the index no
+ * longer has, and missing "banana". The MANIFEST's random index id, chosen
+ * when an index is created, tells the two apart (searcher/index.c,
+ * ks_index_reopen and shared_segment).
  */
 #include <setjmp.h>
 #include <stdarg.h>

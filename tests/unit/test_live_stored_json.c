@@ -1,8 +1,8 @@
 /*
- * test_live_known_bug_json.c - a known bug of the live index, kept in the
- * suite as an expected failure (STYLE.md, Tests; tests/CMakeLists.txt sets
- * WILL_FAIL for test_live_known_bug_*): when it starts to pass, the bug is
- * fixed; then rename it (test_live_*.c) so that it must pass.
+ * test_live_stored_json.c - stored JSON that disagrees with the indexed
+ * title/text (regression test). The writer now accepts a re-analysis only
+ * when it reproduces the document's recorded lengths and otherwise counts
+ * the document from the postings (indexer/delstats.c). The bug was:
  *
  * Stored JSON that disagrees with the indexed title/text. A deleted
  * document's term statistics (its .del's deleted-term table, so that df
