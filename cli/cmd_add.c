@@ -86,6 +86,8 @@ static void print_summary(const cli_ingest_opts *o, const cli_ingest_result *r) 
     cJSON_AddNumberToObject(j, "commits", (double)r->commits);
     cJSON_AddNumberToObject(j, "generation", (double)ws->generation);
     cJSON_AddNumberToObject(j, "index_bytes", (double)ws->index_bytes);
+    cJSON_AddNumberToObject(j, "merges", (double)ws->merges);
+    cJSON_AddNumberToObject(j, "merged_bytes", (double)ws->merged_bytes);
     cJSON_AddNumberToObject(j, "input_bytes", (double)r->input_bytes);
     cJSON_AddNumberToObject(j, "text_bytes", (double)ws->bytes_in);
     cJSON_AddNumberToObject(j, "seconds", r->secs);
@@ -109,6 +111,10 @@ static void print_summary(const cli_ingest_opts *o, const cli_ingest_result *r) 
            ws->segments == 1 ? "" : "s, one per shard");
   printf("commits: %llu\n", (unsigned long long)r->commits);
   if (native) printf("generation: %llu\n", (unsigned long long)ws->generation);
+  if (native && ws->merges) {
+    cli_human_bytes(ws->merged_bytes, a, sizeof a);
+    printf("merges: %u (%s written)\n", ws->merges, a);
+  }
   cli_human_bytes(ws->index_bytes, a, sizeof a);
   printf("index size: %llu bytes (%s)\n", (unsigned long long)ws->index_bytes, a);
   cli_human_bytes(r->input_bytes, b, sizeof b);

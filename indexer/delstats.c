@@ -39,9 +39,17 @@
 
 static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[idx][delete] out of memory"); }
 
+/* FNV-1a, then the MurmurHash3 fmix32 finalizer: the table indexes by the
+ * low bits, which plain FNV-1a spreads poorly for short keys sharing a
+ * prefix (every key starts with its field byte). */
 static uint32_t key_hash(const uint8_t *s, size_t n) {
   uint32_t h = 2166136261u;
   for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
   return h;
 }
 
@@ -54,7 +62,7 @@ static int put(ks_delstats *ds, const uint8_t *key, size_t klen, uint32_t count,
     if (!t) return -1;
     for (size_t i = 0; i < ds->slots; i++) {
       if (!ds->tab[i].count) continue;
-      size_t j = key_hash(ds->keys.data + ds->tab[i].off, ds->tab[i].len) & (ns - 1);
+      size_t j = ds->tab[i].hash & (ns - 1);
       while (t[j].count) j = (j + 1) & (ns - 1);
       t[j] = ds->tab[i];
     }
@@ -62,10 +70,11 @@ static int put(ks_delstats *ds, const uint8_t *key, size_t klen, uint32_t count,
     ds->tab = t;
     ds->slots = ns;
   }
-  size_t j = key_hash(key, klen) & (ds->slots - 1);
+  uint32_t h = key_hash(key, klen);
+  size_t j = h & (ds->slots - 1);
   while (ds->tab[j].count) {
     ks_delstats_slot *e = &ds->tab[j];
-    if (e->len == klen && !memcmp(ds->keys.data + e->off, key, klen)) {
+    if (e->hash == h && e->len == klen && !memcmp(ds->keys.data + e->off, key, klen)) {
       if (e->stamp != stamp || stamp == 0) e->count += count;
       e->stamp = stamp;
       return 0;
@@ -76,6 +85,7 @@ static int put(ks_delstats *ds, const uint8_t *key, size_t klen, uint32_t count,
   ds->tab[j].off = (uint32_t)(ds->keys.len - klen);
   ds->tab[j].len = (uint32_t)klen;
   ds->tab[j].count = count;
+  ds->tab[j].hash = h;
   ds->tab[j].stamp = stamp;
   ds->n++;
   return 0;
@@ -184,9 +194,18 @@ int ks_delstats_add_docs_from_postings(ks_delstats *ds, const ks_segment *seg,
   return rc == KS_DONE ? KS_OK : rc;
 }
 
+/* The first 8 bytes of a key, big-endian, zero-padded: compares like
+ * memcmp on those bytes. */
+static uint64_t key_prefix(const uint8_t *k, size_t n) {
+  uint64_t p = 0;
+  for (size_t i = 0; i < 8; i++) p = p << 8 | (i < n ? k[i] : 0);
+  return p;
+}
+
 static int cmp_slot(const void *a, const void *b, void *ctx) {
   const ks_delstats *ds = ctx;
   const ks_delstats_slot *x = a, *y = b;
+  if (x->prefix != y->prefix) return x->prefix < y->prefix ? -1 : 1;
   size_t n = x->len < y->len ? x->len : y->len;
   int c = memcmp(ds->keys.data + x->off, ds->keys.data + y->off, n);
   return c ? c : (x->len > y->len) - (x->len < y->len);
@@ -207,7 +226,11 @@ int ks_delstats_table(const ks_delstats *ds, ks_deleted_term **out, size_t *n,
   }
   size_t k = 0;
   for (size_t i = 0; i < ds->slots; i++)
-    if (ds->tab[i].count) s[k++] = ds->tab[i];
+    if (ds->tab[i].count) {
+      s[k] = ds->tab[i];
+      s[k].prefix = key_prefix(ds->keys.data + s[k].off, s[k].len);
+      k++;
+    }
   qsort_r(s, k, sizeof *s, cmp_slot, (void *)ds);
   for (size_t i = 0; i < k; i++) {
     t[i].key = ds->keys.data + s[i].off;

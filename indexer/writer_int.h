@@ -92,6 +92,8 @@ size_t ks_dedup_bytes(const ks_dedup *d);
 typedef struct ks_delstats_slot {
   uint32_t off, len;    /* the key's bytes in keys */
   uint32_t count;       /* 0: empty slot */
+  uint32_t hash;        /* of the key */
+  uint64_t prefix;      /* its first 8 bytes (set for sorting) */
   uint64_t stamp;       /* last document that counted it */
 } ks_delstats_slot;
 
