@@ -228,8 +228,15 @@ int ks_index_writer_delete(ks_index_writer *w, const char *id, size_t len, ks_er
 /* Contract: writer_int.h. */
 void ks_index_writer_finish_merge(ks_index_writer *w) {
   ks_err e;
-  if (w->broken || w->dirty || !w->mjob || !w->have_old) return;
-  if (ks_policy_collect(w, 1, &e) == KS_OK) (void)publish(w, &e);
+  /* Each finished merge is published, and the policy may want the next
+   * one (a level that fills up moves a level up): they run until it wants
+   * none, so a short-lived writer leaves the index as merged as the policy
+   * keeps it, not however far its merges lagged behind its commits. */
+  while (!w->broken && !w->dirty && w->mjob && w->have_old) {
+    if (ks_policy_collect(w, 1, &e) != KS_OK || ks_policy_maybe_merge(w, &e) != KS_OK ||
+        publish(w, &e) != KS_OK)
+      break;
+  }
 }
 
 /* Contract: writer_int.h. */

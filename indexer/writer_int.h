@@ -360,8 +360,9 @@ int ks_index_writer_replace_live(ks_index_writer *w, const char *id, size_t len,
                                  int *replaced, ks_err *err);
 
 /* commit.c: at close, with nothing uncommitted, wait for the merge in
- * flight and publish it (a commit that changes no live document). Errors
- * are ignored: the previous commit stays. */
+ * flight and publish it (a commit that changes no live document), then
+ * run and publish the merges the policy wants next, until it wants none.
+ * Errors are ignored: the last published commit stays. */
 void ks_index_writer_finish_merge(ks_index_writer *w);
 
 #endif /* KS_WRITER_INT_H */
