@@ -43,6 +43,7 @@ typedef struct run_state {
   uint64_t since_commit;  /* of those, added since the last commit */
   uint64_t commits;       /* commits made */
   ks_writer *w;           /* the writer */
+  int missing;            /* the index directory did not exist before */
   int progress_on;        /* stderr is a terminal and not --quiet */
   int progress_shown;     /* a progress line is on the screen */
   double t0, last_progress;
@@ -206,7 +207,9 @@ static void progress_show(run_state *st, const char *what) {
 
 /* What a failure now leaves of INDEX, for error messages. */
 static void kept(const run_state *st, char *buf, size_t size) {
-  if (st->commits == 0)
+  if (st->commits == 0 && st->missing)
+    snprintf(buf, size, "no index was created"); /* dir_restore removes it */
+  else if (st->commits == 0)
     snprintf(buf, size, "the index was not changed");
   else
     snprintf(buf, size, "the %llu documents committed before (--commit-every) are kept, "
@@ -371,6 +374,7 @@ int cli_ingest_run(const cli_ingest_opts *o, cli_ingest_result *r) {
   ks_writer_opts wo;
   writer_opts(o, backend, shards, &wo);
   before = dir_state(o->index);
+  st.missing = before == DIR_MISSING;
   if ((rc = cli_writer_open(o->index, &wo, &st.w))) goto done;
 
   st.progress_on = !o->quiet && isatty(STDERR_FILENO);

@@ -201,6 +201,27 @@ static int list_dir(ks_input *in, const char *root, const char *rel,
   return rc;
 }
 
+/* The deepest nesting of arrays and objects in the first n bytes of a
+ * JSON text (brackets inside strings do not count). */
+static size_t json_depth(const char *s, size_t n) {
+  size_t depth = 0, max = 0;
+  int in_str = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (in_str) {
+      if (c == '\\') i++;
+      else if (c == '"') in_str = 0;
+    } else if (c == '"') {
+      in_str = 1;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max) max = depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return max;
+}
+
 static int cmp_files(const void *a, const void *b) {
   return strcmp(((const input_file *)a)->name, ((const input_file *)b)->name);
 }
@@ -561,6 +582,9 @@ static int parse_record(ks_input *in, const char *line, size_t len,
     size_t at = stop && stop >= line && stop <= line + len ? (size_t)(stop - line) : 0;
     char near[NEAR_BYTES * 2 + 1];
     near_text(line, len, at, near, sizeof near);
+    if (json_depth(line, at < len ? at + 1 : len) > CJSON_NESTING_LIMIT)
+      return REC_ERR(KS_EINPUT, "JSON nested deeper than %d levels (the limit) at byte "
+                     "column %zu", CJSON_NESTING_LIMIT, in->col0 + at + 1);
     if (at >= len)
       return REC_ERR(KS_EINPUT, "invalid JSON (unexpected end of line at byte column %zu)",
                      in->col0 + len + 1);

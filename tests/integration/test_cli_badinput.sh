@@ -124,4 +124,20 @@ expect_summary "documents skipped" 30
 check "20 warnings printed" test "$(grep -c 'many.jsonl:[0-9]*:' "$T/err")" -eq 20
 check "the rest is summarized" err_has "10 more bad records"
 
+echo "# issue 13, defect 3: JSON nested past cJSON's limit says so"
+{
+  printf '{"id":"deep","text":"t","a":'
+  printf '%.0s[' $(seq 1200)
+  printf '%.0s]' $(seq 1200)
+  printf '}\n'
+  printf '{"id":"ok","text":"t","a":'
+  printf '%.0s[' $(seq 900)
+  printf '%.0s]' $(seq 900)
+  printf '}\n'
+} >"$T/deep.jsonl"
+ks index -o "$T/deep.idx" "$T/deep.jsonl"
+expect_rc 0 "index a too deep and a deep record"
+check "too deep: names the limit" bash -c "grep 'deep.jsonl:1:' '$T/err' | grep -q 'nested deeper than 1000 levels'"
+check "900 levels: accepted" bash -c "! grep -q 'deep.jsonl:2:' '$T/err'"
+
 finish

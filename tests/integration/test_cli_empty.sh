@@ -72,6 +72,9 @@ empty_runs() {
   ks "$cmd" $(target "$T/strict-$cmd") "${opts[@]}" --strict "$T/bad.jsonl"
   expect_rc 1 "$tag --strict, only bad records"
   check "$tag --strict: INDEX not created" test ! -e "$T/strict-$cmd"
+  # issue 13, defect 5: no "previous index unchanged" when there was none
+  check "$tag --strict: says no index was created" err_has "no index was created"
+  check "$tag --strict: no claim about a previous index" bash -c "! grep -q unchanged \"$T/err\""
 
   echo "# $tag: an empty directory stays empty"
   rm -rf "$T/emptydir-$cmd" && mkdir "$T/emptydir-$cmd"
