@@ -362,6 +362,8 @@ int cli_ingest_run(const cli_ingest_opts *o, cli_ingest_result *r) {
       rc = cli_error("%s", cli_strip_tags(e.msg));
       goto done;
     }
+    for (size_t i = 0; i < ks_input_nskipped(st.inputs[k]); i++)
+      cli_warn("%s", ks_input_skipped(st.inputs[k], i));
     uint64_t d, t;
     ks_input_progress(st.inputs[k], &d, &t);
     if (t == 0) st.total_known = 0;

@@ -44,6 +44,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "file_int.h" /* ks_path */
 #include "input_int.h"
 #include "ks_alloc.h"
 #include "ks_buf.h"
@@ -87,10 +88,14 @@ struct ks_input {
   char title[TITLE_MAX + 1]; /* title of the last .txt document */
   char *where;         /* "FILE:LINE" of the last record */
   size_t where_cap;    /* bytes allocated in where */
+  char **skipped;      /* "PATH: why" of skipped directory members */
+  size_t nskipped;
 };
 
 /* ------------------------------------------------------------------ */
 /* file list                                                            */
+
+static int add_skipped(ks_input *in, const char *path, const char *why);
 
 static int add_file(ks_input *in, const char *path, const char *name,
                     int is_txt, uint64_t size) {
@@ -180,18 +185,27 @@ static int list_dir(ks_input *in, const char *root, const char *rel,
     int ok = lstat(child, &st) == 0;
     int is_link = ok && S_ISLNK(st.st_mode);
     if (is_link) ok = stat(child, &st) == 0; /* dangling link: skipped below */
+    int kind = dir_member_kind(de->d_name);
+    const char *why = NULL; /* an input by its name that cannot be read */
     if (!ok) {
       if (!is_link) {
         int e = errno;
         rc = ks_err_set(err, KS_EIO, "[input][open] %s: %s", child, strerror(e));
+      } else if (kind >= 0) {
+        why = "dangling symbolic link";
       }
     } else if (S_ISDIR(st.st_mode)) {
       if (!is_link) rc = list_dir(in, root, child_rel, err);
     } else if (S_ISREG(st.st_mode)) {
-      int kind = dir_member_kind(de->d_name);
       if (kind >= 0 && add_file(in, child, child_rel, kind, (uint64_t)st.st_size))
         rc = ks_err_set(err, KS_ENOMEM, "[input][open] out of memory");
+    } else if (kind >= 0) {
+      why = S_ISFIFO(st.st_mode) ? "a FIFO, not a regular file"
+            : S_ISSOCK(st.st_mode) ? "a socket, not a regular file"
+                                   : "a device, not a regular file";
     }
+    if (why && !rc && add_skipped(in, child, why))
+      rc = ks_err_set(err, KS_ENOMEM, "[input][open] out of memory");
     ks_free(child_rel);
     ks_free(child);
     if (rc) break;
@@ -220,6 +234,23 @@ static size_t json_depth(const char *s, size_t n) {
     }
   }
   return max;
+}
+
+/* Record a directory member that was skipped. 0 or -1 (out of memory). */
+static int add_skipped(ks_input *in, const char *path, const char *why) {
+  char **p = ks_realloc(in->skipped, (in->nskipped + 1) * sizeof *p);
+  if (!p) return -1;
+  in->skipped = p;
+  char *line = ks_path("%s: %s (skipped)", path, why);
+  if (!line) return -1;
+  in->skipped[in->nskipped++] = line;
+  return 0;
+}
+
+size_t ks_input_nskipped(const ks_input *in) { return in ? in->nskipped : 0; }
+
+const char *ks_input_skipped(const ks_input *in, size_t i) {
+  return in && i < in->nskipped ? in->skipped[i] : NULL;
 }
 
 static int cmp_files(const void *a, const void *b) {
@@ -306,6 +337,8 @@ void ks_input_close(ks_input *in) {
   ks_buf_free(&in->scratch);
   ks_buf_free(&in->idbuf);
   ks_free(in->where);
+  for (size_t i = 0; i < in->nskipped; i++) ks_free(in->skipped[i]);
+  ks_free(in->skipped);
   ks_free(in);
 }
 

@@ -57,6 +57,14 @@ KS_API const char *ks_input_where(const ks_input *in);
  * (compressed bytes for .gz). total is 0 when unknown (stdin). */
 KS_API void ks_input_progress(const ks_input *in, uint64_t *done, uint64_t *total);
 
+/* Directory members that look like inputs (by their name: *.txt,
+ * *.jsonl, ...) but were skipped because they are not regular files: a
+ * dangling symbolic link, a FIFO, a socket, a device. Returns how many;
+ * ks_input_skipped(in, i) is the i-th as "PATH: why" (borrowed, valid
+ * until ks_input_close; NULL when i is out of range). */
+KS_API size_t ks_input_nskipped(const ks_input *in);
+KS_API const char *ks_input_skipped(const ks_input *in, size_t i);
+
 KS_API void ks_input_close(ks_input *in);  /* NULL allowed */
 
 #ifdef __cplusplus

@@ -117,4 +117,15 @@ check "old contents are gone after re-indexing" no_hits
 ks search "$T/multi.idx" --json 바나나
 check "new contents are there" out_has '"id":"gz2"'
 
+echo "# issue 13, defect 4: unreadable input-looking members of a directory are named"
+mkdir -p "$T/odd"
+printf '{"id":"o1","text":"사과"}\n' >"$T/odd/good.jsonl"
+ln -s "$T/nonexistent.jsonl" "$T/odd/gone.jsonl"
+mkfifo "$T/odd/pipe.jsonl"
+ks index -o "$T/odd.idx" "$T/odd"
+expect_rc 0 "index a directory with a dangling link and a FIFO"
+check "dangling link warned" bash -c "grep -q 'gone.jsonl: dangling symbolic link (skipped)' '$T/err'"
+check "FIFO warned" bash -c "grep -q 'pipe.jsonl: a FIFO, not a regular file (skipped)' '$T/err'"
+check "the regular file is indexed" bash -c "grep -q 'documents indexed: 1' '$T/out'"
+
 finish
