@@ -14,21 +14,23 @@
  *   ks_index_writer_close(w);
  *
  * An index is a directory of immutable segment files plus a MANIFEST
- * (docs/format/README.md). ks_index_writer_open on an existing index starts a
- * writer whose commit REPLACES the index contents atomically (the previous
- * commit stays readable until the new MANIFEST is renamed into place; a
- * crash at any point leaves it intact). Only one writer per index: the
- * directory is locked (KS_ELOCKED).
+ * (docs/format/README.md). In opts.mode KS_WRITER_UPDATE (the default)
+ * the writer continues from the last commit: an added document replaces
+ * the live one with its id, ks_index_writer_delete removes one, and every
+ * commit publishes the changes since the previous one atomically (a new
+ * MANIFEST renamed into place; a crash at any point leaves the previous
+ * commit intact). In KS_WRITER_REPLACE the first commit replaces the
+ * whole index. Only one writer per index: the directory is locked
+ * (KS_ELOCKED). Design: docs/live.md.
  *
  * Memory: analyzed postings are buffered in memory and flushed to a new
- * segment whenever the buffer exceeds opts.mem_budget bytes; at commit the
- * segments are merged into one (unless opts.merge = 0). With opts.threads
- * >= 2 a segment is written by a helper thread while the next one fills,
- * so the budget is shared: segments are cut at half the budget and the
- * writer waits rather than hold more than the budget in both together.
- *
- * Duplicate ids: a later document with the same id replaces the earlier
- * one (the earlier is deleted; ks_writer_stats counts it in docs_replaced).
+ * segment whenever the buffer exceeds opts.mem_budget bytes. The first
+ * commit of a REPLACE writer merges its segments into one; otherwise the
+ * merge policy (policy.c) merges adjacent segments on a merge thread
+ * (opts.merge = 0: never). With opts.threads >= 2 a segment is written by
+ * a helper thread while the next one fills, so the budget is shared:
+ * segments are cut at half the budget and the writer waits rather than
+ * hold more than the budget in both together.
  *
  * Threading: a ks_index_writer is used by one thread at a time.
  */
