@@ -50,10 +50,12 @@ extern "C" {
 
 typedef struct ks_index_writer ks_index_writer;
 
-/* Create the directory if needed, lock it, and start an empty writer.
+/* Create the directory if needed, lock it, collect garbage, and start a
+ * writer that continues from the last commit (KS_WRITER_UPDATE, adopting
+ * the index's analyzer options) or from nothing (KS_WRITER_REPLACE).
  * Refuses a non-empty directory that is not a kosearch index (KS_EINVAL).
- * Returns KS_OK, KS_EIO, KS_EINVAL, KS_ELOCKED, KS_ENOMEM, KS_EICU.
- * On failure *out = NULL. */
+ * Returns KS_OK, KS_EIO, KS_EINVAL, KS_ELOCKED, KS_EVERSION, KS_ECORRUPT,
+ * KS_ENOMEM, KS_EICU. On failure *out = NULL. */
 int ks_index_writer_open(const char *dir, const ks_writer_opts *opts,
                          ks_index_writer **out, ks_err *err);
 
