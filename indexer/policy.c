@@ -77,6 +77,22 @@ static int level(const ks_live_seg *l) {
   return lv;
 }
 
+/* The first of the n (<= nlive) adjacent segments with the fewest live
+ * documents together. */
+static uint32_t cheapest_window(const ks_index_writer *w, uint32_t n) {
+  uint64_t best = UINT64_MAX;
+  uint32_t first = 0;
+  for (uint32_t i = 0; i + n <= w->nlive; i++) {
+    uint64_t sum = 0;
+    for (uint32_t k = i; k < i + n; k++) sum += live_docs(&w->live[k]);
+    if (sum < best) {
+      best = sum;
+      first = i;
+    }
+  }
+  return first;
+}
+
 /* The window [*first, *first + *n) the policy wants merged; 0 if none. */
 static int choose(const ks_index_writer *w, uint32_t *first, uint32_t *n) {
   const uint32_t F = KS_MERGE_FACTOR;
@@ -109,15 +125,7 @@ static int choose(const ks_index_writer *w, uint32_t *first, uint32_t *n) {
   }
   /* 3. too many segments: the cheapest F adjacent ones */
   if (w->nlive > F * (uint32_t)(maxlv + 2)) {
-    uint64_t bestsum = UINT64_MAX;
-    for (uint32_t i = 0; i + F <= w->nlive; i++) {
-      uint64_t sum = 0;
-      for (uint32_t k = i; k < i + F; k++) sum += live_docs(&w->live[k]);
-      if (sum < bestsum) {
-        bestsum = sum;
-        *first = i;
-      }
-    }
+    *first = cheapest_window(w, F);
     *n = F;
     return 1;
   }
@@ -279,15 +287,7 @@ int ks_policy_force(ks_index_writer *w, uint32_t max_segments, ks_err *err) {
     if (w->nlive > max_segments) {
       /* the cheapest window that brings the count down to the maximum */
       n = w->nlive - max_segments + 1;
-      uint64_t best = UINT64_MAX;
-      for (uint32_t i = 0; i + n <= w->nlive; i++) {
-        uint64_t sum = 0;
-        for (uint32_t k = i; k < i + n; k++) sum += live_docs(&w->live[k]);
-        if (sum < best) {
-          best = sum;
-          first = i;
-        }
-      }
+      first = cheapest_window(w, n);
     } else if (max_segments == 1 && w->nlive == 1 && w->live[0].ndeleted) {
       n = 1; /* reclaim the deleted documents */
     } else {
