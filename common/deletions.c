@@ -164,38 +164,58 @@ int ks_deletions_write(const char *dir, uint32_t segno, uint64_t gen, uint32_t n
 }
 
 /* Contract: deletions_int.h. Walks every postings list: O(postings). */
-int ks_deletions_check(const ks_segment *seg, ks_err *err) {
-  if (!seg->delbits) return KS_OK;
+int ks_deletions_count(const ks_segment *seg, const uint8_t *docs, ks_term_count_fn fn,
+                       void *ctx, ks_err *err) {
   ks_dict_iter it;
   ks_dict_iter_init(&it, seg);
-  size_t next = 0; /* table entries matched so far, in key order */
   int rc;
   while ((rc = ks_dict_iter_next(&it, err)) == KS_OK) {
     ks_postings cur;
     if ((rc = ks_postings_open(&cur, seg, &it.info, err)) != KS_OK) return rc;
-    uint32_t gone = 0;
+    uint32_t n = 0;
     while (rc == KS_OK) {
-      if (ks_segment_is_deleted(seg, cur.doc)) gone++;
+      n += (docs[cur.doc >> 3] >> (cur.doc & 7)) & 1;
       rc = ks_postings_next(&cur, err);
     }
     ks_postings_close(&cur);
     if (rc != KS_DONE) return rc;
-    uint32_t want = 0;
-    if (next < seg->del_nterms) {
-      ks_deleted_term t;
-      ks_deletions_term(seg, next, &t);
-      if (t.klen == it.keylen && memcmp(t.key, it.key, t.klen) == 0) {
-        want = t.count;
-        next++;
-      }
-    }
-    if (gone != want)
-      return ks_err_set(err, KS_ECORRUPT,
-                        "[seg][check] %s: %u deleted documents contain a term, the "
-                        "deleted-term table says %u", seg->del.path, gone, want);
+    if ((rc = fn(ctx, (const uint8_t *)it.key, it.keylen, n, err)) != KS_OK) return rc;
   }
-  if (rc != KS_DONE) return rc;
-  if (next != seg->del_nterms)
+  return rc == KS_DONE ? KS_OK : rc;
+}
+
+/* ks_deletions_check: each term's count against the table, in key order. */
+typedef struct table_walk {
+  const ks_segment *seg;
+  size_t next; /* table entries matched so far */
+} table_walk;
+
+static int compare_count(void *ctx, const uint8_t *key, size_t klen, uint32_t gone,
+                         ks_err *err) {
+  table_walk *tw = ctx;
+  uint32_t want = 0;
+  if (tw->next < tw->seg->del_nterms) {
+    ks_deleted_term t;
+    ks_deletions_term(tw->seg, tw->next, &t);
+    if (t.klen == klen && memcmp(t.key, key, klen) == 0) {
+      want = t.count;
+      tw->next++;
+    }
+  }
+  if (gone != want)
+    return ks_err_set(err, KS_ECORRUPT,
+                      "[seg][check] %s: %u deleted documents contain a term, the "
+                      "deleted-term table says %u", tw->seg->del.path, gone, want);
+  return KS_OK;
+}
+
+/* Contract: deletions_int.h. */
+int ks_deletions_check(const ks_segment *seg, ks_err *err) {
+  if (!seg->delbits) return KS_OK;
+  table_walk tw = {seg, 0};
+  int rc = ks_deletions_count(seg, seg->delbits, compare_count, &tw, err);
+  if (rc != KS_OK) return rc;
+  if (tw.next != seg->del_nterms)
     return ks_err_set(err, KS_ECORRUPT, "[seg][check] %s: the deleted-term table names "
                       "terms the segment does not have", seg->del.path);
   return KS_OK;

@@ -43,6 +43,16 @@ typedef struct ks_deleted_term {
 size_t ks_deletions_nterms(const ks_segment *seg);
 void ks_deletions_term(const ks_segment *seg, size_t i, ks_deleted_term *t);
 
+/* For every term of seg, in key order, the number of documents marked in
+ * `docs` (a bitmap over seg's documents) that contain it: fn(ctx, key,
+ * klen, count, err), count possibly 0; a non-KS_OK return stops the walk
+ * and is returned. Walks every postings list: O(postings). KS_OK,
+ * KS_ECORRUPT, or fn's error. */
+typedef int (*ks_term_count_fn)(void *ctx, const uint8_t *key, size_t klen,
+                                uint32_t count, ks_err *err);
+int ks_deletions_count(const ks_segment *seg, const uint8_t *docs,
+                       ks_term_count_fn fn, void *ctx, ks_err *err);
+
 /* Verify the deleted-term table against the postings: every term's
  * count equals the number of deleted documents in its postings list, and
  * the table names exactly the terms with a nonzero count (kosearch

@@ -64,6 +64,24 @@ int ks_lease_acquire(const char *dir, uint64_t gen, ks_lease *l, ks_err *err) {
 }
 
 /* Contract: lease_int.h. */
+int ks_lease_current(const char *dir, ks_manifest *m, ks_lease *l, ks_err *err) {
+  l->fd = -1;
+  for (int attempt = 0; attempt < KS_LEASE_RETRIES; attempt++) {
+    int rc = ks_manifest_read(dir, m, err);
+    if (rc != KS_OK) return rc;
+    if ((rc = ks_lease_acquire(dir, m->generation, l, err)) != KS_OK) {
+      ks_manifest_free(m);
+      return rc;
+    }
+    if (ks_manifest_generation(dir) == m->generation) return KS_OK;
+    ks_lease_release(l);
+    ks_manifest_free(m);
+  }
+  return ks_err_set(err, KS_EIO, "[lease] %s: the index changed %d times while it was "
+                    "being opened", dir, KS_LEASE_RETRIES);
+}
+
+/* Contract: lease_int.h. */
 void ks_lease_release(ks_lease *l) {
   if (l->fd >= 0) close(l->fd);
   l->fd = -1;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "kosearch/error.h"
+#include "manifest_int.h"
 
 typedef struct ks_lease {
   int fd;         /* DIR/LEASE.G, LOCK_SH held; -1: no lease */
@@ -32,6 +33,18 @@ typedef struct ks_lease {
  * system: the reader then works without one, see docs/live.md); KS_EIO
  * on other errors. */
 int ks_lease_acquire(const char *dir, uint64_t gen, ks_lease *l, ks_err *err);
+
+/* Attempts of ks_lease_current while commits keep landing. */
+#define KS_LEASE_RETRIES 16
+
+/* Read DIR/MANIFEST into *m (ks_manifest_read) and lease its commit,
+ * starting over while commits land between the two (a lease is a
+ * guarantee only for a commit still current once it is held). On KS_OK
+ * *m is that commit and *l its lease (fd -1 in a read-only directory);
+ * free and release both. Errors: those of ks_manifest_read and
+ * ks_lease_acquire; KS_EIO when the index changed KS_LEASE_RETRIES times
+ * in a row. Nothing is held on failure. */
+int ks_lease_current(const char *dir, ks_manifest *m, ks_lease *l, ks_err *err);
 
 /* Drop the lease (closing the descriptor releases the lock). The lease
  * file stays until the writer's next garbage collection. Safe on a

@@ -167,6 +167,16 @@ int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
 }
 
 /* Contract: manifest_int.h. */
+uint64_t ks_manifest_generation(const char *dir) {
+  ks_manifest m;
+  ks_err e;
+  if (ks_manifest_read(dir, &m, &e) != KS_OK) return 0;
+  uint64_t g = m.generation;
+  ks_manifest_free(&m);
+  return g;
+}
+
+/* Contract: manifest_int.h. */
 uint64_t ks_manifest_new_index_id(void) {
   uint64_t id = 0;
   if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id || id == 0) {

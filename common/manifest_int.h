@@ -54,6 +54,9 @@ int ks_manifest_read(const char *dir, ks_manifest *m, ks_err *err);
  * KS_ENOMEM; on failure MANIFEST is unchanged and MANIFEST.tmp removed. */
 int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
                       ks_err *err);
+/* The generation of DIR/MANIFEST now; 0 if it cannot be read. */
+uint64_t ks_manifest_generation(const char *dir);
+
 /* A fresh random nonzero index id (getrandom; the time and pid if that
  * fails). */
 uint64_t ks_manifest_new_index_id(void);

@@ -98,8 +98,6 @@ static void drop_empty(ks_index_writer *w) {
   for (uint32_t i = 0; i < w->nlive;) {
     if (w->live[i].ndeleted == w->live[i].ndocs && !w->live[i].merging) {
       ks_live_replace(w, i, 1, 0, 0);
-      memmove(&w->live[i], &w->live[i + 1], (w->nlive - i - 1) * sizeof *w->live);
-      w->nlive--;
     } else {
       i++;
     }

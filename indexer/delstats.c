@@ -35,7 +35,6 @@
 #include "document.h"
 #include "ks_alloc.h"
 #include "lengths_int.h"
-#include "postings_int.h"
 
 static int oom(ks_err *err) { return ks_err_set(err, KS_ENOMEM, "[idx][delete] out of memory"); }
 
@@ -173,25 +172,15 @@ int ks_delstats_add_doc(ks_delstats *ds, ks_tok *tok, const ks_segment *seg, uin
   return KS_OK;
 }
 
+static int add_count(void *ctx, const uint8_t *key, size_t klen, uint32_t n, ks_err *err) {
+  if (n && put(ctx, key, klen, n, 0)) return oom(err);
+  return KS_OK;
+}
+
 /* Contract: writer_int.h. One pass over the segment's postings. */
 int ks_delstats_add_docs_from_postings(ks_delstats *ds, const ks_segment *seg,
                                        const uint8_t *docs, ks_err *err) {
-  ks_dict_iter it;
-  ks_dict_iter_init(&it, seg);
-  int rc;
-  while ((rc = ks_dict_iter_next(&it, err)) == KS_OK) {
-    ks_postings cur;
-    if ((rc = ks_postings_open(&cur, seg, &it.info, err)) != KS_OK) return rc;
-    uint32_t n = 0;
-    while (rc == KS_OK) {
-      n += (docs[cur.doc >> 3] >> (cur.doc & 7)) & 1;
-      rc = ks_postings_next(&cur, err);
-    }
-    ks_postings_close(&cur);
-    if (rc != KS_DONE) return rc;
-    if (n && put(ds, (const uint8_t *)it.key, it.keylen, n, 0)) return oom(err);
-  }
-  return rc == KS_DONE ? KS_OK : rc;
+  return ks_deletions_count(seg, docs, add_count, ds, err);
 }
 
 /* The first 8 bytes of a key, big-endian, zero-padded: compares like

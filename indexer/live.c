@@ -200,8 +200,10 @@ static void seg_free(ks_live_seg *l) {
 void ks_live_replace(ks_index_writer *w, uint32_t i, uint32_t n, uint32_t segno,
                      uint32_t ndocs) {
   for (uint32_t k = i; k < i + n; k++) seg_free(&w->live[k]);
-  memmove(&w->live[i + 1], &w->live[i + n], (w->nlive - i - n) * sizeof *w->live);
-  w->nlive -= n - 1;
+  uint32_t keep = ndocs > 0; /* the merged segment, unless nothing was live */
+  memmove(&w->live[i + keep], &w->live[i + n], (w->nlive - i - n) * sizeof *w->live);
+  w->nlive -= n - keep;
+  if (!keep) return;
   ks_live_seg *l = &w->live[i];
   memset(l, 0, sizeof *l);
   l->segno = segno;

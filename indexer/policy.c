@@ -215,15 +215,11 @@ static int install(ks_index_writer *w, ks_merge_job *j, ks_err *err) {
     }
   }
   int rc = KS_OK;
-  if (j->res.ndocs == 0) {
-    /* nothing was live: the inputs just go (no output files exist) */
-    ks_live_replace(w, first, j->n, j->out_segno, 0);
-    memmove(&w->live[first], &w->live[first + 1], (w->nlive - first - 1) * sizeof *w->live);
-    w->nlive--;
-  } else {
-    ks_live_replace(w, first, j->n, j->out_segno, j->res.ndocs);
-    for (size_t c = 0; c < ncarried && !rc; c++) rc = ks_live_delete(w, first, carried[c], err);
-  }
+  /* res.ndocs = 0 (nothing was live): the inputs just go, no carried
+   * deletions then */
+  ks_live_replace(w, first, j->n, j->out_segno, j->res.ndocs);
+  for (size_t c = 0; c < ncarried && j->res.ndocs && !rc; c++)
+    rc = ks_live_delete(w, first, carried[c], err);
   ks_free(carried);
   if (!rc) {
     w->st.merges++;

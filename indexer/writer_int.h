@@ -165,7 +165,7 @@ int ks_live_delete(ks_index_writer *w, uint32_t i, uint32_t local, ks_err *err);
  * del_gen becomes gen. KS_OK, KS_EIO, KS_ENOMEM, KS_ECORRUPT. */
 int ks_live_write_deletions(ks_index_writer *w, uint64_t gen, ks_err *err);
 /* Replace live segments [i, i + n) by one segment (segno, ndocs, no
- * deletions), closing theirs. */
+ * deletions), closing theirs; with ndocs = 0 they are just removed. */
 void ks_live_replace(ks_index_writer *w, uint32_t i, uint32_t n, uint32_t segno,
                      uint32_t ndocs);
 /* Fill m->nsegs/segs from the live list (m->segs allocated). */

@@ -105,64 +105,40 @@ static uint64_t manifest_size(const char *dir) {
   return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
-/* Read the manifest into ix->man and refuse another analyzer version. */
-static int read_manifest(ks_index *ix, ks_err *err) {
-  int rc = ks_manifest_read(ix->dir, &ix->man, err);
-  if (rc != KS_OK) {
-    memset(&ix->man, 0, sizeof ix->man);
-    return rc;
-  }
-  ix->manifest_bytes = manifest_size(ix->dir);
-  if (ix->man.tok_version != KS_TOK_VERSION) {
-    rc = ks_err_set(err, KS_EVERSION,
+/* Refuse a snapshot of another analyzer version. */
+static int check_analyzer(const ks_index *ix, ks_err *err) {
+  if (ix->man.tok_version == KS_TOK_VERSION) return KS_OK;
+  return ks_err_set(err, KS_EVERSION,
                     "[srch][open] %s: index was built with analyzer version "
                     "%u, this program has version %u: rebuild the index with "
                     "`kosearch index`",
                     ix->dir, ix->man.tok_version, (unsigned)KS_TOK_VERSION);
-    ks_manifest_free(&ix->man);
-    memset(&ix->man, 0, sizeof ix->man);
-    return rc;
-  }
-  return KS_OK;
-}
-
-/* The generation of DIR/MANIFEST now, 0 if it cannot be read. */
-static uint64_t current_generation(const char *dir) {
-  ks_manifest m;
-  ks_err e;
-  if (ks_manifest_read(dir, &m, &e) != KS_OK) return 0;
-  uint64_t g = m.generation;
-  ks_manifest_free(&m);
-  return g;
 }
 
 /* Open the current commit as ix's snapshot (sharing prev's unchanged
- * segments): read the MANIFEST, lease its commit, make sure it is still
- * the current one (only then is the lease a guarantee), open the
- * segments. A commit published meanwhile means starting over with it
- * (docs/live.md). */
+ * segments): the MANIFEST and its lease (ks_lease_current), then the
+ * segments. A file missing from a commit that is no longer current (a
+ * reader that could not take a lease) means starting over with the new
+ * commit (docs/live.md). */
 static int open_snapshot(ks_index *ix, const ks_index *prev, ks_err *err) {
   int rc = KS_OK;
   for (int attempt = 0; attempt < KS_INDEX_OPEN_RETRIES; attempt++) {
-    if ((rc = read_manifest(ix, err)) != KS_OK) return rc;
-    uint64_t gen = ix->man.generation;
-    rc = ks_lease_acquire(ix->dir, gen, &ix->lease, err);
-    if (rc == KS_OK && current_generation(ix->dir) == gen) {
-      rc = open_segments(ix, prev, err);
-      if (rc == KS_OK) return KS_OK;
-      if (rc != KS_EIO && rc != KS_NOTFOUND) return rc;
-      /* A file of a current, leased commit is missing: a real error,
-       * unless a commit was published since (a reader without a lease). */
-      if (current_generation(ix->dir) == gen) return rc;
-    } else if (rc != KS_OK) {
+    if ((rc = ks_lease_current(ix->dir, &ix->man, &ix->lease, err)) != KS_OK) {
+      memset(&ix->man, 0, sizeof ix->man);
       return rc;
     }
+    ix->manifest_bytes = manifest_size(ix->dir);
+    uint64_t gen = ix->man.generation;
+    if ((rc = check_analyzer(ix, err)) != KS_OK) return rc;
+    rc = open_segments(ix, prev, err);
+    if (rc == KS_OK) return KS_OK;
+    if (rc != KS_EIO && rc != KS_NOTFOUND) return rc;
+    /* A file of a current, leased commit is missing: a real error. */
+    if (ks_manifest_generation(ix->dir) == gen) return rc;
     ks_lease_release(&ix->lease);
     ks_manifest_free(&ix->man);
   }
-  return rc != KS_OK ? rc
-                     : ks_err_set(err, KS_EIO, "[srch][open] %s: the index changed %d times "
-                                  "while it was being opened", ix->dir, KS_INDEX_OPEN_RETRIES);
+  return rc;
 }
 
 /* A new, empty ks_index for `dir`. */

@@ -114,36 +114,12 @@ int ks_index_check(const char *dir, void (*report)(void *ctx, const char *line),
    * current one, so that no writer removes its files while they are
    * checked (docs/live.md). */
   ks_manifest m;
-  memset(&m, 0, sizeof m);
-  ks_lease lease = {-1, 0};
-  int rc = KS_OK, held = 0;
-  for (int attempt = 0; attempt < KS_INDEX_OPEN_RETRIES; attempt++) {
-    rc = ks_manifest_read(dir, &m, err);
-    if (rc != KS_OK) {
-      say(&c, "MANIFEST: %s", err ? err->msg : ks_strerror(rc));
-      return rc;
-    }
-    if ((rc = ks_lease_acquire(dir, m.generation, &lease, err)) != KS_OK) {
-      ks_manifest_free(&m);
-      return rc;
-    }
-    ks_manifest now;
-    ks_err e2;
-    uint64_t gen = 0;
-    if (ks_manifest_read(dir, &now, &e2) == KS_OK) {
-      gen = now.generation;
-      ks_manifest_free(&now);
-    }
-    if (gen == m.generation) {
-      held = 1;
-      break;
-    }
-    ks_lease_release(&lease);
-    ks_manifest_free(&m);
+  ks_lease lease;
+  int rc = ks_lease_current(dir, &m, &lease, err);
+  if (rc != KS_OK) {
+    say(&c, "MANIFEST: %s", err ? err->msg : ks_strerror(rc));
+    return rc;
   }
-  if (!held)
-    return ks_err_set(err, KS_EIO, "[srch][check] %s: the index changed %d times while "
-                      "it was being opened", dir, KS_INDEX_OPEN_RETRIES);
   say(&c, "MANIFEST: ok (generation %llu, %u segments, analyzer version %u)",
       (unsigned long long)m.generation, m.nsegs, m.tok_version);
   int first = KS_OK;
