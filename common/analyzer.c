@@ -338,6 +338,9 @@ static int build_nfc(ks_tok *t, const UChar *u, int32_t n, int32_t *out_n,
       q = q2;
     }
     int32_t got;
+    /* norm must not be NULL here even when nothing was copied yet (a text
+     * that starts with a combining mark): NULL + 0 is undefined. */
+    if (grow((void **)&t->norm, &t->norm_cap, nn + 1, sizeof(UChar))) goto nomem;
     for (;;) {
       size_t room = t->norm_cap - nn;
       if (room > INT32_MAX) room = INT32_MAX;
