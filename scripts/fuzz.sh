@@ -13,6 +13,12 @@
 #   scripts/fuzz.sh --replay TARGET FILE...     run a target once on each FILE
 #   scripts/fuzz.sh --seeds                     regenerate the file-reader seeds
 #                                               (tests/fuzz/corpus/<target>/template)
+#   scripts/fuzz.sh --campaign RUNS DIR TARGET...
+#                                               a campaign: each TARGET in turn
+#                                               for RUNS executions at nice 19,
+#                                               one process at a time, its log in
+#                                               DIR/TARGET.log and one summary
+#                                               line per target in DIR/summary
 #
 # TARGET runs on a copy of tests/fuzz/corpus/TARGET (kept, with what the
 # run adds, in $KS_FUZZ_BUILD_DIR/runs/TARGET/corpus), with its dictionary
@@ -33,6 +39,7 @@ build=${KS_FUZZ_BUILD_DIR:-$src/build-fuzz}
 case "$build" in /*) ;; *) build=$src/$build ;; esac
 jobs=${KS_FUZZ_JOBS:-2}
 runs=$build/runs   # per-target corpus copies and crashes (--smoke: $build/smoke)
+prefix=()          # command prefix of the fuzzer (--campaign: nice -n 19)
 
 targets() {
   local f
@@ -100,7 +107,7 @@ run_target() {
   [ "$secs" != 0 ] && limit=(-max_total_time="$secs")
   local rc=0
   # shellcheck disable=SC2046 # dict_args is zero or one word
-  "$build/tests/fuzz/fuzz_$t" "$run/corpus" -artifact_prefix="$run/crashes/" \
+  "${prefix[@]}" "$build/tests/fuzz/fuzz_$t" "$run/corpus" -artifact_prefix="$run/crashes/" \
     -timeout=30 -rss_limit_mb=2048 $(dict_args "$t") "${limit[@]}" "$@" || rc=$?
   if [ "$rc" != 0 ]; then
     echo "fuzz.sh: $t failed (exit $rc); the input is in $run/crashes/:" >&2
@@ -140,6 +147,25 @@ case "${1:-}" in
       KS_FUZZ_SEED_OUT="$src/tests/fuzz/corpus/$t/template" \
         "$build/tests/fuzz/fuzz_$t" -runs=0 >/dev/null 2>&1
       echo "tests/fuzz/corpus/$t/template: $(stat -c %s "tests/fuzz/corpus/$t/template") bytes"
+    done
+    ;;
+  --campaign)
+    [ "$#" -ge 4 ] || usage
+    n=$2
+    out=$3
+    shift 3
+    for t in "$@"; do known_target "$t"; done
+    mkdir -p "$out"
+    for t in "$@"; do
+      build_tree   # each target starts with the sources as they are now
+      start=$(date -u +%FT%TZ)
+      rc=0
+      prefix=(nice -n 19)
+      run_target "$t" 0 -runs="$n" -print_final_stats=1 >"$out/$t.log" 2>&1 || rc=$?
+      last=$(grep -E '^#[0-9]+' "$out/$t.log" | tail -1)
+      execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$out/$t.log" | grep -Eo '[0-9]+$' || echo '?')
+      secs=$(grep -Eo '^Done [0-9]+ runs in [0-9]+ second' "$out/$t.log" | grep -Eo '[0-9]+ second' | grep -Eo '[0-9]+' || echo '?')
+      echo "$t start=$start end=$(date -u +%FT%TZ) exit=$rc executions=$execs seconds=$secs last: $last" >>"$out/summary"
     done
     ;;
   --smoke)
