@@ -30,14 +30,17 @@
 # Environment: KS_FUZZ_BUILD_DIR (default ./build-fuzz): the fuzzing tree,
 # a clang-14 build of the library with -fsanitize=fuzzer-no-link,address,
 # undefined and KS_FUZZING (checksums bypassed); KS_FUZZ_JOBS (default 2):
-# build parallelism. Exit code 77 when clang-14 or libFuzzer is missing
-# (packages clang-14 and libfuzzer-14-dev, scripts/install-deps.sh).
+# build parallelism; KS_FUZZ_CC / KS_FUZZ_CXX (default clang-14 /
+# clang++-14): the compilers. Exit code 77 when they or libFuzzer are
+# missing (packages clang-14 and libfuzzer-14-dev, scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 build=${KS_FUZZ_BUILD_DIR:-$src/build-fuzz}
 case "$build" in /*) ;; *) build=$src/$build ;; esac
 jobs=${KS_FUZZ_JOBS:-2}
+cc=${KS_FUZZ_CC:-clang-14}
+cxx=${KS_FUZZ_CXX:-clang++-14}
 runs=$build/runs   # per-target corpus copies and crashes (--smoke: $build/smoke)
 prefix=()          # command prefix of the fuzzer (--campaign: nice -n 19)
 
@@ -57,8 +60,8 @@ usage() {
 
 # clang-14 that links libFuzzer, or exit 77.
 have_toolchain() {
-  if ! command -v clang-14 >/dev/null || ! command -v clang++-14 >/dev/null; then
-    echo "fuzz.sh: clang-14 not found (install clang-14 and libfuzzer-14-dev)" >&2
+  if ! command -v "$cc" >/dev/null || ! command -v "$cxx" >/dev/null; then
+    echo "fuzz.sh: $cc or $cxx not found (install clang-14 and libfuzzer-14-dev)" >&2
     exit 77
   fi
   local t
@@ -66,9 +69,9 @@ have_toolchain() {
   printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
     'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' \
     >"$t/probe.c"
-  if ! clang-14 -fsanitize=fuzzer "$t/probe.c" -o "$t/probe" 2>/dev/null; then
+  if ! "$cc" -fsanitize=fuzzer "$t/probe.c" -o "$t/probe" 2>/dev/null; then
     rm -rf "$t"
-    echo "fuzz.sh: clang-14 cannot link libFuzzer (install libfuzzer-14-dev)" >&2
+    echo "fuzz.sh: $cc cannot link libFuzzer (install libfuzzer-14-dev)" >&2
     exit 77
   fi
   rm -rf "$t"
@@ -77,7 +80,7 @@ have_toolchain() {
 build_tree() {
   have_toolchain
   if [ ! -f "$build/CMakeCache.txt" ]; then
-    CC=clang-14 CXX=clang++-14 cmake -S "$src" -B "$build" -DKS_FUZZ=ON \
+    CC=$cc CXX=$cxx cmake -S "$src" -B "$build" -DKS_FUZZ=ON \
       -DKS_WITH_XAPIAN=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fi
   cmake --build "$build" -j"$jobs" --target fuzz_all >/dev/null

@@ -23,7 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
   dir = fz_tmpdir("manifest");
-  fz_build_template(dir, NULL, NULL);
+  fz_build_template(dir, 0, NULL, NULL);
   path = fz_join(dir, "MANIFEST");
   int check_rc;
   if (fz_walk_index(dir, NULL, &check_rc) != KS_OK || check_rc != KS_OK)

@@ -171,14 +171,16 @@ static const char *const template_words[] = {
     "대통령은", "경제", "첨단산업은", "클러스터", "스터디", "나무",
     "서울에서", "검색",  "kosearch",   "Engine",   "2024년", "3개"};
 
-void fz_build_template(const char *dir, uint32_t *segno, uint64_t *del_gen) {
-  /* Small on purpose (every input walks all of it), yet with a postings
-   * list of two blocks (사과를 and its stem and bigrams are in every
-   * document) and two stored blocks (the first document's stored JSON
-   * carries a compressible 17 KB field that is not indexed). */
-  enum { N = 140 };
-  static char ids[N][8], texts[N][160], pad[17500];
-  fz_doc docs[N];
+void fz_build_template(const char *dir, int large, uint32_t *segno, uint64_t *del_gen) {
+  /* Small on purpose (every input walks all of it): 24 documents, or 140
+   * for a postings list of two blocks (사과를, its stem and its bigrams
+   * are in every document); two stored blocks either way (the first
+   * document's stored JSON carries a compressible 17 KB field that is not
+   * indexed). */
+  enum { NMAX = 140 };
+  static char ids[NMAX][8], texts[NMAX][160], pad[17500];
+  fz_doc docs[NMAX];
+  const int N = large ? NMAX : 24;
   uint32_t x = 12345;
   size_t nw = sizeof template_words / sizeof *template_words;
   for (int i = 0; i < N; i++) {
@@ -200,8 +202,8 @@ void fz_build_template(const char *dir, uint32_t *segno, uint64_t *del_gen) {
   while (pl < sizeof pad - 3) pad[pl++] = 'x';
   memcpy(pad + pl, "\"}", 3);
   docs[0].json = pad;
-  const char *del[] = {"d005", "d077"};
-  if (fz_build(dir, docs, N, NULL, 0, del, 2, 1) != KS_OK)
+  const char *del[] = {"d005", large ? "d077" : "d017"};
+  if (fz_build(dir, docs, (size_t)N, NULL, 0, del, 2, 1) != KS_OK)
     fz_fail("cannot build the template index in %s", dir);
   /* its one segment: the only *.len file; its .del: the only *.del */
   DIR *d = opendir(dir);
@@ -438,7 +440,9 @@ static uint64_t segfile_gen;
 
 void fz_segfile_init(const char *ext) {
   segfile_dir = fz_tmpdir(ext + 1);
-  fz_build_template(segfile_dir, &segfile_segno, &segfile_gen);
+  /* the postings files get the template with two-block lists */
+  int large = strcmp(ext, ".doc") == 0 || strcmp(ext, ".pos") == 0;
+  fz_build_template(segfile_dir, large, &segfile_segno, &segfile_gen);
   segfile_path = strcmp(ext, ".del") == 0
                      ? ks_dir_del_file(segfile_dir, segfile_segno, segfile_gen)
                      : ks_dir_segment_file(segfile_dir, segfile_segno, ext);

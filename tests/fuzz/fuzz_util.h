@@ -53,12 +53,13 @@ typedef struct fz_doc {
 int fz_build(const char *dir, const fz_doc *docs, size_t n, const size_t *cuts,
              size_t ncuts, const char *const *del, size_t ndel, int verbose);
 
-/* The template index of the file-reader targets: 140 short Korean and
- * Latin documents in one segment (two .sto blocks, postings lists of more
- * than one 128-document block), with two documents deleted (a .del file).
- * Built in `dir`. Aborts on failure. *segno and *del_gen (may be NULL)
- * receive its segment number and deletion generation. */
-void fz_build_template(const char *dir, uint32_t *segno, uint64_t *del_gen);
+/* The template index of the file-reader targets: 24 short Korean and
+ * Latin documents in one segment, or 140 with `large` (postings lists of
+ * more than one 128-document block, for .doc and .pos), two .sto blocks,
+ * two documents deleted (a .del file). Built in `dir`. Aborts on failure.
+ * *segno and *del_gen (may be NULL) receive its segment number and
+ * deletion generation. */
+void fz_build_template(const char *dir, int large, uint32_t *segno, uint64_t *del_gen);
 
 /* Exercise every reader of one segment of `dir` as the searcher, a merge
  * and `kosearch check` do: open it (ks_segment_open_gen, no whole-file
