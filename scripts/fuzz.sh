@@ -162,13 +162,17 @@ case "${1:-}" in
     for t in "$@"; do
       build_tree   # each target starts with the sources as they are now
       start=$(date -u +%FT%TZ)
+      log=$out/$t.$(date -u +%Y%m%dT%H%M%S).log
       rc=0
       prefix=(nice -n 19)
-      run_target "$t" 0 -runs="$n" -print_final_stats=1 >"$out/$t.log" 2>&1 || rc=$?
-      last=$(grep -E '^#[0-9]+' "$out/$t.log" | tail -1)
-      execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$out/$t.log" | grep -Eo '[0-9]+$' || echo '?')
-      secs=$(grep -Eo '^Done [0-9]+ runs in [0-9]+ second' "$out/$t.log" | grep -Eo '[0-9]+ second' | grep -Eo '[0-9]+' || echo '?')
-      echo "$t start=$start end=$(date -u +%FT%TZ) exit=$rc executions=$execs seconds=$secs last: $last" >>"$out/summary"
+      # -timeout=900: libFuzzer's timeout is wall time, and a campaign may
+      # be stopped (SIGSTOP) for minutes by whoever needs the cores.
+      run_target "$t" 0 -runs="$n" -timeout=900 -print_final_stats=1 >"$log" 2>&1 || rc=$?
+      last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+      execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
+      rate=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
+      echo "$t start=$start end=$(date -u +%FT%TZ) exit=$rc executions=$execs exec/s=$rate" \
+        "log=$log last: $last" >>"$out/summary"
     done
     ;;
   --smoke)
