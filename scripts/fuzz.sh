@@ -15,7 +15,8 @@
 #                                               (tests/fuzz/corpus/<target>/template)
 #   scripts/fuzz.sh --campaign RUNS DIR TARGET...
 #                                               a campaign: each TARGET in turn
-#                                               for RUNS executions at nice 19,
+#                                               for RUNS executions (or, as Ns,
+#                                               N seconds of wall time) at nice 19,
 #                                               one process at a time, its log in
 #                                               DIR/TARGET.log and one summary
 #                                               line per target in DIR/summary
@@ -167,7 +168,11 @@ case "${1:-}" in
       prefix=(nice -n 19)
       # -timeout=900: libFuzzer's timeout is wall time, and a campaign may
       # be stopped (SIGSTOP) for minutes by whoever needs the cores.
-      run_target "$t" 0 -runs="$n" -timeout=900 -print_final_stats=1 >"$log" 2>&1 || rc=$?
+      case "$n" in
+        *s) budget=(-max_total_time="${n%s}") ;;
+        *) budget=(-runs="$n") ;;
+      esac
+      run_target "$t" 0 "${budget[@]}" -timeout=900 -print_final_stats=1 >"$log" 2>&1 || rc=$?
       last=$(grep -E '^#[0-9]+' "$log" | tail -1)
       execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
       rate=$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
