@@ -97,7 +97,7 @@ dict_args() {
   case "$1" in
     query|analyzer) echo "-dict=$src/tests/fuzz/query.dict" ;;
     record) echo "-dict=$src/tests/fuzz/json.dict" ;;
-    differential) echo "-max_len=200" ;;
+    differential) echo "-max_len=200 -len_control=0" ;;
   esac
 }
 

@@ -6,11 +6,18 @@
  * Input layout (every byte is used modulo what it selects, so any input
  * is a valid test case):
  *   byte 0        ndocs = 1 + b % 12; bit 4: cut the corpus into two
- *                 segments; bits 5-6: delete 0..3 documents
+ *                 segments; bits 5-6: delete 0..3 documents; bit 7: a
+ *                 large corpus (below)
  *   per document  one byte: 1 + b % 10 words; then one byte per word, an
  *                 index into a 24-word Korean + Latin vocabulary whose
  *                 words share stems and syllable bigrams (마스터 / 클러스터
  *                 / 스터디, 사과 / 사과나무 ...)
+ *   large corpus  one byte: 140 + 2 b documents in all; document j past
+ *                 the ndocs above repeats document j % ndocs plus 0..2
+ *                 vocabulary words drawn from a generator seeded by that
+ *                 byte, so that postings lists span several 128-document
+ *                 blocks and the block and window bounds of BMW and
+ *                 MaxScore come into play
  *   deletions     one byte each: the document to delete
  *   the rest      the query: per byte a vocabulary word (b % 24) and an
  *                 operator (b / 24 % 5: plain, +, -, "phrase of this word
@@ -93,9 +100,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 3) return 0;
   uint8_t head = NEXT();
   size_t ndocs = 1 + head % 12;
-  enum { MAXDOCS = 12 };
+  enum { MAXDOCS = 140 + 2 * 255 };
   static char ids[MAXDOCS][8], texts[MAXDOCS][400];
-  fz_doc docs[MAXDOCS];
+  static fz_doc docs[MAXDOCS];
   for (size_t i = 0; i < ndocs; i++) {
     snprintf(ids[i], sizeof ids[i], "x%zu", i);
     size_t nwords = 1 + NEXT() % 10, len = 0;
@@ -106,6 +113,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     docs[i].title = NULL;
     docs[i].json = NULL;
     docs[i].text = texts[i];
+  }
+  if (head & 0x80) {
+    uint8_t r = NEXT();
+    size_t base = ndocs;
+    uint32_t x = 2463534242u ^ r;
+    for (ndocs = base; ndocs < 140 + 2 * (size_t)r; ndocs++) {
+      snprintf(ids[ndocs], sizeof ids[ndocs], "x%zu", ndocs);
+      size_t len = (size_t)snprintf(texts[ndocs], sizeof texts[ndocs], "%s",
+                                    texts[ndocs % base]);
+      for (uint32_t w = 0; w < ndocs % 3; w++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        len += (size_t)snprintf(texts[ndocs] + len, sizeof texts[ndocs] - len, " %s",
+                                vocab[x % NVOCAB]);
+      }
+      docs[ndocs].id = ids[ndocs];
+      docs[ndocs].title = NULL;
+      docs[ndocs].text = texts[ndocs];
+      docs[ndocs].json = NULL;
+    }
   }
   size_t cut = ndocs / 2;
   size_t ndel = (head >> 5) & 3;
