@@ -7,6 +7,10 @@
 #   scripts/fuzz.sh TARGET SECONDS [ARGS...]    run one target for SECONDS
 #                                               (0: no time limit; ARGS go to
 #                                               libFuzzer, e.g. -runs=10000000)
+#   scripts/fuzz.sh --report DIR                a table of a campaign's figures from
+#                                               DIR/summary: per target the runs,
+#                                               executions, exec/s, final coverage
+#                                               and corpus, exit codes
 #   scripts/fuzz.sh --smoke [SECONDS]           every target SECONDS (default 2)
 #                                               on its seeds, then every
 #                                               regression input once
@@ -182,6 +186,27 @@ case "${1:-}" in
       echo "$t start=$start end=$(date -u +%FT%TZ) exit=$rc executions=$execs exec/s=$rate" \
         "log=$log last: $last" >>"$out/summary"
     done
+    ;;
+  --report)
+    [ "$#" -eq 2 ] || usage
+    awk '
+      { t = $1; runs[t]++; order[t] = order[t] ? order[t] : ++n
+        for (i = 2; i <= NF; i++) {
+          if ($i ~ /^executions=/) { v = substr($i, 12); if (v ~ /^[0-9]+$/) ex[t] += v }
+          if ($i ~ /^exec\/s=/) rate[t] = rate[t] (rate[t] == "" ? "" : ", ") substr($i, 8)
+          if ($i ~ /^exit=/) code[t] = code[t] (code[t] == "" ? "" : ", ") substr($i, 6)
+          if ($i == "cov:") cov[t] = $(i + 1)
+          if ($i == "ft:") ft[t] = $(i + 1)
+          if ($i == "corp:") corp[t] = $(i + 1)
+        } }
+      END {
+        print "| target | runs | executions | exec/s (per run) | cov | ft | corpus (units/bytes) | exit codes |"
+        print "|---|---:|---:|---|---:|---:|---|---|"
+        for (t in order) k[order[t]] = t
+        for (i = 1; i <= n; i++) { t = k[i]
+          printf "| `%s` | %d | %d | %s | %s | %s | %s | %s |\n", t, runs[t], ex[t], rate[t],
+                 cov[t], ft[t], corp[t], code[t] }
+      }' "$2/summary"
     ;;
   --smoke)
     secs=${2:-2}
