@@ -557,6 +557,32 @@ static size_t find_nul_escape(const char *p, size_t n) {
   return (size_t)-1;
 }
 
+/* Offset of the first control character (U+0001..U+001F) outside the
+ * strings of a line that cJSON accepted, other than JSON's whitespace
+ * (tab, LF, CR; a space is not a control character), or (size_t)-1.
+ * cJSON skips every byte up to 0x20 between tokens, but JSON does not
+ * allow them there, and the stored document is the line itself (or, with
+ * the default id, the line after its first byte, which must then be the
+ * object's '{'). Control characters inside strings are cJSON's and the
+ * stored text's business. */
+static size_t find_stray_control(const char *p, size_t n) {
+  int in_string = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (in_string) {
+      if (c == '\\')
+        i++; /* the escaped character (cJSON checked the escape) */
+      else if (c == '"')
+        in_string = 0;
+    } else if (c == '"') {
+      in_string = 1;
+    } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      return i;
+    }
+  }
+  return (size_t)-1;
+}
+
 /* Append s as a JSON string literal (s is valid UTF-8 or at least
  * NUL-free; bytes >= 0x80 are copied). */
 static int put_json_string(ks_buf *b, const char *s) {
@@ -630,6 +656,10 @@ static int parse_record(ks_input *in, const char *line, size_t len,
     return REC_ERR(KS_EINPUT,
                    "invalid JSON (unexpected text after the object at byte column %zu)",
                    in->col0 + after + 1);
+  size_t ctl = find_stray_control(line, len);
+  if (ctl != (size_t)-1)
+    return REC_ERR(KS_EINPUT, "invalid JSON (control character 0x%02X at byte column %zu)",
+                   (unsigned)(unsigned char)line[ctl], in->col0 + ctl + 1);
   if (!cJSON_IsObject(in->json))
     return REC_ERR(KS_EINPUT, "not a JSON object (the line is %s)",
                    json_type_name(in->json));

@@ -140,4 +140,17 @@ expect_rc 0 "index a too deep and a deep record"
 check "too deep: names the limit" bash -c "grep 'deep.jsonl:1:' '$T/err' | grep -q 'nested deeper than 1000 levels'"
 check "900 levels: accepted" bash -c "! grep -q 'deep.jsonl:2:' '$T/err'"
 
+echo "# control characters outside strings are not JSON whitespace (found by fuzz_record)"
+# cJSON skips them; the default id's stored JSON was then built from a line
+# that did not start with '{' and was no JSON at all
+printf '\002\002{"text":"before"}\n{"text":"between",\037"id":"c2"}\n{"id":"c3","text":"ok\\u0001"}\n' \
+  >"$T/ctl.jsonl"
+ks index -o "$T/ctl.idx" "$T/ctl.jsonl"
+expect_rc 0 "index records with control characters"
+check "before the object: invalid JSON" bash -c "grep 'ctl.jsonl:1:' '$T/err' | grep -q 'control character 0x02 at byte column 1'"
+check "between members: invalid JSON" bash -c "grep 'ctl.jsonl:2:' '$T/err' | grep -q 'control character 0x1F'"
+expect_summary "documents indexed" 1
+ks get "$T/ctl.idx" c3
+check "an escaped control character in a string is kept" grep -q 'ok\\u0001' "$T/out"
+
 finish
