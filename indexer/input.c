@@ -631,6 +631,12 @@ static int parse_record(ks_input *in, const char *line, size_t len,
   if (z)
     return REC_ERR(KS_EINPUT, "NUL byte at byte column %zu",
                    in->col0 + (size_t)(z - line) + 1);
+  /* cJSON skips a byte order mark at the start of what it parses; only
+   * the first line of a file may have one (stripped before this), and
+   * the stored document must be the JSON object itself. */
+  if (has_bom(line, len))
+    return REC_ERR(KS_EINPUT, "invalid JSON (byte order mark at byte column %zu; only a "
+                   "file's first line may start with one)", in->col0 + 1);
   size_t bad = 0;
   if (!ks_utf8_valid(line, len, &bad))
     return REC_ERR(KS_EUTF8, "invalid UTF-8 at byte column %zu (byte 0x%02X)",

@@ -153,4 +153,13 @@ expect_summary "documents indexed" 1
 ks get "$T/ctl.idx" c3
 check "an escaped control character in a string is kept" grep -q 'ok\\u0001' "$T/out"
 
+echo "# a byte order mark is accepted at the start of a file only (found by fuzz_record)"
+printf '\357\273\277{"text":"first"}\n\357\273\277{"text":"second"}\n\013\357\273\277{"text":"third"}\n' \
+  >"$T/bom.jsonl"
+ks index -o "$T/bom.idx" "$T/bom.jsonl"
+expect_rc 0 "index records with byte order marks"
+check "line 2: byte order mark refused" bash -c "grep 'bom.jsonl:2:' '$T/err' | grep -q 'byte order mark at byte column 1'"
+check "line 3: byte order mark refused" bash -c "grep 'bom.jsonl:3:' '$T/err' | grep -q 'byte order mark at byte column 2'"
+expect_summary "documents indexed" 1
+
 finish
