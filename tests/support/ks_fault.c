@@ -1,9 +1,11 @@
 /*
  * ks_fault.c - an LD_PRELOAD library that injects file-system faults and
- * delays into a test process (until the injectable file layer the fuzzing
- * issue asks for exists; STYLE.md, "the file layer is the place to inject
- * faults"). Loaded only by tests that re-execute themselves with it
- * (test_live_faults.c); every fault is off unless its variable is set.
+ * delays into a test process, from outside the library: for whole
+ * programs (kosearch under test_commit_durability.sh) and for the timing
+ * faults of test_live_faults.c. Faults inside the library's file
+ * operations go through its own file layer (common/ks_io.h,
+ * test_io_faults.c). Loaded only by tests that ask for it; every fault is
+ * off unless its variable is set.
  *
  *   KS_FAULT_OPEN_DELAY_US=N   open(2) for reading, called from any thread
  *                              but the main one (the merge and flush
