@@ -225,8 +225,12 @@ check "installed the generated kosearch/_config.py" [ -f "$PYDIR/kosearch/_confi
 PY="${KS_PYTHON:-/usr/bin/python3}"
 PY_ENV=(env -u KOSEARCH_LIBRARY -u LD_LIBRARY_PATH -u PYTHONPATH PYTHONDONTWRITEBYTECODE=1)
 if [ "${KS_SANITIZED:-0}" = 1 ]; then
-  # the library is built with ASan: its runtime must be loaded first
-  PY_ENV+=(LD_PRELOAD="$("$CC" -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0)
+  # the library is built with ASan: its runtime must be loaded first, and
+  # with Xapian libstdc++ too (ASan intercepts __cxa_throw only if
+  # libstdc++ is there at startup: docs/python.md)
+  preload="$("$CC" -print-file-name=libasan.so)"
+  [ "$WITH_XAPIAN" = 1 ] && preload+=":$("$CXX" -print-file-name=libstdc++.so)"
+  PY_ENV+=(LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0)
 fi
 cat >"$T/py_use.py" <<'EOF'
 import os, sys
