@@ -27,6 +27,7 @@ before ks_results_free, which runs before the handle goes back to the
 pool.
 """
 import json
+import os
 import threading
 from typing import NamedTuple, Optional
 
@@ -89,7 +90,6 @@ def _utf8(value, what):
 
 
 def _path(path):
-    import os
     return os.fsencode(path)
 
 
