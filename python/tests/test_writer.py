@@ -38,14 +38,18 @@ def test_commit_visibility_and_reopen(tmp_path):
     assert [h.id for h in idx.search("수박")] == ["d1"]
     st = w.stats()
     assert st["docs_added"] == 2 and st["docs_replaced"] == 1 and st["docs_deleted"] == 1
-    assert st["docs_live"] == 2 and st["generation"] == 2
+    assert st["docs_live"] == 2
+    # the commit number: the reader's snapshot is the writer's last commit
+    # (a background merge may publish a commit of its own, so no constant)
+    assert st["generation"] == idx.stats()["generation"] >= 2
     # more changes after a commit, same writer
     w.add("d4", "넷째 문서")
     w.commit()
+    generation = w.stats()["generation"]
     w.close()
     assert w.closed
     assert idx.reopen() is True and ids(idx) == ["d1", "d3", "d4"]
-    assert idx.stats()["generation"] == 3
+    assert idx.stats()["generation"] == generation > st["generation"]
     # the CLI sees the same
     assert sorted(h["id"] for h in cli_json("search", "--json", p, "문서")["hits"]) == \
         ["d1", "d3", "d4"]
