@@ -1,6 +1,8 @@
 """test_threads.py - one Index shared by many threads: every search returns
 what it returns on one thread; reopen() while other threads search; close()
 while other threads search; a Writer shared by threads."""
+import gc
+import os
 import threading
 
 import kosearch
@@ -119,3 +121,29 @@ def test_shared_writer(tmp_path):
     with kosearch.Index(p) as idx:
         assert idx.stats()["docs"] == 200
         assert idx.search("스레드", k=0).matches == 200
+
+
+def open_fds_and_maps(path):
+    with open("/proc/self/maps") as f:
+        maps = sum(1 for line in f if str(path) in line)
+    return len(os.listdir("/proc/self/fd")), maps
+
+
+def test_handles_are_released(py_index):
+    """Every handle of the pool is closed by close(), by reopen() (old
+    generation) and when an unclosed Index is collected: no file descriptor
+    or mapping of the index is left behind after many cycles."""
+    def cycle(close):
+        idx = kosearch.Index(py_index)
+        assert run_threads(4, lambda t: idx.search(QUERIES[t])) == []
+        assert idx.reopen() is False
+        if close:
+            idx.close()
+
+    cycle(True)
+    gc.collect()
+    before = open_fds_and_maps(py_index)
+    for i in range(60):
+        cycle(close=i % 2 == 0)
+    gc.collect()
+    assert open_fds_and_maps(py_index) == before
