@@ -129,21 +129,30 @@ def open_fds_and_maps(path):
     return len(os.listdir("/proc/self/fd")), maps
 
 
-def test_handles_are_released(py_index):
-    """Every handle of the pool is closed by close(), by reopen() (old
-    generation) and when an unclosed Index is collected: no file descriptor
-    or mapping of the index is left behind after many cycles."""
-    def cycle(close):
-        idx = kosearch.Index(py_index)
-        assert run_threads(4, lambda t: idx.search(QUERIES[t])) == []
-        assert idx.reopen() is False
+def test_handles_are_released(tmp_path):
+    """Every handle of the pool is closed by close(), by reopen() (the old
+    generation's) and when an unclosed Index is collected: no file
+    descriptor or mapping of the index is left behind after many cycles."""
+    p = tmp_path / "cycle.idx"
+
+    def add(id):
+        with kosearch.Writer(p, fsync=False) as w:
+            w.add(id, "순환 문서 %s" % id)
+
+    def cycle(i, close):
+        add("c%d" % i)
+        idx = kosearch.Index(p)
+        assert run_threads(4, lambda t: idx.search("문서")) == []
+        add("d%d" % i)
+        assert idx.reopen() is True
+        assert run_threads(3, lambda t: idx.search("문서")) == []
         if close:
             idx.close()
 
-    cycle(True)
+    cycle(0, True)
     gc.collect()
-    before = open_fds_and_maps(py_index)
-    for i in range(60):
-        cycle(close=i % 2 == 0)
+    before = open_fds_and_maps(p)
+    for i in range(1, 21):
+        cycle(i, close=i % 2 == 0)
     gc.collect()
-    assert open_fds_and_maps(py_index) == before
+    assert open_fds_and_maps(p) == before
