@@ -167,7 +167,9 @@ class Writer:
 
     def close(self):
         """Release the writer WITHOUT committing: changes since the last
-        commit are discarded. Idempotent."""
+        commit are discarded (a background merge that is running may still
+        be published, a commit that changes no document: docs/live.md).
+        Idempotent."""
         with self._lock:
             if self._w is not None:
                 ffi.release(self._w)

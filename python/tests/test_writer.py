@@ -49,7 +49,9 @@ def test_commit_visibility_and_reopen(tmp_path):
     w.close()
     assert w.closed
     assert idx.reopen() is True and ids(idx) == ["d1", "d3", "d4"]
-    assert idx.stats()["generation"] == generation > st["generation"]
+    # close() may publish a background merge as one more commit that changes
+    # no document (docs/live.md, "Close without commit")
+    assert idx.stats()["generation"] >= generation > st["generation"]
     # the CLI sees the same
     assert sorted(h["id"] for h in cli_json("search", "--json", p, "문서")["hits"]) == \
         ["d1", "d3", "d4"]
