@@ -4,9 +4,10 @@ while other threads search; a Writer shared by threads."""
 import gc
 import os
 import threading
+import time
 
 import kosearch
-from conftest import QUERIES
+from conftest import QUERIES, generated_docs
 
 NTHREADS = 8
 ROUNDS = 10
@@ -156,3 +157,47 @@ def test_handles_are_released(tmp_path):
         cycle(i, close=i % 2 == 0)
     gc.collect()
     assert open_fds_and_maps(p) == before
+
+
+def test_gil_released_during_search(tmp_path):
+    """C calls run without the GIL (cffi releases it in ABI mode): while
+    one thread is inside a long ks_db_search, another keeps running Python
+    code. Measured on one search of about 150 ms (20,000 documents, 250
+    query words, exhaustive): a thread counting in a loop reaches 40-140%
+    of its rate alone during the search; calling the same function through
+    ctypes.PyDLL, which holds the GIL, gives 5-7% (it runs only before the
+    call takes the GIL); the test wants more than 20%."""
+    p = tmp_path / "big.idx"
+    with kosearch.Writer(p, mode="replace", fsync=False) as w:
+        for id, title, text in generated_docs(20000, seed=5):
+            w.add(id, text, title=title)
+    vocab = sorted({t.term for _, _, text in generated_docs(300, seed=6)
+                    for t in kosearch.analyze(text) if t.field == "word"})
+    query = " ".join(vocab[:250])
+    with kosearch.Index(p) as idx:
+        idx.search(query, k=0, algorithm="exhaustive")     # the pool's handle
+        count = [0]
+        stop = threading.Event()
+
+        def spin():
+            while not stop.is_set():
+                count[0] += 1
+
+        th = threading.Thread(target=spin)
+        th.start()
+        try:
+            time.sleep(0.05)
+            c0, t0 = count[0], time.perf_counter()
+            time.sleep(0.2)
+            alone = (count[0] - c0) / (time.perf_counter() - t0)
+            ratios = []
+            for _ in range(3):
+                c0, t0 = count[0], time.perf_counter()
+                idx.search(query, k=0, algorithm="exhaustive")
+                took = time.perf_counter() - t0
+                ratios.append((count[0] - c0) / took / alone)
+        finally:
+            stop.set()
+            th.join()
+        assert took > 0.02, took                           # a long C call
+        assert max(ratios) > 0.2, ratios
