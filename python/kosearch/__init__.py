@@ -35,6 +35,14 @@ def version():
 
 __version__ = version()
 
+# Public classes are defined in private modules; show and pickle them by
+# their public names (kosearch.QueryError, not kosearch._errors.QueryError).
+for _cls in (Index, Writer, SearchResults, Hit, Term, Error, NotFound, NoMemory, IOError,
+             Corrupt, InvalidArgument, UnsupportedVersion, InvalidUTF8, InvalidInput,
+             QueryError, LimitExceeded, ICUError, Locked, XapianError, Unsupported):
+    _cls.__module__ = __name__
+del _cls
+
 __all__ = ["Index", "Writer", "SearchResults", "Hit", "Term", "analyze", "check_index",
            "version", "strerror", "LIBRARY", "XAPIAN", "XAPIAN_ERROR", "MAX_HITS",
            "Error", "NotFound", "NoMemory", "IOError", "Corrupt", "InvalidArgument",

@@ -26,6 +26,7 @@ def test_classes():
         assert str(e) == "[x][y] detail" and e.message == "[x][y] detail"
         assert e.name.startswith("KS_") and e.code == code
         assert kosearch.strerror(code) and kosearch.strerror(code) != kosearch.strerror(0)
+        assert repr(e).startswith(cls.__name__) and cls.__module__ == "kosearch"
         back = pickle.loads(pickle.dumps(e))
         assert type(back) is cls and back.code == code and str(back) == str(e)
     assert issubclass(kosearch.NoMemory, MemoryError)
