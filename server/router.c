@@ -247,16 +247,24 @@ SRV_MHD_RESULT srv_router_handle(void *cls, struct MHD_Connection *conn, const c
   rq->conn = conn;
   if (!rq->started) {
     rq->started = 1;
+    /* libmicrohttpd 0.9.x closes the connection after an answer queued in
+     * this first call; a request without body is answered in the next
+     * call (which comes at once) so that keep-alive connections stay
+     * open. A request with a body is checked now: an early error answer
+     * (the body unread) must close the connection anyway. */
+    if (!is_write(method)) return MHD_YES;
     SRV_MHD_RESULT ret;
     if (first_call(s, rq, method, &ret)) {
       srv_deadlines_busy(s, conn, 1);
       return ret;
     }
-    if (!is_write(method)) { /* no body: answer now */
-      srv_deadlines_busy(s, conn, 1);
-      return dispatch(s, rq, method);
-    }
     return MHD_YES; /* the body follows */
+  }
+  if (!is_write(method) && !rq->answered) {
+    srv_deadlines_busy(s, conn, 1);
+    SRV_MHD_RESULT ret;
+    if (first_call(s, rq, method, &ret)) return ret;
+    return dispatch(s, rq, method);
   }
   if (*upload_data_size) {
     size_t n = *upload_data_size;
