@@ -12,8 +12,9 @@
  *   - the path is taken from the raw request target (rq->uri), never from
  *     libmicrohttpd's lenient unescaping, so invalid percent-encoding is a
  *     400 and not a silently different id;
- *   - a body is never held beyond max_body_bytes: the first chunk past the
- *     limit answers 413 and the rest of the body is discarded unread;
+ *   - a body is never held beyond max_body_bytes: from the first chunk
+ *     past the limit on, the body is read and dropped (at most DISCARD_MAX
+ *     bytes, then the connection is closed) and the answer is a 413;
  *   - once rq->answered, the handler only discards body bytes.
  */
 #include <stdlib.h>
@@ -21,6 +22,10 @@
 #include <strings.h>
 
 #include "server_int.h"
+
+/* Body bytes read and dropped after the limit before the connection is
+ * simply closed. */
+#define DISCARD_MAX ((uint64_t)16 << 20)
 
 static const char *allow_of(int route) {
   switch (route) {
@@ -152,9 +157,19 @@ static int first_call(srv_server *s, srv_request *rq, const char *method, SRV_MH
     char *end;
     unsigned long long n = strtoull(cl, &end, 10);
     if (end != cl && n > s->opts.max_body_bytes) {
-      *ret = srv_http_error(rq, 413, NULL, "request body of %llu bytes is larger than the limit of %llu bytes (--max-body-mb)",
-                           n, (unsigned long long)s->opts.max_body_bytes);
-      return 1;
+      /* A client that waits for "100 Continue", or whose body is far too
+       * large to read through, is answered now; others are answered after
+       * their body has been read and dropped, because closing a socket
+       * the client is still writing to resets the connection and the
+       * client never sees the answer. */
+      const char *expect = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+                                                       MHD_HTTP_HEADER_EXPECT);
+      if (expect || n > s->opts.max_body_bytes + DISCARD_MAX) {
+        *ret = srv_http_error(rq, 413, NULL, "request body of %llu bytes is larger than the limit of %llu bytes (--max-body-mb)",
+                             n, (unsigned long long)s->opts.max_body_bytes);
+        return 1;
+      }
+      rq->too_large = 1;
     }
   }
   return 0;
@@ -270,13 +285,15 @@ SRV_MHD_RESULT srv_router_handle(void *cls, struct MHD_Connection *conn, const c
     size_t n = *upload_data_size;
     *upload_data_size = 0;
     if (rq->answered) return MHD_YES; /* discard */
-    if (n > s->opts.max_body_bytes - rq->body_len) {
-      srv_deadlines_busy(s, conn, 1);
+    if (rq->too_large || n > s->opts.max_body_bytes - rq->body_len) {
+      /* over the limit: drop what was kept, read the rest and drop it too
+       * (the 413 follows the body), up to DISCARD_MAX bytes */
+      rq->too_large = 1;
       free(rq->body);
       rq->body = NULL;
       rq->body_len = rq->body_cap = 0;
-      return srv_http_error(rq, 413, NULL, "request body is larger than the limit of %llu bytes (--max-body-mb)",
-                           (unsigned long long)s->opts.max_body_bytes);
+      rq->discarded += n;
+      return rq->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
     }
     if (rq->body_len + n + 1 > rq->body_cap) {
       size_t cap = rq->body_cap ? rq->body_cap : 4096;
@@ -293,5 +310,8 @@ SRV_MHD_RESULT srv_router_handle(void *cls, struct MHD_Connection *conn, const c
   }
   if (rq->answered) return MHD_YES;
   srv_deadlines_busy(s, conn, 1);
+  if (rq->too_large)
+    return srv_http_error(rq, 413, NULL, "request body is larger than the limit of %llu bytes (--max-body-mb)",
+                         (unsigned long long)s->opts.max_body_bytes);
   return dispatch(s, rq, method);
 }

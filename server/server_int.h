@@ -88,6 +88,8 @@ typedef struct srv_request {
   int route;                /* ROUTE_*, set on the first handler call */
   int started;              /* the handler saw this request's headers */
   int answered;             /* an answer is queued: discard further body */
+  int too_large;            /* the body passed the limit: discard it, then 413 */
+  uint64_t discarded;       /* body bytes discarded so far */
   char *id;                 /* ROUTE_DOC: decoded id (heap) */
   size_t id_len;
   char *body;               /* request body so far (heap) */

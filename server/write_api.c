@@ -51,6 +51,10 @@ int srv_writer_start(srv_server *s, ks_err *e) {
   wo.backend = s->opts.writer_backend;
   wo.shards = s->opts.writer_shards;
   wo.mode = KS_WRITER_UPDATE;
+  /* one thread: ks_writer_add then indexes the document before it returns,
+   * so the writer's counters (docs_replaced) tell each answer whether its
+   * documents replaced live ones */
+  if (!wo.backend || strcmp(wo.backend, "native") == 0) wo.threads = 1;
   return ks_writer_open(s->opts.index, &wo, &s->writer, e);
 }
 
