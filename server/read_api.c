@@ -120,7 +120,7 @@ static char *hit_title(ks_results *r, size_t i, ks_err *e, int *rc) {
 /* The response object of one search (the CLI's --json shape). NULL with
  * *rc and *e set on failure. */
 static cJSON *results_json(ks_results *r, const char *query, const ks_search_opts *so,
-                           uint64_t snippet_chars, double ms, ks_err *e, int *rc) {
+                           uint64_t snippet_chars, int stored, double ms, ks_err *e, int *rc) {
   cJSON *obj = cJSON_CreateObject(), *hits = NULL;
   int ok = obj && cJSON_AddStringToObject(obj, "query", query) &&
            cJSON_AddNumberToObject(obj, "took_ms", round(ms * 1000.0) / 1000.0) &&
@@ -137,10 +137,13 @@ static cJSON *results_json(ks_results *r, const char *query, const ks_search_opt
       ks_err_set(e, *rc, "[serve][search] hit %zu: %s", i + 1, ks_strerror(*rc));
       break;
     }
-    char *title = hit_title(r, i, e, rc);
-    if (!title) break;
+    char *title = stored ? hit_title(r, i, e, rc) : strdup("");
+    if (!title) {
+      if (!stored) *rc = ks_err_set(e, KS_ENOMEM, "[serve][search] out of memory");
+      break;
+    }
     char *snip = NULL;
-    if (snippet_chars &&
+    if (stored && snippet_chars &&
         (*rc = ks_results_snippet(r, i, (size_t)snippet_chars, "\xC2\xAB", "\xC2\xBB", &snip, e))) {
       free(title);
       break;
@@ -177,6 +180,10 @@ SRV_MHD_RESULT srv_api_search(srv_server *s, srv_request *rq, const srv_query *q
   ks_search_opts so;
   uint64_t snippet_chars;
   if (search_opts(s, rq, q, &so, &snippet_chars, &ret)) return ret;
+  const char *sv = srv_query_get(q, "stored", NULL);
+  if (sv && strcmp(sv, "0") != 0 && strcmp(sv, "1") != 0)
+    return srv_http_error(rq, 400, NULL, "stored must be 0 or 1");
+  int stored = !sv || strcmp(sv, "1") == 0;
   ks_err e;
   ks_err_clear(&e);
   cJSON *obj = NULL;
@@ -189,7 +196,7 @@ SRV_MHD_RESULT srv_api_search(srv_server *s, srv_request *rq, const srv_query *q
     double t0 = srv_http_now();
     rc = ks_db_search(db, query, qlen, &so, &r, &e);
     double ms = (srv_http_now() - t0) * 1000.0;
-    if (!rc) obj = results_json(r, query, &so, snippet_chars, ms, &e, &rc);
+    if (!rc) obj = results_json(r, query, &so, snippet_chars, stored, ms, &e, &rc);
     ks_results_free(r);
     srv_snapshot_release(s, snap, db);
     /* Xapian drops a reader's revision two commits later: retry once on

@@ -209,7 +209,7 @@ static SRV_MHD_RESULT dispatch(srv_server *s, srv_request *rq, const char *metho
   static const char *const none[] = {NULL};
   static const char *const search_params[] = {"q", "k", "offset", "snippet_chars", "k1", "b",
                                               "bigram_weight", "min_normlen", "ranking",
-                                              "algorithm", NULL};
+                                              "algorithm", "stored", NULL};
   static const char *const analyze_params[] = {"text", "query", NULL};
   int get = !is_write(method);
   if (get && rq->route != ROUTE_PAGE && get_query(rq, &q, &ret)) return ret;

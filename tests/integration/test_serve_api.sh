@@ -40,6 +40,11 @@ expect_body '.hits | length == 1 and .[0].rank == 2' "offset=1 k=1 gives rank 2"
 req GET '/search?q=%EB%8C%80%ED%86%B5%EB%A0%B9+%EA%B8%88%EC%9C%B5&algorithm=exhaustive&k=0'
 expect_body '.matches_exact == true and .matches >= 1 and (.hits | length) == 0 and .query == "대통령 금융"' \
   "'+' is a space in q; k=0 counts only; algorithm=exhaustive"
+req GET /search -G --data-urlencode 'q=대통령' -d k=5 -d stored=0
+expect_body '(.hits | length) > 0 and ([.hits[] | select(.title != "" or .snippet != "")] | length) == 0' \
+  "stored=0: hits without title and snippet"
+req GET '/search?q=a&stored=2'
+expect_error 400 bad_request "stored=2"
 req GET '/search?q=x&k1=0.9&b=0.5&bigram_weight=0.5&ranking=bm25&snippet_chars=0'
 expect_status 200 "ranking parameters accepted"
 
