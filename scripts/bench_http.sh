@@ -74,7 +74,7 @@ start_server() {
   "$ks" serve "$@" --listen 127.0.0.1:0 --quiet 2>"$log" &
   srv=$!
   for _ in $(seq 1 600); do
-    grep -q '^listening on' "$log" && break
+    grep -q "^listening on" "$log" 2>/dev/null && break
     sleep 0.1
   done
   url=$(sed -n 's|^listening on \(http://[^ ]*\).*|\1|p' "$log")
@@ -101,6 +101,19 @@ run_wrk() {
 echo "## kosearch serve --threads 2, wrk -t1 --latency, ${secs}s each (cpu: % of one core)"
 start_server "$work/serve.log" "$idx" --threads 2
 KS_QUERIES=$queries KS_PARAMS='&k=10' wrk -t1 -c2 -d5s -s "$lua" "$url" >/dev/null 2>&1 # warm up
+# The machine is shared: compare in-process and HTTP in alternating short
+# rounds, so that both sides see the same background load.
+echo "## interleaved rounds: bench --threads 1 (1 pass) vs wrk -c1 10 s; bench --threads 2 vs wrk -c16 10 s (stored=0)"
+secs_saved=$secs
+secs=10
+for r in 1 2 3 4 5; do
+  b1=$("$ks" bench "$idx" --queries "$queries" -k 10 --threads 1 --warmup 0 2>&1 | awk '/^mean ms/ {print $3}')
+  h1=$(run_wrk 1 '&k=10&stored=0' 0 round | sed -n 's/.* mean_ms=\([0-9.]*\).*/\1/p')
+  b2=$("$ks" bench "$idx" --queries "$queries" -k 10 --threads 2 --warmup 0 2>&1 | awk '/^QPS/ {print $2}')
+  h2=$(run_wrk 16 '&k=10&stored=0' 0 round | sed -n 's/.* qps=\([0-9.]*\).*/\1/p')
+  echo "round $r: in-process 1-thread mean ${b1} ms, HTTP c=1 mean ${h1} ms (+$(awk "BEGIN {printf \"%.3f\", $h1 - $b1}") ms); in-process 2-thread ${b2} QPS, HTTP c=16 ${h2} QPS ($(awk "BEGIN {printf \"%.0f\", 100 * $h2 / $b2}")%)"
+done
+secs=$secs_saved
 for c in 1 2 16 64; do run_wrk "$c" '&k=10&stored=0' 0 ids; done
 for c in 1 16; do run_wrk "$c" '&k=10' 0 full; done
 kill "$srv"; wait "$srv" 2>/dev/null || true; srv=""
