@@ -8,7 +8,7 @@
 #      search + ids) at 1, 2, 16 and 64 connections, and the full answer
 #      (titles + 160-character snippets) at 1 and 16 connections; QPS,
 #      latency percentiles, and the CPU time of the server and of wrk;
-#   3. the same 16-connection load (full answers) on a server with
+#   3. the same 16-connection load (stored=0) on a server with
 #      --allow-writes while another client POSTs 1,000-document batches
 #      (upserts of kowiki articles): failed searches counted in wrk's
 #      `response` hook, search latency p99, batches and their latency;
@@ -121,7 +121,7 @@ kill "$srv"; wait "$srv" 2>/dev/null || true; srv=""
 echo "## under writes: --allow-writes --refresh-ms 1000, POST /docs of 1,000-document batches meanwhile"
 wdir=$work/writes
 rm -rf "$wdir" && mkdir -p "$wdir/batches"
-cp -r "$idx" "$wdir/w.idx"
+cp -rL "$idx" "$wdir/w.idx"
 (zcat "$corpus" || true) | head -n 60000 | split -l 1000 - "$wdir/batches/b."
 start_server "$wdir/serve.log" "$wdir/w.idx" --threads 2 --allow-writes
 (
@@ -137,7 +137,7 @@ start_server "$wdir/serve.log" "$wdir/w.idx" --threads 2 --allow-writes
 ) &
 wpid=$!
 sleep 1
-run_wrk 16 '&k=10' 1 writes
+run_wrk 16 '&k=10&stored=0' 1 writes
 kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null || true; wpid=""
 awk '{n++; if ($1 != 200) bad++; t += $2; if ($2 > m) m = $2}
      END {printf "POST /docs batches: %d (non-200: %d), mean %.0f ms, max %.0f ms\n", n, bad, t * 1000 / n, m * 1000}' \
