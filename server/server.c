@@ -349,10 +349,13 @@ int ks_server_run(const ks_server_opts *o) {
   if (!rc) {
     char at[INET6_ADDRSTRLEN + 16];
     addr_text(&addr, at, sizeof at);
-    fprintf(stderr, "listening on http://%s (%s index, %u thread%s%s)\n", at,
+    /* the first line is exactly "listening on http://HOST:PORT": scripts
+     * wait for it and read the address from it */
+    fprintf(stderr, "listening on http://%s\n", at);
+    fprintf(stderr, "kosearch serve: %s index, %u thread%s, %s\n",
             o->nshards ? "sharded xapian" : (o->writer_backend ? o->writer_backend : "native"),
             s->opts.threads, s->opts.threads == 1 ? "" : "s",
-            o->allow_writes ? ", writes allowed" : "");
+            o->allow_writes ? "writes allowed" : "read-only");
     fflush(stderr);
     int sig = 0;
     sigwait(&sigs, &sig);

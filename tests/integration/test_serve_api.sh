@@ -18,6 +18,8 @@ cp "$T/out" "$T/cli.json"
 
 serve_start ro "$T/a.idx" --max-hits 1000 --max-query-bytes 64
 check "server started (listening on ... printed)" test -n "$SRV_URL"
+check "the first line is exactly 'listening on http://127.0.0.1:PORT'" \
+  grep -qxE 'listening on http://127\.0\.0\.1:[0-9]+' "$SRV_LOG"
 
 # ---- /search ----
 req GET /search -G --data-urlencode 'q=대통령' -d k=5
