@@ -388,7 +388,7 @@ SRV_MHD_RESULT srv_api_health(srv_server *s, srv_request *rq) {
     cJSON_AddNumberToObject(o, "documents", (double)docs);
     cJSON_AddNumberToObject(o, "generation", (double)gen);
   }
-  cJSON_AddBoolToObject(o, "writes", s->writer != NULL);
+  cJSON_AddBoolToObject(o, "writes", s->opts.allow_writes);
   cJSON_AddNumberToObject(o, "pending", (double)pending);
   return srv_http_send_json(rq, 200, o);
 }

@@ -127,7 +127,7 @@ static int first_call(srv_server *s, srv_request *rq, const char *method, SRV_MH
     }
   }
   if (is_write(method)) {
-    if (!s->writer) {
+    if (!s->opts.allow_writes) {
       *ret = srv_http_error(rq, 403, NULL, "writes are disabled (start the server with --allow-writes)");
       return 1;
     }

@@ -347,7 +347,8 @@ SRV_MHD_RESULT srv_api_post_docs(srv_server *s, srv_request *rq) {
     int rc = check_doc(line, len, NULL, 0, &p, why, sizeof why);
     if (rc == KS_OK) {
       if (!s->writer) {
-        rc = ks_err_set(&e, KS_EINVAL, "the writer could not be reopened after a failure");
+        status = 500;
+        snprintf(why, sizeof why, "the writer could not be reopened after a failure");
       } else {
         rc = ks_writer_add(s->writer, &p.doc, &e);
         if (rc == KS_OK) {
