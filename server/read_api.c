@@ -187,11 +187,14 @@ SRV_MHD_RESULT srv_api_search(srv_server *s, srv_request *rq, const srv_query *q
   ks_err e;
   ks_err_clear(&e);
   cJSON *obj = NULL;
-  int rc = 0;
+  int rc = 0, opened = 1;
   for (int attempt = 0; attempt < 2; attempt++) {
     srv_snapshot *snap;
     ks_db *db;
-    if ((rc = srv_snapshot_acquire(s, &snap, &db, &e))) break;
+    if ((rc = srv_snapshot_acquire(s, &snap, &db, &e))) {
+      opened = 0; /* no handle: the server's failure, whatever rc says */
+      break;
+    }
     ks_results *r = NULL;
     double t0 = srv_http_now();
     rc = ks_db_search(db, query, qlen, &so, &r, &e);
@@ -205,7 +208,9 @@ SRV_MHD_RESULT srv_api_search(srv_server *s, srv_request *rq, const srv_query *q
     ks_err e2;
     srv_snapshot_refresh(s, &e2);
   }
-  if (rc) return srv_http_error(rq, srv_http_status_of(rc), NULL, "%s", srv_http_strip_tags(e.msg));
+  if (rc)
+    return srv_http_error(rq, opened ? srv_http_status_of(rc) : 500, NULL, "%s",
+                          srv_http_strip_tags(e.msg));
   return srv_http_send_json(rq, 200, obj);
 }
 
@@ -215,18 +220,21 @@ SRV_MHD_RESULT srv_api_get_doc(srv_server *s, srv_request *rq) {
   ks_err_clear(&e);
   char *json = NULL;
   size_t len = 0;
-  int rc = 0;
+  int rc = 0, opened = 1;
   for (int attempt = 0; attempt < 2; attempt++) {
     srv_snapshot *snap;
     ks_db *db;
-    if ((rc = srv_snapshot_acquire(s, &snap, &db, &e))) break;
+    if ((rc = srv_snapshot_acquire(s, &snap, &db, &e))) {
+      opened = 0;
+      break;
+    }
     rc = ks_db_get(db, rq->id, rq->id_len, &json, &len, &e);
     srv_snapshot_release(s, snap, db);
     if (rc != KS_EXAPIAN || attempt == 1) break;
     ks_err e2;
     srv_snapshot_refresh(s, &e2);
   }
-  if (rc == KS_NOTFOUND) return srv_http_error(rq, 404, NULL, "no document with this id");
+  if (rc == KS_NOTFOUND && opened) return srv_http_error(rq, 404, NULL, "no document with this id");
   if (rc) return srv_http_error(rq, 500, NULL, "%s", srv_http_strip_tags(e.msg));
   /* the library's memory goes back through ks_mem_free: copy it */
   char *body = malloc(len + 1);

@@ -39,6 +39,21 @@ else fail "xapian: kosearch add while serving (exit $RC)"; show; fi
 serve_stop TERM
 if [ "$SRV_RC" = 0 ]; then pass "xapian: SIGTERM exit 0"; else fail "xapian: exit $SRV_RC"; fi
 
+# ---- an engine failure is a 500 "internal" with the library's message ----
+# (a Xapian handle for a request is opened again from the path, ks_db_dup:
+# remove the database under a server that has not answered yet)
+cp -r "$T/x.xap" "$T/gone.xap"
+serve_start gone "$T/gone.xap" --refresh-ms 60000
+rm -rf "$T/gone.xap"
+req GET /search -G --data-urlencode 'q=대통령'
+expect_error 500 internal "engine failure (database removed) on /search"
+req GET /docs/new
+expect_error 500 internal "engine failure on /docs/{id} (not a 404)"
+req GET /health
+expect_status 500 "engine failure on /health"
+serve_stop TERM
+if [ "$SRV_RC" = 0 ]; then pass "exit 0 after engine failures"; else fail "exit $SRV_RC after engine failures"; fi
+
 # ---- shards ----
 ks index --quiet --backend xapian --shards 2 -o "$T/sh" "$T/docs.jsonl" "$KS_SOURCE_DIR/corpus"
 expect_rc 0 "index --backend xapian --shards 2"
