@@ -41,6 +41,59 @@ else fail "SIGTERM took $((t1 - t0)) s"; fi
 ks check "$T/r.idx"
 expect_rc 0 "index checks clean after random writes"
 
+# ---- header size (--max-header-kb) and connection count (--max-connections) ----
+serve_start lim "$T/r.idx" --max-header-kb 16 --max-connections 4 --threads 1 --quiet
+big=$(head -c 20000 /dev/zero | tr '\0' 'x')
+req GET /health -H "X-Big: $big"
+if [ "$STATUS" = 431 ] || [ "$STATUS" = 413 ] || [ "$STATUS" = 400 ]; then
+  pass "a 20 KB header over --max-header-kb 16 is refused (HTTP $STATUS)"
+else
+  fail "a 20 KB header: HTTP $STATUS"
+fi
+req GET "/search?q=$(head -c 20000 /dev/zero | tr '\0' 'a')"
+if [ "$STATUS" = 414 ] || [ "$STATUS" = 431 ] || [ "$STATUS" = 400 ]; then
+  pass "a 20 KB request line is refused (HTTP $STATUS)"
+else
+  fail "a 20 KB request line: HTTP $STATUS"
+fi
+"$PY" - "$SRV_URL" >"$T/conns.out" 2>&1 <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].split("//")[1].split(":")
+addr = (host, int(port))
+def get(s):
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        data = s.recv(4096)
+    except OSError:
+        return "reset"
+    return data.split(b" ")[1].decode() if data.startswith(b"HTTP/") else "closed"
+held = [socket.create_connection(addr, timeout=3) for _ in range(4)]
+print("held 4:", [get(s) for s in held])
+extra = socket.create_connection(addr, timeout=1)
+extra.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+try:
+    data = extra.recv(4096)
+    print("fifth:", "answered" if data else "closed")
+except socket.timeout:
+    print("fifth: waiting")
+held[0].close()
+extra.settimeout(3)
+try:
+    data = extra.recv(4096)
+    print("fifth after one closed:", data.split(b" ")[1].decode() if data.startswith(b"HTTP/") else "closed")
+except OSError as e:
+    print("fifth after one closed:", e)
+PY
+if grep -q "^held 4: \['200', '200', '200', '200'\]" "$T/conns.out" &&
+   grep -q "^fifth: waiting" "$T/conns.out" && grep -q "^fifth after one closed: 200" "$T/conns.out"; then
+  pass "--max-connections 4 (--threads 1): a fifth connection waits, and is served once one closes"
+else
+  fail "--max-connections"; cat "$T/conns.out"
+fi
+req GET /health
+expect_status 200 "server answers after the limit checks"
+serve_stop TERM
+
 serve_start idle "$T/r.idx" --request-timeout-s 0 --idle-timeout-s 1 --quiet
 if "$PY" "$ROB" slow "$SRV_URL" --mode idle --within 3 >"$T/slow.out" 2>&1; then
   pass "idle connection closed by --idle-timeout-s 1: $(cat "$T/slow.out")"
