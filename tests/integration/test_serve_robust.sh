@@ -4,8 +4,10 @@
 # UTF-8, huge headers, broken framing, bodies dropped midway, random
 # documents to the write endpoints) after which the server must still
 # answer; slow clients (headers or body one byte at a time) cut by
-# --request-timeout-s while other clients are served at once; an idle
-# connection closed by --idle-timeout-s. scripts/http_robustness.py fuzz
+# --request-timeout-s while other clients are served at once; headers and
+# request lines over --max-header-kb refused; a connection over
+# --max-connections waiting until another closes; an idle connection
+# closed by --idle-timeout-s. scripts/http_robustness.py fuzz
 # --seconds 120 is the longer run (README, "Serving over HTTP").
 . "$(dirname "$0")/serve_lib.sh"
 PY=/usr/bin/python3
