@@ -128,7 +128,9 @@ class Server:
     def __init__(self, kosearch, index, workdir):
         self.log_path = os.path.join(workdir, "serve.stderr")
         self.log = open(self.log_path, "wb")
-        self.cmd = [kosearch, "serve", index, "--listen", "127.0.0.1:0", "--quiet"]
+        # With its access log (docs/http.md): one "METHOD PATH STATUS MS"
+        # line per request on stderr, read by check_access_log.
+        self.cmd = [kosearch, "serve", index, "--listen", "127.0.0.1:0"]
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log,
                                      preexec_fn=set_parent_death_signal)
@@ -628,6 +630,31 @@ def make_network_check(server):
     return check_network_failure
 
 
+ACCESS_LINE = re.compile(r"^([A-Z]+) (\S+) ([0-9]{3}) [0-9.]+$")
+
+
+def unexpected_requests(stderr):
+    """Every request the browser and the test made, from the server's
+    access log: each must be GET / or GET /search and answer 200, except
+    the one 400 the error check asks for (the offset past --max-hits).
+    A request for /favicon.ico, say, is caught here."""
+    bad, seen = [], 0
+    error_offset = "&offset=%d" % ((ERROR_PAGE - 1) * PAGE_SIZE)
+    for line in stderr.splitlines():
+        m = ACCESS_LINE.match(line)
+        if not m:
+            continue
+        seen += 1
+        method, path, status = m.group(1), m.group(2), int(m.group(3))
+        route = path.split("?", 1)[0]
+        expected = 400 if route == "/search" and path.endswith(error_offset) else 200
+        if method != "GET" or route not in ("/", "/search") or status != expected:
+            bad.append(line)
+    if seen == 0:
+        bad.append("(no access log line in the server's stderr)")
+    return bad
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -690,6 +717,13 @@ def main():
         if re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", err):
             print("FAIL kosearch serve reported a sanitizer error:\n" + err[-4000:])
             r.failures.append("server sanitizer report")
+        if status != 0:
+            print("FAIL kosearch serve exited with status %s after SIGTERM (docs/http.md: 0)" % status)
+            r.failures.append("server exit status")
+        bad = unexpected_requests(err)
+        if bad:
+            print("FAIL requests that failed or were not expected (access log):\n  " + "\n  ".join(bad))
+            r.failures.append("access log")
         print("%d checks failed; server exit status %s; %.1f s" %
               (len(r.failures), status, time.monotonic() - t0))
         if r.failures:
