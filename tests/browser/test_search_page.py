@@ -112,9 +112,9 @@ def write_fixture_docs(path):
 
 
 def set_parent_death_signal():
-    """Runs in the server's child process before exec: the server gets
-    SIGTERM if this test dies without cleaning up (e.g. killed on a
-    timeout), so no server outlives it."""
+    """Runs in a child process (the server, chromedriver) before exec: the
+    child gets SIGTERM if this test dies without cleaning up (e.g. killed
+    on a timeout), so it does not outlive the test."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)        # PR_SET_PDEATHSIG
@@ -207,7 +207,12 @@ def start_browser(chrome, driver_path, profile_dir):
               "--user-data-dir=" + profile_dir):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=driver_path)
+    # chromedriver too gets SIGTERM if this test dies (popen_kw: Selenium 4.6+).
+    try:
+        service = Service(executable_path=driver_path,
+                          popen_kw={"preexec_fn": set_parent_death_signal})
+    except TypeError:
+        service = Service(executable_path=driver_path)
     return webdriver.Chrome(service=service, options=opts)
 
 
@@ -664,6 +669,7 @@ def main():
     ap.add_argument("--source-dir", default=os.environ.get("KS_SOURCE_DIR", "."),
                     help="the source tree (its corpus/ is indexed; default: KS_SOURCE_DIR or .)")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)     # progress shows up under CTest at once
     chrome, driver_path = find_browser()
     kosearch = os.path.abspath(args.kosearch)
     corpus = os.path.join(args.source_dir, "corpus")
