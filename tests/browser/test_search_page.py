@@ -129,7 +129,7 @@ class Server:
         self.log_path = os.path.join(workdir, "serve.stderr")
         self.log = open(self.log_path, "wb")
         # With its access log (docs/http.md): one "METHOD PATH STATUS MS"
-        # line per request on stderr, read by check_access_log.
+        # line per request on stderr, read by unexpected_requests.
         self.cmd = [kosearch, "serve", index, "--listen", "127.0.0.1:0"]
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log,
@@ -372,10 +372,14 @@ def check_console_probe(r):
     # page's JavaScript reaches the log as SEVERE.
     r.load("/")
     r.driver.execute_script("console.error('ks-console-probe')")
-    time.sleep(0.2)
-    logs = r.driver.get_log("browser")
-    expect(any(e["level"] == "SEVERE" and "ks-console-probe" in e["message"] for e in logs),
-           "console.error did not reach the browser log: %r" % logs)
+    logs = []
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        logs += r.driver.get_log("browser")
+        if any(e["level"] == "SEVERE" and "ks-console-probe" in e["message"] for e in logs):
+            return
+        time.sleep(0.05)
+    raise CheckFailed("console.error did not reach the browser log: %r" % logs)
 
 
 def check_start_page(r):
