@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server_int.h"
 
@@ -33,7 +34,7 @@
 /* Contract: server_int.h. Time depends on the header's length only. */
 int srv_api_authorized(const srv_server *s, const char *header) {
   if (!s->api_key) return 1;
-  if (!header || strncmp(header, "Bearer ", 7) != 0) return 0;
+  if (!header || strncasecmp(header, "Bearer ", 7) != 0) return 0;
   const char *tok = header + 7;
   while (*tok == ' ') tok++;
   size_t n = strlen(tok);
@@ -155,7 +156,7 @@ static int check_doc(const char *line, size_t n, const char *path_id, size_t pat
   const char *end = NULL;
   p->json = cJSON_ParseWithLengthOpts(line, n, &end, 0);
   if (!p->json) {
-    const char *at = cJSON_GetErrorPtr();
+    const char *at = end; /* cJSON leaves the error position there */
     size_t col = at && at >= line && at <= line + n ? (size_t)(at - line) + 1 : 1;
     snprintf(why, whysz, "invalid JSON (syntax error at byte column %zu)", col);
     return KS_EINPUT;

@@ -32,8 +32,12 @@ for mode in headers body; do
 done
 req GET /search -G --data-urlencode 'q=대통령'
 expect_body '.hits | length > 0' "searches still answered after the hostile clients"
+t0=$(date +%s)
 serve_stop TERM
+t1=$(date +%s)
 if [ "$SRV_RC" = 0 ]; then pass "clean exit after the hostile clients"; else fail "exit $SRV_RC"; fi
+if [ $((t1 - t0)) -le 5 ]; then pass "SIGTERM: stopped in $((t1 - t0)) s (no request left hanging)"
+else fail "SIGTERM took $((t1 - t0)) s"; fi
 ks check "$T/r.idx"
 expect_rc 0 "index checks clean after random writes"
 

@@ -119,6 +119,47 @@ if [ "$SRV_RC" = 0 ]; then pass "SIGTERM: exit 0"; else fail "SIGTERM: exit $SRV
 ks get "$IDX" term
 expect_rc 0 "the pending write was committed at shutdown"
 
+# ---- SIGTERM with a request in flight: it finishes; new requests get 503 ----
+serve_start inflight "$IDX" --allow-writes --refresh-ms 60000
+/usr/bin/python3 - "$SRV_URL" "$SRV_PID" >"$T/inflight.out" 2>&1 <<'PY'
+import os, signal, socket, sys, time
+host, port = sys.argv[1].split("//")[1].split(":")
+pid = int(sys.argv[2])
+def answer(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    head, rest = data.split(b"\r\n\r\n", 1)
+    n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+    while len(rest) < n:
+        rest += s.recv(4096)
+    return head.split(b" ")[1].decode(), rest.decode()
+b = socket.create_connection((host, int(port)), timeout=10)
+b.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+print("keep-alive before", answer(b)[0])
+body = '{"text":"종료 중에 도착한 문서"}'.encode()
+a = socket.create_connection((host, int(port)), timeout=10)
+a.sendall(b"PUT /docs/inflight HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body) + body[:5])
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.3)
+b.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+st, txt = answer(b)
+print("during shutdown", st, txt)
+a.sendall(body[5:])
+print("in flight", answer(a)[0])
+PY
+serve_stop TERM
+if grep -q '^during shutdown 503 .*"shutting_down"' "$T/inflight.out" && grep -q '^in flight 200' "$T/inflight.out"; then
+  pass "SIGTERM: a request in flight completes (200), a new one gets 503 shutting_down"
+else
+  fail "SIGTERM with a request in flight"; cat "$T/inflight.out"
+fi
+if [ "$SRV_RC" = 0 ]; then pass "exit 0 after the in-flight request"; else fail "exit $SRV_RC"; fi
+ks get "$IDX" inflight
+expect_rc 0 "the in-flight write was committed at shutdown"
+
 # ---- --refresh-ms: visible without /commit ----
 serve_start r "$IDX" --allow-writes --refresh-ms 200
 req PUT /docs/fox "${JSON[@]}" -d '{"text":"여우가 달린다"}'
