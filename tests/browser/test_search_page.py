@@ -197,22 +197,27 @@ def find_browser():
     return chrome, driver
 
 
-def start_browser(chrome, driver_path, profile_dir):
+def start_browser(chrome, driver_path, work):
     opts = webdriver.ChromeOptions()
     opts.binary_location = chrome
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
               "--disable-gpu", "--no-proxy-server", "--no-first-run",
               "--disable-extensions", "--disable-background-networking",
               "--lang=ko-KR", "--window-size=1200,900",
-              "--user-data-dir=" + profile_dir):
+              "--user-data-dir=" + os.path.join(work, "chrome-profile")):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # Chromium keeps crash reports and caches below HOME and XDG_*: in the
+    # scratch directory, so the test leaves nothing behind.
+    home = os.path.join(work, "home")
+    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+               XDG_CACHE_HOME=os.path.join(home, ".cache"))
     # chromedriver too gets SIGTERM if this test dies (popen_kw: Selenium 4.6+).
     try:
-        service = Service(executable_path=driver_path,
+        service = Service(executable_path=driver_path, env=env,
                           popen_kw={"preexec_fn": set_parent_death_signal})
     except TypeError:
-        service = Service(executable_path=driver_path)
+        service = Service(executable_path=driver_path, env=env)
     return webdriver.Chrome(service=service, options=opts)
 
 
@@ -700,7 +705,7 @@ def main():
         server = Server(kosearch, index, work)
         print("server: %s (%s)" % (server.base, " ".join(server.cmd)))
         try:
-            driver = start_browser(chrome, driver_path, os.path.join(work, "chrome-profile"))
+            driver = start_browser(chrome, driver_path, work)
         except WebDriverException as e:
             print("FAIL could not start %s through %s: %s" % (chrome, driver_path, e.msg))
             return 1
