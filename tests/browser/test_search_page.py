@@ -19,6 +19,9 @@ from a fresh page load, and a failed check does not stop the others. The
 browser's console log is read after every check: any SEVERE entry (a
 JavaScript error, a failed request) fails that check, except the failed
 /search requests that the error and network checks provoke on purpose.
+At the end the server's access log must show only GET / and GET /search
+answered 200 (but for the provoked 400), its stderr no sanitizer report,
+and its exit status after SIGTERM must be 0 (docs/http.md).
 """
 
 import argparse
