@@ -124,6 +124,8 @@ if [ "$STATUS" = 200 ] && grep -qi '^content-type: text/html; charset=utf-8' "$T
 else
   fail "GET / does not serve server/page.html"; show_body
 fi
+check "GET / carries a Content-Security-Policy that allows nothing from elsewhere" \
+  grep -qi "^content-security-policy: default-src 'none'; script-src 'unsafe-inline'" "$T/headers"
 req GET /index.html
 expect_status 200 "GET /index.html"
 
