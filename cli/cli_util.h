@@ -34,7 +34,7 @@ typedef struct cli_command {
 
 extern const cli_command cli_cmd_index, cli_cmd_add, cli_cmd_delete, cli_cmd_merge,
     cli_cmd_search, cli_cmd_get, cli_cmd_stats, cli_cmd_check;
-extern const cli_command cli_cmd_eval, cli_cmd_bench, cli_cmd_analyze;
+extern const cli_command cli_cmd_eval, cli_cmd_bench, cli_cmd_analyze, cli_cmd_serve;
 
 /* "kosearch: error: <msg>" on stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,7 +1,7 @@
 /*
  * main.c - entry point of the `kosearch` program: registers the optional
  * backends, dispatches to the commands (index, add, delete, merge, search,
- * get, stats, check, eval, bench, analyze) and prints help and version.
+ * get, stats, check, eval, bench, analyze, serve) and prints help and version.
  *
  *   kosearch --help | -h          general help
  *   kosearch --version            program, analyzer and backends
@@ -23,7 +23,7 @@
 static const cli_command *const commands[] = {
     &cli_cmd_index, &cli_cmd_add,   &cli_cmd_delete, &cli_cmd_merge,   &cli_cmd_search,
     &cli_cmd_get,   &cli_cmd_stats, &cli_cmd_check,  &cli_cmd_eval,    &cli_cmd_bench,
-    &cli_cmd_analyze, NULL};
+    &cli_cmd_analyze, &cli_cmd_serve, NULL};
 
 /* The backends registered at startup, for --version (cli_backends). */
 static char backends[64] = "native";

@@ -12,6 +12,8 @@
 #                                          (kosearch/xapian.h: KS_WITH_XAPIAN only)
 #     P/lib/pkgconfig/kosearch.pc, kosearch-xapian.pc (KS_WITH_XAPIAN only)
 #     P/lib/cmake/kosearch/kosearch-config.cmake (+ version, targets)
+#     P/lib/python3/dist-packages/kosearch/ (the Python package and its
+#                                          generated _config.py: see the end)
 #   (lib is CMAKE_INSTALL_LIBDIR: lib/x86_64-linux-gnu for prefix /usr.)
 #
 # Install components: `runtime` (the shared libraries' versioned files and
@@ -153,3 +155,30 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/cmake/kosearch-config-versi
 install(FILES ${CMAKE_BINARY_DIR}/cmake/kosearch-config.cmake
               ${CMAKE_BINARY_DIR}/cmake/kosearch-config-version.cmake
         DESTINATION ${KS_CMAKE_DIR} COMPONENT development)
+
+# ---- the Python package (python/kosearch, docs/python.md) ---------------------
+# Pure Python over libkosearch.so.0 through cffi's ABI mode: nothing is
+# compiled, and one copy serves every Python 3 version, so it goes to a
+# version-independent directory, KS_PYTHON_INSTALL_DIR (default
+# lib/python3/dist-packages: on Debian's sys.path for prefix /usr; for
+# another prefix, PYTHONPATH=PREFIX/lib/python3/dist-packages). The
+# generated _config.py records where the library is, relative to the
+# package directory (like the binaries' $ORIGIN RUNPATH), so `import
+# kosearch` loads the libkosearch installed with it from any prefix given
+# to `cmake --install --prefix`, and libkosearch-xapian next to it when
+# the backend is built. Component `runtime`, with the shared libraries.
+set(KS_PYTHON_INSTALL_DIR "lib/python3/dist-packages" CACHE STRING
+    "Where cmake --install puts the Python package kosearch (relative to the prefix, or absolute)")
+if(IS_ABSOLUTE "${KS_PYTHON_INSTALL_DIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(KS_PY_LIBDIR "${CMAKE_INSTALL_FULL_LIBDIR}")
+else()
+  file(RELATIVE_PATH KS_PY_LIBDIR /ks-prefix/${KS_PYTHON_INSTALL_DIR}/kosearch
+       /ks-prefix/${CMAKE_INSTALL_LIBDIR})
+  string(REGEX REPLACE "/$" "" KS_PY_LIBDIR "${KS_PY_LIBDIR}")
+endif()
+configure_file(${CMAKE_SOURCE_DIR}/python/kosearch/_config.py.in
+               ${CMAKE_BINARY_DIR}/python/kosearch/_config.py @ONLY)
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/python/kosearch DESTINATION ${KS_PYTHON_INSTALL_DIR}
+        COMPONENT runtime FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+install(FILES ${CMAKE_BINARY_DIR}/python/kosearch/_config.py
+        DESTINATION ${KS_PYTHON_INSTALL_DIR}/kosearch COMPONENT runtime)

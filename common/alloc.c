@@ -5,20 +5,27 @@
 #include "ks_alloc.h"
 #include "kosearch/error.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static long fail_after = -1; /* <0: never fail; else allocations left */
+/* <0: never fail; else allocations left before every allocation fails.
+ * Atomic, so that the countdown is exact when the writer's helper threads
+ * (analysis, flush, merge) allocate too. */
+static atomic_long fail_after = -1;
 
 static int should_fail(void) {
-  if (fail_after < 0) return 0;
-  if (fail_after == 0) return 1;
-  fail_after--;
-  return 0;
+  long v = atomic_load_explicit(&fail_after, memory_order_relaxed);
+  while (v > 0)
+    if (atomic_compare_exchange_weak_explicit(&fail_after, &v, v - 1,
+                                              memory_order_relaxed,
+                                              memory_order_relaxed))
+      return 0;
+  return v == 0;
 }
 
-void ks_alloc_fail_after(long n) { fail_after = n; }
+void ks_alloc_fail_after(long n) { atomic_store(&fail_after, n); }
 
 void *ks_malloc(size_t n) {
   if (should_fail()) return NULL;

@@ -49,8 +49,8 @@ int ks_dict_attach(ks_segment *seg, ks_err *err) {
   const uint8_t *t = m->data + limit;
   uint64_t nterms = ks_load_u64(t), nblocks = ks_load_u64(t + 8);
   uint64_t index_off = ks_load_u64(t + 16), keys_off = ks_load_u64(t + 24);
-  uint32_t tpb = ks_load_u32(t + 32);
-  if (tpb != KS_TID_TERMS_PER_BLOCK ||
+  uint32_t tpb = ks_load_u32(t + 32), reserved = ks_load_u32(t + 36);
+  if (tpb != KS_TID_TERMS_PER_BLOCK || reserved != 0 ||
       nblocks != (nterms + KS_TID_TERMS_PER_BLOCK - 1) / KS_TID_TERMS_PER_BLOCK ||
       index_off < KS_FILE_HEADER || index_off > limit ||
       nblocks > (limit - index_off) / KS_TID_INDEX_ENTRY ||

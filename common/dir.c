@@ -20,6 +20,7 @@
 
 #include "file_int.h"
 #include "ks_alloc.h"
+#include "ks_io.h"
 
 const char *const ks_segment_exts[KS_SEGMENT_NKINDS] = {".tid", ".doc", ".pos",
                                                         ".len", ".sto"};
@@ -127,10 +128,10 @@ uint64_t ks_dir_commit_bytes(const char *dir, const ks_manifest *m) {
 
 /* Contract: dir_int.h. */
 int ks_dir_fsync(const char *dir, ks_err *err) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = ks_io_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd < 0)
     return ks_err_set(err, KS_EIO, "[file][fsync] %s: %s", dir, strerror(errno));
-  int rc = fsync(fd);
+  int rc = ks_io_dir_fsync(fd);
   int e = errno;
   close(fd);
   if (rc != 0)

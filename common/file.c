@@ -33,6 +33,7 @@
 
 #include "ks_alloc.h"
 #include "ks_buf.h"
+#include "ks_io.h"
 
 /* The checksum of page (or page-table piece) number i whose bytes have
  * the CRC32 `crc`: the CRC32 of its bytes followed by i as a u64, so that
@@ -67,7 +68,7 @@ int ks_map_open(ks_map *m, const char *path, ks_err *err) {
   memset(m, 0, sizeof *m);
   m->path = ks_strndup(path, strlen(path));
   if (!m->path) return ks_err_set(err, KS_ENOMEM, "[file][open] out of memory");
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = ks_io_open(path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) {
     int e = errno;
     ks_map_close(m);
@@ -84,7 +85,7 @@ int ks_map_open(ks_map *m, const char *path, ks_err *err) {
   m->size = (size_t)st.st_size;
   m->body = m->size >= KS_FILE_FOOTER ? m->size - KS_FILE_FOOTER : 0;
   if (m->size > 0) {
-    void *p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
+    void *p = ks_io_mmap(m->size, fd);
     if (p == MAP_FAILED) {
       int e = errno;
       close(fd);
@@ -302,7 +303,7 @@ static int wfile_open(ks_wfile *w, const char *path, const char *magic,
   memset(w, 0, sizeof *w);
   w->path = ks_strndup(path, strlen(path));
   if (!w->path) return ks_err_set(err, KS_ENOMEM, "[file][create] out of memory");
-  w->fp = fopen(path, "wbe");
+  w->fp = ks_io_fopen(path, "wbe");
   if (!w->fp) {
     int e = errno;
     ks_free(w->path);
@@ -369,7 +370,7 @@ static void end_page(ks_wfile *w) {
 /* Write bytes to the file and fold them into the CRC (and the page CRCs). */
 static void put_raw(ks_wfile *w, const uint8_t *b, size_t n) {
   if (w->failed || n == 0) return;
-  if (fwrite(b, 1, n, w->fp) != n) {
+  if (ks_io_fwrite(b, n, w->fp) != n) {
     w->failed = errno ? errno : EIO;
     return;
   }
@@ -470,11 +471,11 @@ int ks_wfile_finish(ks_wfile *w, int do_fsync, ks_err *err) {
   w->pages = NULL;
   uint8_t t[4];
   ks_store_u32(t, w->crc);
-  if (!w->failed && fwrite(t, 1, 4, w->fp) != 4) w->failed = errno ? errno : EIO;
-  if (!w->failed && fflush(w->fp) != 0) w->failed = errno ? errno : EIO;
-  if (!w->failed && do_fsync && fsync(fileno(w->fp)) != 0)
+  if (!w->failed && ks_io_fwrite(t, 4, w->fp) != 4) w->failed = errno ? errno : EIO;
+  if (!w->failed && ks_io_fflush(w->fp) != 0) w->failed = errno ? errno : EIO;
+  if (!w->failed && do_fsync && ks_io_fsync(fileno(w->fp)) != 0)
     w->failed = errno ? errno : EIO;
-  if (fclose(w->fp) != 0 && !w->failed) w->failed = errno ? errno : EIO;
+  if (ks_io_fclose(w->fp) != 0 && !w->failed) w->failed = errno ? errno : EIO;
   w->fp = NULL;
   if (w->failed)
     rc = ks_err_set(err, w->failed == ENOMEM ? KS_ENOMEM : KS_EIO,

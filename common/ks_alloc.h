@@ -17,8 +17,10 @@ void ks_free(void *p);
 char *ks_strndup(const char *s, size_t n);   /* NUL-terminated copy */
 
 /* Test hook: after `n` more successful allocations, every allocation fails
- * (returns NULL). n < 0 disables the fault injection (the default). Not
- * thread-safe; for single-threaded tests only. */
+ * (returns NULL) until the next call. n < 0 disables the fault injection
+ * (the default). The countdown is atomic: allocations on any thread count,
+ * so a run with helper threads fails at a well-defined point too (which
+ * thread makes the n-th allocation may vary from run to run). */
 void ks_alloc_fail_after(long n);
 
 #endif /* KS_ALLOC_H */

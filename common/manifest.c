@@ -16,6 +16,8 @@
 
 #include "manifest_int.h"
 
+#include "ks_io.h"
+
 #include <stdlib.h>
 #include <sys/random.h>
 #include <time.h>
@@ -150,13 +152,13 @@ int ks_manifest_write(const char *dir, const ks_manifest *m, int do_fsync,
   if (!rc && !kept) rc = ks_err_set(err, KS_ENOMEM, "[manifest][write] out of memory");
   if (!rc) {
     unlink(kept);
-    if (link(tmp, kept) != 0) {
+    if (ks_io_link(tmp, kept) != 0) {
       rc = ks_err_set(err, KS_EIO, "[manifest][write] link %s: %s", kept, strerror(errno));
       unlink(tmp);
     }
   }
   ks_free(kept);
-  if (!rc && rename(tmp, dst) != 0) {
+  if (!rc && ks_io_rename(tmp, dst) != 0) {
     rc = ks_err_set(err, KS_EIO, "[manifest][write] rename %s: %s", tmp, strerror(errno));
     unlink(tmp);
   }

@@ -57,8 +57,15 @@ int ks_postings_attach(ks_segment *seg, ks_err *err) {
     uint64_t t = m->body - KS_DATA_TRAILER;
     if ((rc = ks_map_verify(m, t, KS_DATA_TRAILER, err))) break;
     uint64_t e = ks_load_u64(m->data + t);
-    if (e < KS_FILE_HEADER || e > t || t - e < KS_CODEC_PAD)
+    if (e < KS_FILE_HEADER || e > t || t - e < KS_CODEC_PAD) {
       rc = ks_err_set(err, KS_ECORRUPT, "[seg][open] %s: bad data end", m->path);
+      break;
+    }
+    /* the padding is written as zeros and read as zeros (postings.md 6) */
+    if ((rc = ks_map_verify(m, e, t - e, err))) break;
+    for (uint64_t j = e; j < t && !rc; j++)
+      if (m->data[j] != 0)
+        rc = ks_err_set(err, KS_ECORRUPT, "[seg][open] %s: nonzero padding", m->path);
     *ends[i] = e;
   }
   return rc;

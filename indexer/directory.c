@@ -54,12 +54,19 @@ static void say_owner(int fd) {
 }
 
 static int locked(const char *dir, int fd, ks_err *err) {
-  char buf[96] = {0}, prog[64] = {0};
+  char buf[96] = {0};
   long pid = 0;
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  if (n > 0 && sscanf(buf, "%63s %ld", prog, &pid) == 2 && pid > 0)
+  /* PROGRAM may hold spaces ("kosearch serve"): the pid is the last word */
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
+  char *sp = n > 0 ? strrchr(buf, ' ') : NULL;
+  if (sp && sp > buf && sscanf(sp + 1, "%ld", &pid) == 1 && pid > 0) {
+    *sp = '\0';
+    for (char *c = buf; *c; c++)
+      if ((unsigned char)*c < 0x20) *c = '?';
     return ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer (%s, pid %ld)",
-                      dir, prog, pid);
+                      dir, buf, pid);
+  }
   return ks_err_set(err, KS_ELOCKED, "[idx][open] %s is locked by another writer", dir);
 }
 

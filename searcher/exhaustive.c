@@ -10,7 +10,9 @@
  * excluded clause is tested. A candidate d is a match when it is live, every
  * required clause matches, no excluded clause matches and, without required
  * clauses, at least one optional clause matches:
- *   - a word clause matches when any of its terms is at d;
+ *   - an optional word clause matches when any of its terms is at d; a
+ *     strict (+/-) one when one of its alternatives is (its terms at d,
+ *     positions lined up as for a phrase);
  *   - a phrase clause matches when all its base terms are at d and some
  *     position p of the first has p + offset_i in the list of the i-th.
  * Score = sum over matching non-excluded clauses of their terms' BM25
@@ -103,8 +105,32 @@ int ks_phrase_positions_match(const ks_qpos *ps, uint32_t n,
   return 0;
 }
 
+/* Alternative a of a strict word clause on the candidate (query_int.h). */
+static int alt_at(eval_ctx *e, const ks_qalt *a, int *rc) {
+  const ks_qpos *ps = &e->q->positions[a->pos0];
+  for (uint32_t i = 0; i < a->npos; i++)
+    if (!at_doc(e, ps[i].term, rc)) return 0;
+  if (a->npos == 1) return 1;
+  for (uint32_t i = 0; i < a->npos; i++) {
+    int r = ks_postings_positions(&e->cur[ps[i].term], &e->plist[i],
+                                  &e->plen[i], e->err);
+    if (r != KS_OK) {
+      *rc = r;
+      return 0;
+    }
+  }
+  return ks_phrase_positions_match(ps, a->npos, e->plist, e->plen, e->pidx);
+}
+
 static int clause_matches(eval_ctx *e, const ks_qclause *cl, int *rc) {
   const ks_qref *refs = &e->q->refs[cl->ref0];
+  if (cl->nalts) {
+    for (uint32_t a = cl->alt0; a < cl->alt0 + cl->nalts; a++) {
+      if (alt_at(e, &e->q->alts[a], rc)) return 1;
+      if (*rc) return 0;
+    }
+    return 0;
+  }
   if (!cl->phrase) {
     for (uint32_t r = 0; r < cl->nrefs; r++) {
       if (at_doc(e, refs[r].term, rc)) return 1;

@@ -312,12 +312,46 @@ static int phrase_at(ks_prune *p, const ks_qclause *cl, int *rc) {
   return ks_phrase_positions_match(ps, n, p->plist, p->plen, p->pidx);
 }
 
-/* 1 if clause cl matches doc: a word clause when one of its terms is on
- * doc, a phrase when all its base terms are and the positions line up.
- * Checking cursors (terms only of excluded clauses) that lag behind doc are
- * moved to it first; driving cursors are where the caller put them. */
+/* Alternative a of a strict word clause on doc, every cursor of its
+ * terms having been moved to doc if it lagged (query_int.h). */
+static int alt_on(ks_prune *p, const ks_qalt *a, uint32_t doc, int *rc) {
+  const ks_qpos *ps = &p->q->positions[a->pos0];
+  for (uint32_t i = 0; i < a->npos; i++)
+    if (!on_doc(p->by_term[ps[i].term], doc)) return 0;
+  if (a->npos == 1) return 1;
+  for (uint32_t i = 0; i < a->npos; i++) {
+    ks_pcur *c = p->by_term[ps[i].term];
+    int r = ks_postings_positions(&c->cur, &p->plist[i], &p->plen[i], p->err);
+    if (r != KS_OK) {
+      *rc = r;
+      return 0;
+    }
+  }
+  return ks_phrase_positions_match(ps, a->npos, p->plist, p->plen, p->pidx);
+}
+
+/* 1 if clause cl matches doc: an optional word clause when one of its
+ * terms is on doc, a strict one when one of its alternatives is, a phrase
+ * when all its base terms are and the positions line up. Checking cursors
+ * (terms only of excluded clauses) that lag behind doc are moved to it
+ * first; driving cursors are where the caller put them. */
 static int clause_on(ks_prune *p, const ks_qclause *cl, uint32_t doc, int *rc) {
   const ks_qref *refs = &p->q->refs[cl->ref0];
+  if (cl->nalts) {
+    for (uint32_t r = 0; r < cl->nrefs; r++) {
+      uint32_t t = refs[r].term;
+      ks_pcur *c = p->by_term[t];
+      if (c && c->live && c->cur.doc < doc && !p->q->terms[t].drives) {
+        *rc = ks_prune_seek(p, c, doc);
+        if (*rc != KS_OK) return 0;
+      }
+    }
+    for (uint32_t a = cl->alt0; a < cl->alt0 + cl->nalts; a++) {
+      if (alt_on(p, &p->q->alts[a], doc, rc)) return 1;
+      if (*rc) return 0;
+    }
+    return 0;
+  }
   for (uint32_t r = 0; r < cl->nrefs; r++) {
     uint32_t t = refs[r].term;
     ks_pcur *c = p->by_term[t];

@@ -8,7 +8,14 @@
  * clause or a PHRASE clause:
  *   - a word clause references every term the analyzer emits for its text
  *     (surfaces, stems, bigrams), each with its count in the clause (qtf);
- *     it matches a document containing ANY of them;
+ *     an OPTIONAL word clause matches a document containing ANY of them;
+ *     a REQUIRED or EXCLUDED one ("strict") matches a document containing
+ *     the word itself: one of its word-field terms (surface, stem,
+ *     counter), or all the bigrams of one of its words at consecutive
+ *     bigram positions (the compound-part case: 산업 in 첨단산업), never a
+ *     document that merely shares one bigram (docs/query.md). These are
+ *     its ALTERNATIVES (ks_qalt), each a little phrase over q->positions;
+ *     the clause still scores with all its refs, bigrams included;
  *   - a phrase clause is a sequence of BASE terms (per word position: the
  *     stem if the analyzer gave one, else the surface) with their offsets
  *     relative to the first; it matches when the base terms occur at those
@@ -20,6 +27,9 @@
  *   - every clause has nrefs >= 1 (clauses without terms are dropped);
  *   - refs[ref0 .. ref0+nrefs) name distinct terms of that clause;
  *   - a phrase clause has npos >= 1 and positions[pos0].offset == 0;
+ *   - a strict word clause has nalts >= 1; every other clause nalts == 0;
+ *     each alternative has npos >= 1, offset 0 first, increasing offsets,
+ *     and its terms are refs of its clause;
  *   - terms[t].drives == 1 iff t is referenced by a non-excluded clause.
  *
  * Sections: query_parse.c, lookup.c, bm25.c, topk.c, exhaustive.c, prune.c,
@@ -86,11 +96,19 @@ typedef struct ks_qpos {
   uint32_t offset;   /* word position relative to the phrase's first word */
 } ks_qpos;
 
+/* One way a strict word clause is satisfied: its terms at these relative
+ * positions (one word-field term, or a word's bigram chain). */
+typedef struct ks_qalt {
+  uint32_t pos0, npos;  /* slice of ks_query.positions */
+} ks_qalt;
+
 typedef struct ks_qclause {
   uint8_t op;        /* KS_Q_* */
   uint8_t phrase;    /* 1: phrase clause */
   uint32_t ref0, nrefs; /* slice of ks_query.refs */
   uint32_t pos0, npos;  /* slice of ks_query.positions (phrases only) */
+  uint32_t alt0, nalts; /* slice of ks_query.alts (strict word clauses
+                           only; 0 alternatives: not strict) */
 } ks_qclause;
 
 typedef struct ks_query {
@@ -98,9 +116,11 @@ typedef struct ks_query {
   ks_qterm *terms;     uint32_t nterms, terms_cap;
   ks_qref *refs;       uint32_t nrefs, refs_cap;
   ks_qpos *positions;  uint32_t npositions, positions_cap;
+  ks_qalt *alts;       uint32_t nalts, alts_cap;
   ks_buf strings;      /* term bytes */
   uint32_t nrequired, noptional, nexcluded; /* clauses by operator */
-  uint32_t max_phrase; /* largest npos of any clause (scratch size) */
+  uint32_t max_phrase; /* largest npos of any clause or alternative
+                          (scratch size) */
 } ks_query;
 
 /* Parse and analyze `len` bytes of `q` with `tok` (KS_TOK_QUERY) into *out
@@ -435,6 +455,9 @@ struct ks_query_plan {
   uint32_t *offsets;       /* phrase offsets, parallel to terms */
   ks_rterm *snip;          /* terms of non-excluded clauses (snippets) */
   uint32_t nsnip;
+  ks_query_alt *alts;      /* q.nalts views of the alternatives */
+  size_t *alt_idx;         /* their term indexes and offsets, parallel to */
+  uint32_t *alt_offsets;   /* q.positions (entries of alternatives only) */
 };
 
 #endif /* KS_SEARCHER_QUERY_INT_H */

@@ -15,9 +15,14 @@
  *
  * Analysis: each clause body runs through the index's analyzer: optional
  * word clauses with KS_TOK_QUERY (question words dropped), phrases and
- * +/- clauses with KS_TOK_DOCUMENT (taken as written). Word clauses keep every emitted term; phrase clauses keep
- * one base term per word position (the stem when the analyzer emitted one
- * for that position, else the surface) and ignore bigrams.
+ * +/- clauses with KS_TOK_DOCUMENT (taken as written). Word clauses keep
+ * every emitted term; phrase clauses keep one base term per word position
+ * (the stem when the analyzer emitted one for that position, else the
+ * surface) and ignore bigrams. A +/- word clause also records its
+ * alternatives (query_int.h): one per distinct word-field term, and one
+ * per word with bigrams: the word's bigrams at their relative positions
+ * (the analyzer emits a word's bigrams together, on consecutive positions
+ * of the bigram field).
  */
 #include "query_int.h"
 
@@ -113,6 +118,11 @@ typedef struct parse_ctx {
   size_t pending_len;
   char pending_term[KS_TOK_MAX_TERM];
   uint32_t first_pos;   /* query word position of the phrase's first word */
+  int strict;           /* a +/- word clause: record alternatives */
+  int chain;            /* strict: a bigram chain is open (the last
+                           alternative, still growing) */
+  uint32_t chain_word;  /* its word (ks_token.word) */
+  uint32_t chain_pos;   /* bigram position of its first bigram */
 } parse_ctx;
 
 static int too_long(parse_ctx *c) {
@@ -174,6 +184,19 @@ static int add_ref(parse_ctx *c, uint32_t term) {
   return KS_OK;
 }
 
+/* Append (term, offset) to q->positions. */
+static int add_position(parse_ctx *c, uint32_t term, uint32_t offset) {
+  ks_query *q = c->q;
+  if (q->nrefs + q->npositions >= KS_QUERY_MAX_ENTRIES) return too_long(c);
+  if (grow((void **)&q->positions, &q->positions_cap, q->npositions + 1,
+           sizeof *q->positions) != KS_OK)
+    return no_memory(c);
+  q->positions[q->npositions].term = term;
+  q->positions[q->npositions].offset = offset;
+  q->npositions++;
+  return KS_OK;
+}
+
 /* Phrase: the pending word position is final; add its base term. */
 static int flush_pending(parse_ctx *c) {
   if (!c->pending) return KS_OK;
@@ -184,14 +207,51 @@ static int flush_pending(parse_ctx *c) {
   if (term_index(c, KS_FIELD_WORD, c->pending_term, c->pending_len, &term))
     return c->rc;
   if (cl->npos == 0) c->first_pos = c->pending_pos;
-  if (q->nrefs + q->npositions >= KS_QUERY_MAX_ENTRIES) return too_long(c);
-  if (grow((void **)&q->positions, &q->positions_cap, q->npositions + 1,
-           sizeof *q->positions) != KS_OK)
+  if (add_position(c, term, c->pending_pos - c->first_pos)) return c->rc;
+  q->clauses[c->clause].npos++;
+  return KS_OK;
+}
+
+/* Start a new alternative of the current (strict) clause at the end of
+ * q->positions. */
+static int open_alt(parse_ctx *c) {
+  ks_query *q = c->q;
+  ks_qclause *cl = &q->clauses[c->clause];
+  if (grow((void **)&q->alts, &q->alts_cap, q->nalts + 1, sizeof *q->alts) !=
+      KS_OK)
     return no_memory(c);
-  q->positions[q->npositions].term = term;
-  q->positions[q->npositions].offset = c->pending_pos - c->first_pos;
-  q->npositions++;
-  cl->npos++;
+  q->alts[q->nalts].pos0 = q->npositions;
+  q->alts[q->nalts].npos = 0;
+  q->nalts++;
+  cl->nalts++;
+  return KS_OK;
+}
+
+/* Strict word clause: record the token in the clause's alternatives. A
+ * word-field term is an alternative of its own (once); a bigram extends
+ * the open chain of its word or opens a new one. */
+static int add_alt_token(parse_ctx *c, const ks_token *tok, uint32_t term) {
+  ks_query *q = c->q;
+  const ks_qclause *cl = &q->clauses[c->clause];
+  if (tok->field != KS_FIELD_BIGRAM) {
+    c->chain = 0;
+    for (uint32_t a = cl->alt0; a < cl->alt0 + cl->nalts; a++)
+      if (q->alts[a].npos == 1 && q->positions[q->alts[a].pos0].term == term)
+        return KS_OK; /* a repeated term */
+    if (open_alt(c) || add_position(c, term, 0)) return c->rc;
+    q->alts[q->nalts - 1].npos = 1;
+    return KS_OK;
+  }
+  if (!c->chain || tok->word != c->chain_word || tok->pos <= c->chain_pos) {
+    if (open_alt(c)) return c->rc;
+    c->chain = 1;
+    c->chain_word = tok->word;
+    c->chain_pos = tok->pos;
+  }
+  ks_qalt *a = &q->alts[q->nalts - 1];
+  if (add_position(c, term, tok->pos - c->chain_pos)) return c->rc;
+  a->npos++;
+  if (a->npos > q->max_phrase) q->max_phrase = a->npos;
   return KS_OK;
 }
 
@@ -201,7 +261,8 @@ static int on_token(void *ctx, const ks_token *tok) {
   if (!c->phrase) {
     uint32_t term;
     if (term_index(c, tok->field, tok->term, tok->len, &term)) return c->rc;
-    return add_ref(c, term) ? c->rc : KS_OK;
+    if (add_ref(c, term)) return c->rc;
+    return c->strict ? add_alt_token(c, tok, term) : KS_OK;
   }
   if (tok->field != KS_FIELD_WORD) return KS_OK; /* phrases ignore bigrams */
   if (c->pending && tok->pos == c->pending_pos) {
@@ -231,9 +292,12 @@ static int analyze_clause(ks_tok *tok, const char *qtext, const ks_qspan *sp,
   cl->phrase = (uint8_t)sp->phrase;
   cl->ref0 = q->nrefs;
   cl->pos0 = q->npositions;
+  cl->alt0 = q->nalts;
   c->clause = q->nclauses;
   c->phrase = sp->phrase;
   c->pending = 0;
+  c->strict = !sp->phrase && sp->op != KS_OP_OPTIONAL;
+  c->chain = 0;
   int reason = !sp->phrase && sp->op == KS_OP_OPTIONAL ? KS_TOK_QUERY : KS_TOK_DOCUMENT;
   int rc = ks_tok_run(tok, reason, qtext + sp->start,
                       sp->end - sp->start, on_token, c, c->err);
@@ -314,6 +378,7 @@ void ks_query_free(ks_query *q) {
   ks_free(q->terms);
   ks_free(q->refs);
   ks_free(q->positions);
+  ks_free(q->alts);
   ks_buf_free(&q->strings);
   memset(q, 0, sizeof *q);
 }

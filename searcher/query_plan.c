@@ -6,6 +6,8 @@
  * clause, so another backend (the Xapian one, cli/xap_backend.c) searches
  * with exactly the clauses the native evaluator uses:
  *   - word clause: its refs in order, one ks_query_term each, count = qtf;
+ *     a strict one also its alternatives, term ids mapped to indexes into
+ *     the clause's refs;
  *   - phrase clause: its positions in order, one ks_query_term each (a
  *     repeated word repeats its base term), count = 1, offsets copied.
  * Snippets reuse snippet.c (ks_snippet_make) with the terms of the
@@ -32,6 +34,9 @@ void ks_query_plan_free(ks_query_plan *p) {
   ks_free(p->terms);
   ks_free(p->offsets);
   ks_free(p->snip);
+  ks_free(p->alts);
+  ks_free(p->alt_idx);
+  ks_free(p->alt_offsets);
   ks_free(p);
 }
 
@@ -45,7 +50,13 @@ static int build_views(ks_query_plan *p) {
   p->terms = ks_calloc(n ? n : 1, sizeof *p->terms);
   p->offsets = ks_calloc(n ? n : 1, sizeof *p->offsets);
   p->snip = ks_calloc(q->nterms ? q->nterms : 1, sizeof *p->snip);
-  if (!p->clauses || !p->terms || !p->offsets || !p->snip) return KS_ENOMEM;
+  p->alts = ks_calloc(q->nalts ? q->nalts : 1, sizeof *p->alts);
+  p->alt_idx = ks_calloc(q->npositions ? q->npositions : 1, sizeof *p->alt_idx);
+  p->alt_offsets = ks_calloc(q->npositions ? q->npositions : 1,
+                             sizeof *p->alt_offsets);
+  if (!p->clauses || !p->terms || !p->offsets || !p->snip || !p->alts ||
+      !p->alt_idx || !p->alt_offsets)
+    return KS_ENOMEM;
   const char *str = (const char *)q->strings.data;
   size_t k = 0;
   for (uint32_t c = 0; c < q->nclauses; c++) {
@@ -74,6 +85,24 @@ static int build_views(ks_query_plan *p) {
       p->terms[k].len = qt->len;
     }
     pc->nterms = m;
+    if (cl->nalts) {
+      pc->alts = &p->alts[cl->alt0];
+      pc->nalts = cl->nalts;
+    }
+    for (uint32_t a = cl->alt0; a < cl->alt0 + cl->nalts; a++) {
+      const ks_qalt *qa = &q->alts[a];
+      ks_query_alt *va = &p->alts[a];
+      va->idx = &p->alt_idx[qa->pos0];
+      va->nterms = qa->npos;
+      va->offsets = &p->alt_offsets[qa->pos0];
+      for (uint32_t j = 0; j < qa->npos; j++) {
+        const ks_qpos *ps = &q->positions[qa->pos0 + j];
+        uint32_t r = 0; /* the alternative's terms are refs of the clause */
+        while (r < cl->nrefs && q->refs[cl->ref0 + r].term != ps->term) r++;
+        p->alt_idx[qa->pos0 + j] = r;
+        p->alt_offsets[qa->pos0 + j] = ps->offset;
+      }
+    }
   }
   for (uint32_t t = 0; t < q->nterms; t++) {
     const ks_qterm *qt = &q->terms[t];

@@ -310,18 +310,30 @@ static int xb_search(void *h, const ks_query_clause *c, size_t nc, const ks_sear
                      uint32_t nhits, void **res, ks_err *err) {
   xb_db *d = h;
   *res = NULL;
-  size_t nt = 0;
-  for (size_t i = 0; i < nc; i++) nt += c[i].nterms;
+  size_t nt = 0, na = 0;
+  for (size_t i = 0; i < nc; i++) {
+    nt += c[i].nterms;
+    na += c[i].nalts;
+  }
   ks_xap_clause *cl = calloc(nc ? nc : 1, sizeof *cl);
   ks_xap_qterm *qt = calloc(nt ? nt : 1, sizeof *qt);
-  int rc = cl && qt ? KS_OK : ks_err_set(err, KS_ENOMEM, "[xap][search] out of memory");
-  size_t k = 0;
+  ks_xap_alt *xa = calloc(na ? na : 1, sizeof *xa);
+  int rc = cl && qt && xa ? KS_OK
+                          : ks_err_set(err, KS_ENOMEM, "[xap][search] out of memory");
+  size_t k = 0, ka = 0;
   for (size_t i = 0; rc == KS_OK && i < nc; i++) {
     cl[i].op = c[i].op;
     cl[i].phrase = c[i].phrase;
     cl[i].terms = &qt[k];
     cl[i].nterms = c[i].nterms;
     cl[i].offsets = c[i].offsets;
+    cl[i].alts = c[i].nalts ? &xa[ka] : NULL;
+    cl[i].nalts = c[i].nalts;
+    for (size_t a = 0; a < c[i].nalts; a++, ka++) {
+      xa[ka].idx = c[i].alts[a].idx;
+      xa[ka].nterms = c[i].alts[a].nterms;
+      xa[ka].offsets = c[i].alts[a].offsets;
+    }
     for (size_t j = 0; j < c[i].nterms; j++, k++) {
       qt[k].field = c[i].terms[j].field;
       qt[k].term = c[i].terms[j].term;
@@ -342,6 +354,7 @@ static int xb_search(void *h, const ks_query_clause *c, size_t nc, const ks_sear
     rc = ks_xap_search(d->db, cl, nc, &xo, &r, err);
     *res = r;
   }
+  free(xa);
   free(cl);
   free(qt);
   return rc;

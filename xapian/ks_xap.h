@@ -297,13 +297,26 @@ typedef struct ks_xap_qterm {
  *              only check order within a window of last offset + 1
  *              positions (a superset; see docs/xapian.md). Phrase
  *              terms must be KS_FIELD_WORD (KS_EINVAL otherwise).
+ *  phrase = 0, nalts >= 1 (a strict +/- word clause): scored by all its
+ *              terms, but matches only where one of its alternatives
+ *              does: terms[idx[0]], terms[idx[1]], ... at the relative
+ *              positions offsets[] (one term, or a word's bigrams at
+ *              consecutive positions: OP_PHRASE, exact).
  * Bigram-field terms are weighted by opts.bigram_weight (OP_SCALE_WEIGHT). */
+typedef struct ks_xap_alt {
+  const size_t *idx;           /* nterms indexes into the clause's terms */
+  size_t nterms;               /* >= 1 */
+  const uint32_t *offsets;     /* nterms offsets: 0 first, increasing */
+} ks_xap_alt;
+
 typedef struct ks_xap_clause {
   int op;                      /* KS_XAP_* */
   int phrase;                  /* 0: any term; 1: phrase */
   const ks_xap_qterm *terms;   /* nterms >= 1 (borrowed) */
   size_t nterms;
   const uint32_t *offsets;     /* phrase only; may be NULL */
+  const ks_xap_alt *alts;      /* strict word clause only (borrowed) */
+  size_t nalts;                /* 0: not strict */
 } ks_xap_clause;
 
 /* The native defaults (KS_DEFAULT_* in searcher/ks_srch.h), repeated here

@@ -739,6 +739,26 @@ int check_clause(const ks_xap_clause &c, size_t ci, ks_err *err) {
                         "at 0 and increase",
                         ci);
   }
+  if (c.nalts && (c.phrase || !c.alts))
+    return ks_err_set(err, KS_EINVAL,
+                      "[xap][search] clause %zu: alternatives need a word "
+                      "clause",
+                      ci);
+  for (size_t a = 0; a < c.nalts; a++) {
+    const ks_xap_alt &x = c.alts[a];
+    if (!x.idx || !x.offsets || x.nterms == 0)
+      return ks_err_set(err, KS_EINVAL,
+                        "[xap][search] clause %zu alternative %zu: empty", ci,
+                        a);
+    for (size_t i = 0; i < x.nterms; i++)
+      if (x.idx[i] >= c.nterms ||
+          (i == 0 ? x.offsets[0] != 0 : x.offsets[i] <= x.offsets[i - 1]) ||
+          c.terms[x.idx[i]].field != c.terms[x.idx[0]].field)
+        return ks_err_set(err, KS_EINVAL,
+                          "[xap][search] clause %zu alternative %zu: bad term "
+                          "index, offset or field",
+                          ci, a);
+  }
   return KS_OK;
 }
 
@@ -757,6 +777,43 @@ Xapian::Query clause_query(const ks_xap_clause &c, double bigram_weight) {
   leaves.reserve(c.nterms);
   for (size_t i = 0; i < c.nterms; i++)
     leaves.push_back(leaf(c.terms[i], bigram_weight));
+  if (c.nalts) {
+    /* strict word clause: weighted by every term (the left side of
+     * FILTER), matching where an alternative does (the unweighted right
+     * side) */
+    std::vector<Xapian::Query> alts;
+    alts.reserve(c.nalts);
+    for (size_t a = 0; a < c.nalts; a++) {
+      const ks_xap_alt &x = c.alts[a];
+      /* plain leaves: OP_PHRASE takes leaf subqueries only, and weights
+       * do not matter on this side */
+      std::vector<Xapian::Query> ph;
+      ph.reserve(x.nterms);
+      for (size_t i = 0; i < x.nterms; i++) {
+        const ks_xap_qterm &t = c.terms[x.idx[i]];
+        std::string s;
+        make_term(s, kFieldPrefix[t.field], t.term, t.len);
+        ph.push_back(Xapian::Query(s));
+      }
+      if (x.nterms == 1) {
+        alts.push_back(ph[0]);
+        continue;
+      }
+      alts.push_back(Xapian::Query(Xapian::Query::OP_PHRASE, ph.begin(),
+                                   ph.end(),
+                                   (Xapian::termcount)x.offsets[x.nterms - 1] +
+                                       1));
+    }
+    Xapian::Query any =
+        leaves.size() == 1
+            ? leaves[0]
+            : Xapian::Query(Xapian::Query::OP_OR, leaves.begin(), leaves.end());
+    Xapian::Query match =
+        alts.size() == 1
+            ? alts[0]
+            : Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end());
+    return Xapian::Query(Xapian::Query::OP_FILTER, any, match);
+  }
   if (leaves.size() == 1) return leaves[0];
   if (!c.phrase)
     return Xapian::Query(Xapian::Query::OP_OR, leaves.begin(), leaves.end());

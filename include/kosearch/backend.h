@@ -52,8 +52,9 @@
 extern "C" {
 #endif
 
-/* Version of ks_backend_ops: ks_backend_register refuses another. */
-#define KS_BACKEND_ABI 2
+/* Version of ks_backend_ops: ks_backend_register refuses another.
+ * 3: ks_query_clause gained alts/nalts (strict +/- word clauses). */
+#define KS_BACKEND_ABI 3
 
 /* Most backends registered at once (the native one included). */
 #define KS_BACKEND_MAX 8
@@ -76,17 +77,32 @@ typedef struct ks_query_term {
                          (the query term frequency); phrase clause: 1 */
 } ks_query_term;
 
-/* One clause of an analyzed query. A word clause lists its distinct terms
- * (surfaces, stems, bigrams) and matches a document containing any of them.
- * A phrase clause lists one base term per word position in order (a term
- * repeats when the phrase repeats a word); offsets[i] is the position of
- * terms[i] relative to terms[0] (offsets[0] = 0, increasing). */
+/* One way a strict word clause is satisfied: the clause's terms
+ * terms[idx[0]], terms[idx[1]], ... at relative positions offsets[0] = 0,
+ * offsets[1], ... (increasing; all of one field). A single word-field term,
+ * or the bigrams of one word at consecutive bigram positions. */
+typedef struct ks_query_alt {
+  const size_t *idx;           /* nterms indexes into the clause's terms */
+  size_t nterms;               /* >= 1 */
+  const uint32_t *offsets;     /* nterms offsets */
+} ks_query_alt;
+
+/* One clause of an analyzed query (docs/query.md, "What matches"). A word
+ * clause lists its distinct terms (surfaces, stems, bigrams); it is scored
+ * by all of them. An optional word clause (nalts = 0) matches a document
+ * containing any of them; a required or excluded one ("strict", nalts >=
+ * 1) matches a document where one of its alternatives matches. A phrase
+ * clause lists one base term per word position in order (a term repeats
+ * when the phrase repeats a word); offsets[i] is the position of terms[i]
+ * relative to terms[0] (offsets[0] = 0, increasing). */
 typedef struct ks_query_clause {
   int op;                      /* KS_OP_* (kosearch/search.h) */
   int phrase;                  /* 0 word clause, 1 phrase */
   const ks_query_term *terms;  /* nterms >= 1 (borrowed) */
   size_t nterms;
   const uint32_t *offsets;     /* phrase: nterms offsets; word: NULL */
+  const ks_query_alt *alts;    /* strict word clause: its alternatives */
+  size_t nalts;                /* 0 for every other clause */
 } ks_query_clause;
 
 /* The operations of one backend. `db`, `res` and `w` are the backend's own

@@ -11,6 +11,11 @@
 #       installed headers (but kosearch/xapian.h's), all named ks_*;
 #   (e) libkosearch.so needs neither libxapian nor libstdc++;
 #   (f) the installed kosearch binary runs;
+#   (g) the installed Python package imports (KS_PYTHON, with cffi) with
+#       no KOSEARCH_LIBRARY and no LD_LIBRARY_PATH, loads the libkosearch
+#       installed with it (and libkosearch-xapian when built), builds an
+#       index and searches it; and still does after the installed tree is
+#       moved (the library path is relative to the package);
 # and with the Xapian backend: libkosearch-xapian.so exports only ks_*
 # functions of kosearch/xapian.h, and a program calling ks_xapian_register
 # links with `pkg-config kosearch-xapian` (shared and static) and builds and
@@ -20,7 +25,8 @@
 #
 # Environment (tests/CMakeLists.txt): KS_BUILD_DIR (the build tree to
 # install), KS_SOURCE_DIR, KS_TMP, KS_SANITIZED (1: the build uses ASan +
-# UBSan, so programs linking it do too), KS_WITH_XAPIAN.
+# UBSan, so programs linking it do too), KS_WITH_XAPIAN, KS_PYTHON (a
+# Python 3 with cffi; without cffi part (g) is reported skipped).
 # Takes a few seconds: the install copies files, nothing is rebuilt.
 source "$(dirname "$0")/cli_lib.sh"
 : "${KS_BUILD_DIR:?KS_BUILD_DIR must name the build tree}"
@@ -210,6 +216,61 @@ echo "# (f) bin/kosearch"
 RC=$?
 expect_rc 0 "installed kosearch --version"
 check "it prints a version" grep -qE '^kosearch [0-9]+\.[0-9]+\.[0-9]+' "$T/out"
+
+# ---- (g) the Python package --------------------------------------------------------
+echo "# (g) the Python package"
+PYDIR="$P/lib/python3/dist-packages"
+check "installed lib/python3/dist-packages/kosearch/__init__.py" [ -f "$PYDIR/kosearch/__init__.py" ]
+check "installed the generated kosearch/_config.py" [ -f "$PYDIR/kosearch/_config.py" ]
+PY="${KS_PYTHON:-/usr/bin/python3}"
+PY_ENV=(env -u KOSEARCH_LIBRARY -u LD_LIBRARY_PATH -u PYTHONPATH PYTHONDONTWRITEBYTECODE=1)
+if [ "${KS_SANITIZED:-0}" = 1 ]; then
+  # the library is built with ASan: its runtime must be loaded first, and
+  # with Xapian libstdc++ too (ASan intercepts __cxa_throw only if
+  # libstdc++ is there at startup: docs/python.md)
+  preload="$("$CC" -print-file-name=libasan.so)"
+  [ "$WITH_XAPIAN" = 1 ] && preload+=":$("$CXX" -print-file-name=libstdc++.so)"
+  PY_ENV+=(LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0)
+fi
+cat >"$T/py_use.py" <<'EOF'
+import os, sys
+import kosearch
+prefix, with_xapian, work = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
+assert kosearch.__file__.startswith(prefix + "/"), kosearch.__file__
+lib = os.path.realpath(kosearch.LIBRARY)
+assert lib.startswith(os.path.realpath(prefix) + "/") and "libkosearch.so" in lib, lib
+assert kosearch.XAPIAN == with_xapian, kosearch.XAPIAN_ERROR
+docs = {"seoul": "서울은 대한민국의 수도이며 한강이 도시 한가운데를 흐른다.",
+        "busan": "부산은 대한민국 제2의 도시이자 가장 큰 항구 도시이다.",
+        "hangul": "한글은 세종대왕이 만든 문자이다."}
+backends = ["native"] + (["xapian"] if with_xapian else [])
+for backend in backends:
+    path = os.path.join(work, backend + ".idx")
+    with kosearch.Writer(path, backend=backend, mode="replace") as w:
+        for id, text in docs.items():
+            w.add(id, text)
+    with kosearch.Index(path) as idx:
+        ids = " ".join(h.id for h in idx.search("도시"))
+        assert idx.backend == backend and ids == "busan seoul", (backend, ids)
+        assert idx.get("hangul")["text"] == docs["hangul"]
+print("python", kosearch.version(), " ".join(backends), "ok")
+EOF
+# py_run PREFIX WORKDIR: run py_use.py against the package under PREFIX,
+# from WORKDIR (not the source tree), without any hint of where the library is.
+py_run() {
+  mkdir -p "$2" && (cd "$2" && "${PY_ENV[@]}" PYTHONPATH="$1/lib/python3/dist-packages" \
+    "$PY" "$T/py_use.py" "$1" "$WITH_XAPIAN" "$2")
+}
+if ! "$PY" -c 'import cffi' 2>/dev/null; then
+  echo "skip - $PY cannot import cffi: the Python package is not checked" \
+       "(apt-get install python3-cffi, or configure with -DKS_PYTHON=...)"
+else
+  check "the installed package loads the installed library, indexes and searches" \
+    run_cmd "$T/py.log" py_run "$P" "$T/py-work"
+  rm -rf "$T/moved" && cp -a "$P" "$T/moved"
+  check "it still does after the installed tree is moved" \
+    run_cmd "$T/py.log" py_run "$T/moved" "$T/py-work2"
+fi
 
 # ---- the Xapian backend ---------------------------------------------------------
 if [ "$WITH_XAPIAN" = 1 ]; then

@@ -1,9 +1,11 @@
 /*
  * ks_fault.c - an LD_PRELOAD library that injects file-system faults and
- * delays into a test process (until the injectable file layer the fuzzing
- * issue asks for exists; STYLE.md, "the file layer is the place to inject
- * faults"). Loaded only by tests that re-execute themselves with it
- * (test_live_faults.c); every fault is off unless its variable is set.
+ * delays into a test process, from outside the library: for whole
+ * programs (kosearch under test_commit_durability.sh) and for the timing
+ * faults of test_live_faults.c. Faults inside the library's file
+ * operations go through its own file layer (common/ks_io.h,
+ * test_io_faults.c). Loaded only by tests that ask for it; every fault is
+ * off unless its variable is set.
  *
  *   KS_FAULT_OPEN_DELAY_US=N   open(2) for reading, called from any thread
  *                              but the main one (the merge and flush
@@ -13,6 +15,11 @@
  *   KS_FAULT_FSYNC_FILE_FAIL=N the N-th fsync(2) of a regular file fails
  *                              with EIO
  *   KS_FAULT_RENAME_FAIL=N     the N-th rename(2) fails with EIO
+ *   KS_FAULT_TRACE=FILE        append one line per fsync(2) and rename(2)
+ *                              to FILE, in call order: "fsync file PATH",
+ *                              "fsync dir PATH", "rename FROM TO" (paths
+ *                              as /proc/self/fd shows them), for tests of
+ *                              the durability order of a commit
  *   KS_FAULT_ARM=1             faults count only while armed: the test
  *                              arms them with ks_fault_arm() (found with
  *                              dlsym), so setup steps do not count
@@ -25,7 +32,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -46,6 +55,37 @@ void ks_fault_arm(int on) {
     atomic_store(&renames, 0);
   }
   atomic_store(&armed, on);
+}
+
+/* Append a line to KS_FAULT_TRACE (one write(2) with O_APPEND: lines from
+ * several threads never interleave). */
+static void trace(const char *fmt, ...) {
+  const char *path = getenv("KS_FAULT_TRACE");
+  if (!path || !*path) return;
+  char line[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;
+  line[n++] = '\n';
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+                        O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  ssize_t w = write(fd, line, (size_t)n);
+  (void)w;
+  close(fd);
+}
+
+/* The path of fd (readlink of /proc/self/fd/N) into buf. */
+static const char *fd_path(int fd, char *buf, size_t cap) {
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, buf, cap - 1);
+  if (n < 0) n = 0;
+  buf[n] = 0;
+  return buf;
 }
 
 __attribute__((constructor)) static void init(void) {
@@ -90,6 +130,10 @@ int fsync(int fd) {
   static int (*real)(int);
   if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
   struct stat sb;
+  if (getenv("KS_FAULT_TRACE") && fstat(fd, &sb) == 0) {
+    char p[4096];
+    trace("fsync %s %s", S_ISDIR(sb.st_mode) ? "dir" : "file", fd_path(fd, p, sizeof p));
+  }
   if (atomic_load(&armed) && fstat(fd, &sb) == 0) {
     if (S_ISDIR(sb.st_mode)) {
       long n = atomic_fetch_add(&dir_fsyncs, 1) + 1;
@@ -111,6 +155,7 @@ int fsync(int fd) {
 int rename(const char *from, const char *to) {
   static int (*real)(const char *, const char *);
   if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+  trace("rename %s %s", from, to);
   if (atomic_load(&armed)) {
     long n = atomic_fetch_add(&renames, 1) + 1;
     if (n == env_long("KS_FAULT_RENAME_FAIL")) {

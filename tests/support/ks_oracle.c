@@ -312,13 +312,18 @@ uint32_t ks_orc_tf_of(const ks_orc_doc *d, int term) {
   return 0;
 }
 
-static int has_word_at(const ks_orc_doc *d, int part, uint32_t pos, int term) {
+static int has_term_at(const ks_orc_doc *d, int field, int part, uint32_t pos,
+                       int term) {
   for (int i = 0; i < d->ntoks; i++) {
     const ks_orc_tok *r = &d->toks[i];
-    if (r->part == part && r->pos == pos && r->term == term && r->field == KS_FIELD_WORD)
+    if (r->part == part && r->pos == pos && r->term == term && r->field == field)
       return 1;
   }
   return 0;
+}
+
+static int has_word_at(const ks_orc_doc *d, int part, uint32_t pos, int term) {
+  return has_term_at(d, KS_FIELD_WORD, part, pos, term);
 }
 
 /* ---- queries ----------------------------------------------------------------- */
@@ -344,7 +349,18 @@ static int qcollect_cb(void *ctx, const ks_token *t) {
   qcollect *q = ctx;
   ks_orc_clause *c = q->c;
   if (!c->phrase) {
-    add_qterm(c, intern(q->o, t->field, t->term, t->len));
+    int term = intern(q->o, t->field, t->term, t->len);
+    add_qterm(c, term);
+    if (c->op != KS_ORC_OPT) {
+      if (c->nwterm >= 256 || c->nbterm >= 256) die("clause too long");
+      if (t->field == KS_FIELD_WORD) {
+        c->wterm[c->nwterm++] = term;
+      } else {
+        c->bterm[c->nbterm] = term;
+        c->bword[c->nbterm] = t->word;
+        c->bpos[c->nbterm++] = t->pos;
+      }
+    }
     return 0;
   }
   if (t->field != KS_FIELD_WORD) return 0;
@@ -364,7 +380,7 @@ static int qcollect_cb(void *ctx, const ks_token *t) {
 
 void ks_orc_analyze_clause(ks_orc *o, ks_orc_clause *c) {
   qcollect q = {o, c, 0, 0};
-  c->nterms = c->nbase = 0;
+  c->nterms = c->nbase = c->nwterm = c->nbterm = 0;
   /* as docs/query.md says: ranked-OR words are analyzed as a query, phrases
    * and +/- clauses as written (document reading) */
   int reason = !c->phrase && c->op == 0 ? KS_TOK_QUERY : KS_TOK_DOCUMENT;
@@ -374,7 +390,35 @@ void ks_orc_analyze_clause(ks_orc *o, ks_orc_clause *c) {
     for (int i = 0; i < c->nbase; i++) add_qterm(c, c->base[i]);
 }
 
+/* The bigrams c->bterm[i0 .. i1) (one word's, positions increasing) at the
+ * same relative bigram positions somewhere in one part of d. */
+static int chain_in(const ks_orc_clause *c, int i0, int i1, const ks_orc_doc *d) {
+  for (int i = 0; i < d->ntoks; i++) {
+    const ks_orc_tok *r = &d->toks[i];
+    if (r->field != KS_FIELD_BIGRAM || r->term != c->bterm[i0]) continue;
+    int ok = 1;
+    for (int j = i0 + 1; j < i1 && ok; j++)
+      ok = has_term_at(d, KS_FIELD_BIGRAM, r->part, r->pos + (c->bpos[j] - c->bpos[i0]),
+                       c->bterm[j]);
+    if (ok) return 1;
+  }
+  return 0;
+}
+
 int ks_orc_clause_matches(const ks_orc_clause *c, const ks_orc_doc *d) {
+  if (!c->phrase && c->op != KS_ORC_OPT) {
+    /* the word itself: a word-field term, or all bigrams of one word at
+     * consecutive positions; never a single shared bigram */
+    for (int i = 0; i < c->nwterm; i++)
+      if (ks_orc_tf_of(d, c->wterm[i]) > 0) return 1;
+    for (int i0 = 0; i0 < c->nbterm;) {
+      int i1 = i0 + 1;
+      while (i1 < c->nbterm && c->bword[i1] == c->bword[i0]) i1++;
+      if (chain_in(c, i0, i1, d)) return 1;
+      i0 = i1;
+    }
+    return 0;
+  }
   if (!c->phrase) {
     for (int i = 0; i < c->nterms; i++)
       if (ks_orc_tf_of(d, c->terms[i]) > 0) return 1;

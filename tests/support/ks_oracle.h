@@ -112,6 +112,13 @@ typedef struct ks_orc_clause {
   int base[64];
   uint32_t offset[64];
   int nbase;
+  /* +/- word clause (docs/query.md): its word-field terms, and its
+   * bigrams with their word and bigram position */
+  int wterm[256];
+  int nwterm;
+  int bterm[256];
+  uint32_t bword[256], bpos[256];
+  int nbterm;
 } ks_orc_clause;
 
 typedef struct ks_orc_params {

@@ -32,6 +32,8 @@ static const char *texts[] = {
     "대통령 대통령 바이오 산업 정책",
     "클러스터 산업 단지 조성",
     "바이오 클러스터 보스턴 방문 대통령",
+    /* +/- word clauses act on the word, not on a shared bigram (스터) */
+    "마스터 사과", "클러스터 사과", "사과 나무", "스터디 모임",
 };
 #define NTEXTS (sizeof texts / sizeof *texts)
 
@@ -132,7 +134,9 @@ static void test_backends_agree(void **state) {
   assert_string_equal(ks_db_backend(ds), "xapian");
 
   const char *queries[] = {"대통령 보스턴", "바이오 클러스터", "\"첨단 산업\"", "+보스턴 대통령",
-                           "클러스터 -보스턴", "산업"};
+                           "클러스터 -보스턴", "산업", "사과 -클러스터",
+                           "+클러스터", "+클러스터를 사과", "+산업 -스터디",
+                           "+스터 -\"마스터\"", "-클러스터 +사과 나무"};
   for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
     same_results(dn, dx, queries[q], 10, 0);
     same_results(dn, dx, queries[q], 2, 1);

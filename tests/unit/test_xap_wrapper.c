@@ -258,7 +258,7 @@ static void test_bm25_formula(void **state) {
 
   /* apple: df 1, no clamp; d1 length 4 */
   ks_xap_qterm t = qw("apple");
-  ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL};
+  ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL, NULL, 0};
   ks_xap_results *r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "d1");
   assert_close(score_of(r, "d1"), xap_bm25(4, 1, 2, 4, avg, 1, 1));
@@ -300,7 +300,7 @@ static void test_bm25_formula(void **state) {
 
   /* a word clause is the OR of its terms: scores add */
   ks_xap_qterm ts[] = {qw("apple"), qw("banana"), qb("ap"), qw("absent")};
-  c = (ks_xap_clause){KS_OP_OPTIONAL, 0, ts, 4, NULL};
+  c = (ks_xap_clause){KS_OP_OPTIONAL, 0, ts, 4, NULL, NULL, 0};
   r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "d1 d2");
   assert_close(score_of(r, "d1"), xap_bm25(4, 1, 2, 4, avg, 1, 1) +
@@ -316,7 +316,7 @@ static void test_bm25_formula(void **state) {
   ks_xap_search_opts o;
   ks_xap_search_opts_default(&o);
   o.k = 1;
-  c = (ks_xap_clause){KS_OP_OPTIONAL, 0, ts, 2, NULL};
+  c = (ks_xap_clause){KS_OP_OPTIONAL, 0, ts, 2, NULL, NULL, 0};
   r = run(db, &c, 1, &o);
   assert_int_equal(ks_xap_results_count(r), 1);
   ks_xap_hit h;
@@ -347,13 +347,13 @@ static void test_phrase(void **state) {
   ks_xap_db *db = open_db(dir);
 
   ks_xap_qterm ab[] = {qw("a"), qw("b")};
-  ks_xap_clause c = {KS_OP_OPTIONAL, 1, ab, 2, NULL};
+  ks_xap_clause c = {KS_OP_OPTIONAL, 1, ab, 2, NULL, NULL, 0};
   ks_xap_results *r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "p1 p4"); /* starts at position 0 in p1 */
   ks_xap_results_free(r);
 
   /* a phrase scores like the sum of its terms where it matches */
-  ks_xap_clause any = {KS_OP_OPTIONAL, 0, ab, 2, NULL};
+  ks_xap_clause any = {KS_OP_OPTIONAL, 0, ab, 2, NULL, NULL, 0};
   ks_xap_results *r2 = run(db, &any, 1, NULL);
   r = run(db, &c, 1, NULL);
   assert_close(score_of(r, "p1"), score_of(r2, "p1"));
@@ -361,28 +361,28 @@ static void test_phrase(void **state) {
   ks_xap_results_free(r2);
 
   ks_xap_qterm aa[] = {qw("a"), qw("a")};
-  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, aa, 2, NULL};
+  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, aa, 2, NULL, NULL, 0};
   r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "p4");
   ks_xap_results_free(r);
 
   /* the stem sits at the surface's position: "대통령 취임" matches p5 */
   ks_xap_qterm ko[] = {qw("대통령"), qw("취임")};
-  c = (ks_xap_clause){KS_OP_REQUIRED, 1, ko, 2, NULL};
+  c = (ks_xap_clause){KS_OP_REQUIRED, 1, ko, 2, NULL, NULL, 0};
   r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "p5");
   ks_xap_results_free(r);
 
   /* explicit consecutive offsets = exact phrase */
   uint32_t consec[] = {0, 1};
-  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, ab, 2, consec};
+  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, ab, 2, consec, NULL, 0};
   r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "p1 p4");
   ks_xap_results_free(r);
   /* a gap: Xapian checks order within the span (documented superset):
    * p3 (a x b) is found, and so are p1 and p4 (b one after a) */
   uint32_t gap[] = {0, 2};
-  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, ab, 2, gap};
+  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, ab, 2, gap, NULL, 0};
   r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "p1 p3 p4");
   ks_xap_results_free(r);
@@ -403,13 +403,13 @@ static void test_required_excluded(void **state) {
   ks_xap_qterm x = qw("x"), y = qw("y"), z = qw("z");
 
   /* +x y: x required, y adds weight where present */
-  ks_xap_clause c[3] = {{KS_OP_REQUIRED, 0, &x, 1, NULL},
-                        {KS_OP_OPTIONAL, 0, &y, 1, NULL},
-                        {KS_OP_EXCLUDED, 0, &z, 1, NULL}};
+  ks_xap_clause c[3] = {{KS_OP_REQUIRED, 0, &x, 1, NULL, NULL, 0},
+                        {KS_OP_OPTIONAL, 0, &y, 1, NULL, NULL, 0},
+                        {KS_OP_EXCLUDED, 0, &z, 1, NULL, NULL, 0}};
   ks_xap_results *r = run(db, c, 2, NULL);
   assert_string_equal(id_set(r), "r1 r2 r4");
-  ks_xap_clause cx = {KS_OP_OPTIONAL, 0, &x, 1, NULL};
-  ks_xap_clause cy = {KS_OP_OPTIONAL, 0, &y, 1, NULL};
+  ks_xap_clause cx = {KS_OP_OPTIONAL, 0, &x, 1, NULL, NULL, 0};
+  ks_xap_clause cy = {KS_OP_OPTIONAL, 0, &y, 1, NULL, NULL, 0};
   ks_xap_results *rx = run(db, &cx, 1, NULL), *ry = run(db, &cy, 1, NULL);
   assert_close(score_of(r, "r1"), score_of(rx, "r1") + score_of(ry, "r1"));
   assert_close(score_of(r, "r2"), score_of(rx, "r2"));
@@ -442,8 +442,8 @@ static void test_required_excluded(void **state) {
   ks_xap_results_free(r);
   /* excluded phrase */
   ks_xap_qterm xy[] = {qw("x"), qw("y")};
-  ks_xap_clause cp[2] = {{KS_OP_OPTIONAL, 0, &z, 1, NULL},
-                         {KS_OP_EXCLUDED, 1, xy, 2, NULL}};
+  ks_xap_clause cp[2] = {{KS_OP_OPTIONAL, 0, &z, 1, NULL, NULL, 0},
+                         {KS_OP_EXCLUDED, 1, xy, 2, NULL, NULL, 0}};
   r = run(db, cp, 2, NULL);
   assert_string_equal(id_set(r), "r2 r3");
   ks_xap_results_free(r);
@@ -488,13 +488,13 @@ static void test_duplicate_ids(void **state) {
   const char *absent[] = {"old", "new"};
   for (size_t i = 0; i < NELEM(absent); i++) {
     ks_xap_qterm t = qw(absent[i]);
-    ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL};
+    ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL, NULL, 0};
     ks_xap_results *r = run(db, &c, 1, NULL);
     assert_int_equal(ks_xap_results_count(r), 0);
     ks_xap_results_free(r);
   }
   ks_xap_qterm t = qw("newest");
-  ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL};
+  ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL, NULL, 0};
   ks_xap_results *r = run(db, &c, 1, NULL);
   assert_string_equal(id_set(r), "x");
   ks_xap_results_free(r);
@@ -545,7 +545,7 @@ static void test_stored_json(void **state) {
   assert_int_equal(ks_xap_get_stats(db, &st, &e), KS_OK);
   assert_int_equal(st.docs, 3);
   ks_xap_qterm ts[] = {qw("대통령"), qw("empty")};
-  ks_xap_clause c = {KS_OP_OPTIONAL, 0, ts, 2, NULL};
+  ks_xap_clause c = {KS_OP_OPTIONAL, 0, ts, 2, NULL, NULL, 0};
   ks_xap_results *r = run(db, &c, 1, NULL);
   assert_int_equal(ks_xap_results_count(r), 2);
   for (size_t i = 0; i < 2; i++) {
@@ -627,7 +627,7 @@ static void test_errors(void **state) {
 
   db = open_db(path);
   ks_xap_qterm t = qw("fine");
-  ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL};
+  ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL, NULL, 0};
   ks_xap_search_opts o;
   ks_xap_search_opts_default(&o);
   ks_xap_results *r = (ks_xap_results *)1;
@@ -640,13 +640,13 @@ static void test_errors(void **state) {
   assert_int_equal(ks_xap_search(db, &c, 1, &o, &r, &e), KS_EINVAL);
   ks_xap_search_opts_default(&o);
   ks_xap_qterm bg[] = {qw("fine"), qb("fi")};
-  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, bg, 2, NULL};
+  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, bg, 2, NULL, NULL, 0};
   assert_int_equal(ks_xap_search(db, &c, 1, &o, &r, &e), KS_EINVAL);
   uint32_t offs[] = {1, 2};
   bg[1] = qw("x");
-  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, bg, 2, offs};
+  c = (ks_xap_clause){KS_OP_OPTIONAL, 1, bg, 2, offs, NULL, 0};
   assert_int_equal(ks_xap_search(db, &c, 1, &o, &r, &e), KS_EINVAL);
-  c = (ks_xap_clause){9, 0, bg, 2, NULL};
+  c = (ks_xap_clause){9, 0, bg, 2, NULL, NULL, 0};
   assert_int_equal(ks_xap_search(db, &c, 1, &o, &r, &e), KS_EINVAL);
   ks_xap_close(db);
 
@@ -1189,7 +1189,7 @@ static void compare_dbs(const shard_fixture *f, ks_xap_db *one,
       int op = rnd_below(5) == 0   ? KS_OP_REQUIRED
                : rnd_below(6) == 0 ? KS_OP_EXCLUDED
                                    : KS_OP_OPTIONAL;
-      cl[c] = (ks_xap_clause){op, phrase, &terms[nt], k, NULL};
+      cl[c] = (ks_xap_clause){op, phrase, &terms[nt], k, NULL, NULL, 0};
       /* half of the phrases are copied from a document, so they match */
       const odoc *src = &f->docs[rnd_below(SHARD_DOCS)];
       int copy = phrase && rnd_below(2);
@@ -1299,7 +1299,7 @@ static void test_shards_remote(void **state) {
   compare_dbs(f, one, sharded, 80);
   /* stored data comes back through the remote protocol */
   ks_xap_qterm t = qw("w0");
-  ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL};
+  ks_xap_clause c = {KS_OP_OPTIONAL, 0, &t, 1, NULL, NULL, 0};
   ks_xap_results *r = run(sharded, &c, 1, NULL);
   assert_true(ks_xap_results_count(r) > 0);
   char *json;
