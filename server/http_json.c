@@ -67,17 +67,14 @@ const char *srv_http_strip_tags(const char *msg) {
   return *p ? p : msg;
 }
 
-/* Contract: server_int.h. */
-SRV_MHD_RESULT srv_http_send(srv_request *rq, unsigned status, char *body, size_t len,
-                           const char *ctype) {
-  struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-  if (!r) {
-    free(body);
-    return MHD_NO;
-  }
+/* Queue response r (headers of every answer added here) and record the
+ * status; r is released. */
+static SRV_MHD_RESULT queue(srv_request *rq, unsigned status, struct MHD_Response *r,
+                            const char *ctype, const char *allow) {
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                           ctype ? ctype : "application/json; charset=utf-8");
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
   /* a request whose body was not read to the end cannot be followed by
    * another on the same connection */
   if (status == 413 || status == 503) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -86,6 +83,17 @@ SRV_MHD_RESULT srv_http_send(srv_request *rq, unsigned status, char *body, size_
   rq->status = status;
   rq->answered = 1;
   return ret;
+}
+
+/* Contract: server_int.h. */
+SRV_MHD_RESULT srv_http_send(srv_request *rq, unsigned status, char *body, size_t len,
+                           const char *ctype) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+  if (!r) {
+    free(body);
+    return MHD_NO;
+  }
+  return queue(rq, status, r, ctype, NULL);
 }
 
 /* Contract: server_int.h. */
@@ -120,27 +128,14 @@ SRV_MHD_RESULT srv_http_error(srv_request *rq, unsigned status, const char *allo
     struct MHD_Response *r =
         MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
     if (!r) return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    SRV_MHD_RESULT ret = MHD_queue_response(rq->conn, 500, r);
-    MHD_destroy_response(r);
-    rq->status = 500;
-    rq->answered = 1;
-    return ret;
+    return queue(rq, 500, r, NULL, NULL);
   }
   struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
   if (!r) {
     free(s);
     return MHD_NO;
   }
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-  if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-  if (status == 413 || status == 503) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-  SRV_MHD_RESULT ret = MHD_queue_response(rq->conn, status, r);
-  MHD_destroy_response(r);
-  rq->status = status;
-  rq->answered = 1;
-  return ret;
+  return queue(rq, status, r, NULL, allow);
 }
 
 static int hexval(char c) {

@@ -76,6 +76,20 @@ static void writer_recover(srv_server *s, const ks_err *cause, char *why, size_t
   if (rc) fprintf(stderr, "kosearch: error: %s\n", why);
 }
 
+/* The status of a failed write (rc, message in e): 400 for the client's
+ * input (invalid document, invalid UTF-8, a size limit), else 500 after
+ * recovering the writer (writer_recover). *why gets the message. Called
+ * with the writer lock held. */
+static unsigned failure_status(srv_server *s, int rc, ks_err *e, char *why, size_t cap) {
+  if (rc == KS_EINPUT || rc == KS_EUTF8 || rc == KS_ELIMIT) {
+    snprintf(why, cap, "%s", srv_http_strip_tags(e->msg));
+    return 400;
+  }
+  if (s->writer) writer_recover(s, e, why, cap);
+  else snprintf(why, cap, "%s", srv_http_strip_tags(e->msg));
+  return 500;
+}
+
 /* Contract: server_int.h. */
 int srv_writer_flush(srv_server *s, int force, ks_err *e) {
   int rc = 0;
@@ -293,13 +307,8 @@ SRV_MHD_RESULT srv_api_put_doc(srv_server *s, srv_request *rq) {
   if (wrc == KS_OK) {
     ks_writer_get_stats(s->writer, &after);
     note_pending(s);
-  } else if (wrc == KS_EINPUT || wrc == KS_EUTF8 || wrc == KS_ELIMIT) {
-    status = 400;
-    snprintf(why, sizeof why, "%s", srv_http_strip_tags(e.msg));
   } else {
-    status = 500;
-    if (s->writer) writer_recover(s, &e, why, sizeof why);
-    else snprintf(why, sizeof why, "%s", srv_http_strip_tags(e.msg));
+    status = failure_status(s, wrc, &e, why, sizeof why);
   }
   pthread_mutex_unlock(&s->writer_lock);
   parsed_free(&p);
@@ -415,13 +424,8 @@ SRV_MHD_RESULT srv_api_delete_doc(srv_server *s, srv_request *rq) {
   } else if (rc == KS_NOTFOUND) {
     status = 404;
     snprintf(why, sizeof why, "no document with this id");
-  } else if (rc == KS_EINPUT || rc == KS_EUTF8) {
-    status = 400;
-    snprintf(why, sizeof why, "%s", srv_http_strip_tags(e.msg));
   } else {
-    status = 500;
-    if (s->writer) writer_recover(s, &e, why, sizeof why);
-    else snprintf(why, sizeof why, "%s", srv_http_strip_tags(e.msg));
+    status = failure_status(s, rc, &e, why, sizeof why);
   }
   pthread_mutex_unlock(&s->writer_lock);
   if (status != 200) return srv_http_error(rq, status, NULL, "%s", why);
