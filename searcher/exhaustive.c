@@ -68,10 +68,9 @@ static int at_doc(eval_ctx *e, uint32_t t, int *rc) {
   return c->doc == e->doc;
 }
 
-/* Phrase check on a document where every base term is present. */
-static int phrase_at(eval_ctx *e, const ks_qclause *cl, int *rc) {
-  const ks_qpos *ps = &e->q->positions[cl->pos0];
-  uint32_t n = cl->npos;
+/* Position check on a document where every term of ps[0 .. n) is present
+ * (a phrase's base terms, or a strict clause's alternative). */
+static int positions_at(eval_ctx *e, const ks_qpos *ps, uint32_t n, int *rc) {
   for (uint32_t i = 0; i < n; i++) {
     int r = ks_postings_positions(&e->cur[ps[i].term], &e->plist[i],
                                   &e->plen[i], e->err);
@@ -110,16 +109,7 @@ static int alt_at(eval_ctx *e, const ks_qalt *a, int *rc) {
   const ks_qpos *ps = &e->q->positions[a->pos0];
   for (uint32_t i = 0; i < a->npos; i++)
     if (!at_doc(e, ps[i].term, rc)) return 0;
-  if (a->npos == 1) return 1;
-  for (uint32_t i = 0; i < a->npos; i++) {
-    int r = ks_postings_positions(&e->cur[ps[i].term], &e->plist[i],
-                                  &e->plen[i], e->err);
-    if (r != KS_OK) {
-      *rc = r;
-      return 0;
-    }
-  }
-  return ks_phrase_positions_match(ps, a->npos, e->plist, e->plen, e->pidx);
+  return a->npos == 1 || positions_at(e, ps, a->npos, rc);
 }
 
 static int clause_matches(eval_ctx *e, const ks_qclause *cl, int *rc) {
@@ -142,7 +132,7 @@ static int clause_matches(eval_ctx *e, const ks_qclause *cl, int *rc) {
     if (!at_doc(e, refs[r].term, rc)) return 0;
   }
   if (cl->npos == 1) return 1;
-  return phrase_at(e, cl, rc);
+  return positions_at(e, &e->q->positions[cl->pos0], cl->npos, rc);
 }
 
 /* KS_RANK_BM25_XAPIAN (bm25.c): one Xapian leaf per word-clause ref, qtf

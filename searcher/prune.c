@@ -295,12 +295,11 @@ static inline int on_doc(const ks_pcur *c, uint32_t doc) {
   return c && c->live && c->cur.doc == doc;
 }
 
-/* Phrase clause cl on doc, every base term's cursor being on doc: 1 if
+/* Position check on doc where every term of ps[0 .. n) has its cursor
+ * on doc (a phrase's base terms, or a strict clause's alternative): 1 if
  * some position p of the first term has p + offset_i in the i-th term's
  * positions (ks_phrase_positions_match). *rc on error. */
-static int phrase_at(ks_prune *p, const ks_qclause *cl, int *rc) {
-  const ks_qpos *ps = &p->q->positions[cl->pos0];
-  uint32_t n = cl->npos;
+static int positions_at(ks_prune *p, const ks_qpos *ps, uint32_t n, int *rc) {
   for (uint32_t i = 0; i < n; i++) {
     ks_pcur *c = p->by_term[ps[i].term];
     int r = ks_postings_positions(&c->cur, &p->plist[i], &p->plen[i], p->err);
@@ -312,22 +311,17 @@ static int phrase_at(ks_prune *p, const ks_qclause *cl, int *rc) {
   return ks_phrase_positions_match(ps, n, p->plist, p->plen, p->pidx);
 }
 
+static int phrase_at(ks_prune *p, const ks_qclause *cl, int *rc) {
+  return positions_at(p, &p->q->positions[cl->pos0], cl->npos, rc);
+}
+
 /* Alternative a of a strict word clause on doc, every cursor of its
  * terms having been moved to doc if it lagged (query_int.h). */
 static int alt_on(ks_prune *p, const ks_qalt *a, uint32_t doc, int *rc) {
   const ks_qpos *ps = &p->q->positions[a->pos0];
   for (uint32_t i = 0; i < a->npos; i++)
     if (!on_doc(p->by_term[ps[i].term], doc)) return 0;
-  if (a->npos == 1) return 1;
-  for (uint32_t i = 0; i < a->npos; i++) {
-    ks_pcur *c = p->by_term[ps[i].term];
-    int r = ks_postings_positions(&c->cur, &p->plist[i], &p->plen[i], p->err);
-    if (r != KS_OK) {
-      *rc = r;
-      return 0;
-    }
-  }
-  return ks_phrase_positions_match(ps, a->npos, p->plist, p->plen, p->pidx);
+  return a->npos == 1 || positions_at(p, ps, a->npos, rc);
 }
 
 /* 1 if clause cl matches doc: an optional word clause when one of its
